@@ -1,0 +1,32 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "RAFTKit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "RAFTKit", targets: ["RAFTKit"]),
+        .executable(name: "raftflow", targets: ["raftflow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C at the edge: OpenBLAS (cblas.h) and libpng (png.h) as system libraries.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .target(
+            name: "RAFTKit",
+            dependencies: ["COpenBLAS", "CLibPNG"]
+        ),
+        .executableTarget(
+            name: "raftflow",
+            dependencies: ["RAFTKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(
+            name: "RAFTKitTests",
+            dependencies: ["RAFTKit"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,117 @@
+/// A 2-D convolution (PyTorch `nn.Conv2d`, groups 1, with bias) computed as im2col + one `sgemm`.
+///
+/// Weights are OIHW `[outputChannels, inputChannels, kh, kw]`, as in PyTorch checkpoints. A 1×1, stride-1,
+/// unpadded convolution skips im2col and multiplies the input planes directly.
+public struct Conv2d: Sendable {
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let geometry: ConvGeometry
+    /// `[outputChannels, inputChannels, kh, kw]`.
+    public private(set) var weight: Tensor
+    /// `[outputChannels]`.
+    public private(set) var bias: Tensor
+
+    /// A convolution with given weights.
+    public init(weight: Tensor, bias: Tensor? = nil, geometry: ConvGeometry) {
+        precondition(weight.rank == 4, "Conv2d weight must be OIHW, got \(weight.shape)")
+        precondition(weight.shape[2] == geometry.kernelHeight && weight.shape[3] == geometry.kernelWidth,
+                     "Conv2d weight \(weight.shape) does not match kernel \(geometry)")
+        outputChannels = weight.shape[0]
+        inputChannels = weight.shape[1]
+        self.geometry = geometry
+        self.weight = weight
+        let b = bias ?? Tensor(shape: [weight.shape[0]])
+        precondition(b.count == outputChannels, "Conv2d bias has \(b.count) values for \(outputChannels) outputs")
+        self.bias = b.reshaped([outputChannels])
+    }
+
+    /// A zero-initialised convolution of the given size (weights to be loaded or set later).
+    public init(inputChannels: Int, outputChannels: Int, geometry: ConvGeometry) {
+        self.init(weight: Tensor(shape: [outputChannels, inputChannels, geometry.kernelHeight, geometry.kernelWidth]),
+                  bias: Tensor(shape: [outputChannels]), geometry: geometry)
+    }
+
+    /// Number of learnable parameters (weights + biases).
+    public var parameterCount: Int { weight.count + bias.count }
+
+    /// Rows of the im2col matrix, `inputChannels·kh·kw` (the GEMM's K).
+    public var patchSize: Int { inputChannels * geometry.kernelHeight * geometry.kernelWidth }
+
+    /// Output extent for an input of `height × width`.
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        geometry.outputSize(height: height, width: width)
+    }
+
+    /// Multiply-accumulates for one sample of `height × width`.
+    public func multiplyAccumulates(height: Int, width: Int) -> Int {
+        let (oh, ow) = outputSize(height: height, width: width)
+        return outputChannels * patchSize * oh * ow
+    }
+
+    /// Convolves `x` `[N, inputChannels, H, W]` → `[N, outputChannels, oh, ow]`, then applies `activation`.
+    /// Allocates its output and scratch; the model's loop uses ``forward(_:height:width:output:columns:activation:)``.
+    public func callAsFunction(_ x: Tensor, activation: Activation = .identity) -> Tensor {
+        precondition(x.rank == 4 && x.c == inputChannels,
+                     "Conv2d expects [N, \(inputChannels), H, W], got \(x.shape)")
+        let (oh, ow) = outputSize(height: x.h, width: x.w)
+        var out = Tensor(shape: [x.n, outputChannels, oh, ow])
+        let workspace = Workspace()
+        let dst = out.mutablePointer()
+        for b in 0..<x.n {
+            forward(x.pointer + b * inputChannels * x.h * x.w, height: x.h, width: x.w,
+                    output: dst + b * outputChannels * oh * ow, columns: workspace, activation: activation)
+        }
+        return out
+    }
+
+    /// One sample, no allocation once `columns` has grown: `output[Cout, oh·ow] = act(W·im2col(input) + b)`.
+    /// - Parameters:
+    ///   - input: `[inputChannels, height, width]`.
+    ///   - output: `[outputChannels, oh, ow]`.
+    package func forward(_ input: UnsafePointer<Float>, height: Int, width: Int,
+                         output: UnsafeMutablePointer<Float>, columns: Workspace,
+                         activation: Activation = .identity) {
+        let (oh, ow) = outputSize(height: height, width: width)
+        let pixels = oh * ow
+        let b: UnsafePointer<Float>
+        if geometry.isPointwise {
+            b = input
+        } else {
+            let col = columns.buffer(patchSize * pixels)
+            Im2col.write(input: input, channels: inputChannels, height: height, width: width,
+                         geometry: geometry, columns: col)
+            b = UnsafePointer(col)
+        }
+        gemm(columns: b, pixels: pixels, output: output, ldc: pixels)
+        activation.apply(output, count: outputChannels * pixels)
+    }
+
+    /// `output = W · columns + bias` for a prepared column matrix `[patchSize, pixels]`.
+    /// `ldc` lets callers write into a larger matrix (e.g. one gate of several).
+    package func gemm(columns: UnsafePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>, ldc: Int) {
+        for o in 0..<outputChannels {
+            (output + o * ldc).update(repeating: bias.pointer[o], count: pixels)
+        }
+        BLAS.sgemm(m: outputChannels, n: pixels, k: patchSize, a: weight.pointer, lda: patchSize,
+                   b: columns, ldb: pixels, beta: 1, c: output, ldc: ldc)
+    }
+
+    /// Stacks convolutions that read the same input and share a geometry into one (outputs concatenated
+    /// in order), so that their gates run as a single, larger GEMM.
+    public static func stacked(_ convs: [Conv2d]) -> Conv2d {
+        precondition(!convs.isEmpty)
+        let g = convs[0].geometry, cin = convs[0].inputChannels
+        precondition(convs.allSatisfy { $0.geometry == g && $0.inputChannels == cin }, "stacked convs must match")
+        let total = convs.reduce(0) { $0 + $1.outputChannels }
+        var w = Tensor(shape: [total, cin, g.kernelHeight, g.kernelWidth])
+        var b = Tensor(shape: [total])
+        let wp = w.mutablePointer(), bp = b.mutablePointer()
+        var o = 0
+        for c in convs {
+            (wp + o * c.patchSize).update(from: c.weight.pointer, count: c.weight.count)
+            (bp + o).update(from: c.bias.pointer, count: c.outputChannels)
+            o += c.outputChannels
+        }
+        return Conv2d(weight: w, bias: b, geometry: g)
+    }
+}

@@ -1,0 +1,143 @@
+/// A dense Float32 tensor in row-major order; 4-D tensors are NCHW.
+///
+/// `Tensor` is a value type with copy-on-write storage, so it is cheap to pass around and safe to share
+/// between threads. Hot loops inside RAFTKit reach the storage through ``withUnsafeBufferPointer(_:)`` /
+/// ``withUnsafeMutableBufferPointer(_:)`` or the package-level pointer accessors and never allocate.
+public struct Tensor: Sendable, Equatable, CustomStringConvertible {
+    /// The extent of each dimension, outermost first (`[N, C, H, W]` for images and feature maps).
+    public private(set) var shape: [Int]
+    package private(set) var storage: TensorStorage
+
+    /// A tensor of the given shape filled with `value`.
+    public init(shape: [Int], repeating value: Float = 0) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension")
+        self.shape = shape
+        storage = TensorStorage(count: shape.reduce(1, *))
+        if value != 0 { storage.pointer.update(repeating: value, count: storage.count) }
+    }
+
+    /// A tensor of the given shape holding `values` in row-major order.
+    public init(shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count,
+                     "Tensor shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
+        self.init(shape: shape)
+        values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    /// The number of elements.
+    public var count: Int { storage.count }
+    /// The number of dimensions.
+    public var rank: Int { shape.count }
+    /// The elements in row-major order (a copy).
+    public var scalars: [Float] { Array(UnsafeBufferPointer(start: storage.pointer, count: count)) }
+
+    /// Batch, channels, height and width of a 4-D NCHW tensor.
+    public var n: Int { shape[0] }
+    public var c: Int { shape[1] }
+    public var h: Int { shape[2] }
+    public var w: Int { shape[3] }
+
+    /// Element access by full index (bounds are checked by `precondition`).
+    public subscript(_ index: Int...) -> Float {
+        get { storage.pointer[offset(index)] }
+        set { makeUnique(); storage.pointer[offset(index)] = newValue }
+    }
+
+    private func offset(_ index: [Int]) -> Int {
+        precondition(index.count == shape.count, "index \(index) does not match shape \(shape)")
+        var o = 0
+        for (i, d) in zip(index, shape) {
+            precondition(i >= 0 && i < d, "index \(index) out of range for shape \(shape)")
+            o = o * d + i
+        }
+        return o
+    }
+
+    /// Calls `body` with the elements, read-only.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: storage.pointer, count: count))
+    }
+
+    /// Calls `body` with the elements, writable (copies the storage first if it is shared).
+    public mutating func withUnsafeMutableBufferPointer<R>(
+        _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
+    ) rethrows -> R {
+        makeUnique()
+        return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+    }
+
+    /// Read-only pointer to the elements; valid while this tensor value is alive and unmodified.
+    package var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
+
+    /// Writable pointer to the elements after making the storage unique; valid while this value is alive
+    /// and is not copied. Used by kernels that write into caller-owned outputs without allocating.
+    package mutating func mutablePointer() -> UnsafeMutablePointer<Float> {
+        makeUnique()
+        return storage.pointer
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    /// The same elements viewed with another shape of equal element count.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
+        var t = self
+        t.shape = newShape
+        return t
+    }
+
+    /// Reallocates only when the element count changes; keeps the buffer otherwise (scratch reuse).
+    package mutating func resize(to newShape: [Int]) {
+        let n = newShape.reduce(1, *)
+        if n != storage.count || !isKnownUniquelyReferenced(&storage) { storage = TensorStorage(count: n) }
+        shape = newShape
+    }
+
+    /// Largest absolute element-wise difference to `other` (shapes must match).
+    public func maxAbsDifference(_ other: Tensor) -> Float {
+        precondition(shape == other.shape, "shape \(shape) differs from \(other.shape)")
+        var m: Float = 0
+        for i in 0..<count { m = Swift.max(m, abs(storage.pointer[i] - other.storage.pointer[i])) }
+        return m
+    }
+
+    /// Channel slice `[N, c0..<c1, H, W]` of a 4-D tensor, copied.
+    public func channels(_ range: Range<Int>) -> Tensor {
+        precondition(rank == 4 && range.lowerBound >= 0 && range.upperBound <= c, "bad channel range \(range)")
+        var out = Tensor(shape: [n, range.count, h, w])
+        let plane = h * w
+        let dst = out.mutablePointer()
+        for b in 0..<n {
+            (dst + b * range.count * plane).update(from: storage.pointer + (b * c + range.lowerBound) * plane,
+                                                   count: range.count * plane)
+        }
+        return out
+    }
+
+    /// Concatenation of 4-D tensors along the channel axis (all must share N, H, W).
+    public static func concatenateChannels(_ parts: [Tensor]) -> Tensor {
+        precondition(!parts.isEmpty)
+        let (n, h, w) = (parts[0].n, parts[0].h, parts[0].w)
+        let totalC = parts.reduce(0) { $0 + $1.c }
+        var out = Tensor(shape: [n, totalC, h, w])
+        let dst = out.mutablePointer()
+        let plane = h * w
+        for b in 0..<n {
+            var c0 = 0
+            for p in parts {
+                precondition(p.rank == 4 && p.n == n && p.h == h && p.w == w, "concatenate: shape \(p.shape)")
+                (dst + (b * totalC + c0) * plane).update(from: p.pointer + b * p.c * plane, count: p.c * plane)
+                c0 += p.c
+            }
+        }
+        return out
+    }
+
+    public static func == (a: Tensor, b: Tensor) -> Bool {
+        a.shape == b.shape && (a.storage === b.storage || (0..<a.count).allSatisfy { a.pointer[$0] == b.pointer[$0] })
+    }
+
+    public var description: String { "Tensor\(shape)" }
+}

@@ -1,0 +1,134 @@
+import Foundation
+func Foundation_tanh(_ x: Double) -> Double { Foundation.tanh(x) }
+func Foundation_exp(_ x: Double) -> Double { Foundation.exp(x) }
+import Testing
+@testable import RAFTKit
+
+/// Direct 7-loop convolution, the reference for im2col + sgemm.
+func naiveConvolution(_ x: Tensor, _ conv: Conv2d) -> Tensor {
+    let g = conv.geometry
+    let (oh, ow) = conv.outputSize(height: x.h, width: x.w)
+    var out = Tensor(shape: [x.n, conv.outputChannels, oh, ow])
+    for b in 0..<x.n {
+        for o in 0..<conv.outputChannels {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var s = Double(conv.bias[o])
+                    for c in 0..<conv.inputChannels {
+                        for ky in 0..<g.kernelHeight {
+                            let iy = oy * g.strideY + ky * g.dilationY - g.paddingY
+                            if iy < 0 || iy >= x.h { continue }
+                            for kx in 0..<g.kernelWidth {
+                                let ix = ox * g.strideX + kx * g.dilationX - g.paddingX
+                                if ix < 0 || ix >= x.w { continue }
+                                s += Double(x[b, c, iy, ix]) * Double(conv.weight[o, c, ky, kx])
+                            }
+                        }
+                    }
+                    out[b, o, oy, ox] = Float(s)
+                }
+            }
+        }
+    }
+    return out
+}
+
+struct ConvCase: CustomTestStringConvertible, Sendable {
+    var n = 1, cin: Int, cout: Int, h: Int, w: Int
+    var kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)
+    var testDescription: String { "N\(n) \(cin)->\(cout) \(h)x\(w) k\(kernel) s\(stride) p\(padding) d\(dilation)" }
+}
+
+let convCases: [ConvCase] = [
+    ConvCase(cin: 5, cout: 7, h: 9, w: 11, kernel: (1, 1)),
+    ConvCase(cin: 3, cout: 4, h: 8, w: 8, kernel: (1, 1), stride: (2, 2)),
+    ConvCase(cin: 6, cout: 5, h: 9, w: 7, kernel: (1, 1), stride: (2, 2), padding: (1, 1)),
+    ConvCase(cin: 4, cout: 6, h: 10, w: 12, kernel: (3, 3), padding: (1, 1)),
+    ConvCase(cin: 4, cout: 6, h: 10, w: 12, kernel: (3, 3)),
+    ConvCase(cin: 3, cout: 8, h: 11, w: 13, kernel: (3, 3), stride: (2, 2), padding: (1, 1)),
+    ConvCase(cin: 8, cout: 4, h: 6, w: 14, kernel: (1, 5), padding: (0, 2)),
+    ConvCase(cin: 8, cout: 4, h: 14, w: 6, kernel: (5, 1), padding: (2, 0)),
+    ConvCase(cin: 3, cout: 6, h: 17, w: 19, kernel: (7, 7), stride: (2, 2), padding: (3, 3)),
+    ConvCase(cin: 2, cout: 5, h: 12, w: 12, kernel: (7, 7), padding: (3, 3)),
+    ConvCase(cin: 4, cout: 4, h: 12, w: 13, kernel: (3, 3), padding: (2, 2), dilation: (2, 2)),
+    ConvCase(cin: 3, cout: 3, h: 9, w: 15, kernel: (3, 3), padding: (1, 2), dilation: (1, 2)),
+    ConvCase(n: 2, cin: 5, cout: 3, h: 7, w: 9, kernel: (3, 3), padding: (1, 1)),
+    ConvCase(n: 2, cin: 4, cout: 6, h: 8, w: 10, kernel: (1, 1)),
+    ConvCase(n: 2, cin: 3, cout: 4, h: 13, w: 11, kernel: (7, 7), stride: (2, 2), padding: (3, 3)),
+    ConvCase(cin: 6, cout: 2, h: 5, w: 5, kernel: (5, 5), padding: (2, 2)),
+    ConvCase(cin: 3, cout: 4, h: 10, w: 10, kernel: (3, 3), stride: (3, 2), padding: (1, 0)),
+    ConvCase(cin: 2, cout: 3, h: 4, w: 4, kernel: (5, 5), padding: (3, 3)),
+    ConvCase(cin: 7, cout: 9, h: 3, w: 20, kernel: (1, 7), padding: (0, 3)),
+    ConvCase(cin: 7, cout: 9, h: 20, w: 3, kernel: (7, 1), padding: (3, 0)),
+    ConvCase(cin: 1, cout: 1, h: 1, w: 1, kernel: (3, 3), padding: (1, 1)),
+    ConvCase(n: 2, cin: 4, cout: 5, h: 9, w: 9, kernel: (3, 3), stride: (2, 2), padding: (2, 2), dilation: (2, 2)),
+]
+
+@Suite("Convolution core") struct ConvolutionTests {
+    @Test("im2col + sgemm equals direct convolution", arguments: convCases)
+    func matchesNaive(_ c: ConvCase) {
+        var rng = SeededGenerator(seed: UInt64(c.cin * 1000 + c.cout * 10 + c.h))
+        let g = ConvGeometry(kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation)
+        let conv = Conv2d(weight: .random([c.cout, c.cin, c.kernel.0, c.kernel.1], using: &rng),
+                          bias: .random([c.cout], using: &rng), geometry: g)
+        let x = Tensor.random([c.n, c.cin, c.h, c.w], in: -3...3, using: &rng)
+        let fast = conv(x), slow = naiveConvolution(x, conv)
+        #expect(fast.shape == slow.shape)
+        #expect(fast.maxRelativeDifference(slow) <= 1e-4)
+    }
+
+    @Test("fused activation equals activation after convolution")
+    func fusedActivation() {
+        var rng = SeededGenerator(seed: 7)
+        let conv = Conv2d(weight: .random([3, 2, 3, 3], using: &rng), bias: .random([3], using: &rng),
+                          geometry: ConvGeometry(square: 3))
+        let x = Tensor.random([1, 2, 6, 5], using: &rng)
+        let plain = naiveConvolution(x, conv)
+        let relu = conv(x, activation: .relu)
+        for i in 0..<relu.count { #expect(abs(relu.pointer[i] - max(plain.pointer[i], 0)) <= 1e-5) }
+    }
+
+    @Test("stacked convolutions equal their parts side by side")
+    func stacked() {
+        var rng = SeededGenerator(seed: 11)
+        let g = ConvGeometry(kernel: (1, 5), padding: (0, 2))
+        let a = Conv2d(weight: .random([3, 4, 1, 5], using: &rng), bias: .random([3], using: &rng), geometry: g)
+        let b = Conv2d(weight: .random([2, 4, 1, 5], using: &rng), bias: .random([2], using: &rng), geometry: g)
+        let x = Tensor.random([1, 4, 5, 9], using: &rng)
+        let both = Conv2d.stacked([a, b])(x)
+        #expect(both.maxAbsDifference(Tensor.concatenateChannels([a(x), b(x)])) <= 1e-5)
+    }
+
+    @Test("output size follows PyTorch's floor rule")
+    func outputSize() {
+        #expect(ConvGeometry(square: 7, stride: 2, padding: 3).outputSize(height: 436, width: 1024) == (218, 512))
+        #expect(ConvGeometry(square: 3, stride: 2, padding: 1).outputSize(height: 55, width: 127) == (28, 64))
+        #expect(ConvGeometry(kernel: (1, 5), padding: (0, 2)).outputSize(height: 55, width: 128) == (55, 128))
+    }
+}
+
+@Suite("Activations") struct ActivationTests {
+    @Test("vectorised tanh and sigmoid within 1e-6 of libm")
+    func accuracy() {
+        var maxTanh: Float = 0, maxSigmoid: Float = 0
+        var x: Float = -20
+        while x <= 20 {
+            maxTanh = max(maxTanh, abs(Activations.tanh(x) - Float(Foundation_tanh(Double(x)))))
+            maxSigmoid = max(maxSigmoid, abs(Activations.sigmoid(x) - Float(1 / (1 + Foundation_exp(-Double(x))))))
+            x += 0.001
+        }
+        #expect(maxTanh <= 1e-6)
+        #expect(maxSigmoid <= 1e-6)
+    }
+
+    @Test("buffer kernels apply the scalar functions")
+    func buffers() {
+        var v: [Float] = [-3, -0.5, 0, 0.25, 4]
+        let original = v
+        v.withUnsafeMutableBufferPointer { Activations.relu($0.baseAddress!, count: $0.count) }
+        #expect(v == original.map { max($0, 0) })
+        v = original
+        v.withUnsafeMutableBufferPointer { Activations.tanh($0.baseAddress!, count: $0.count) }
+        #expect(zip(v, original).allSatisfy { abs($0 - Activations.tanh($1)) == 0 })
+    }
+}
