@@ -49,7 +49,7 @@ public struct Conv2d: Sendable {
     }
 
     /// Convolves `x` `[N, inputChannels, H, W]` → `[N, outputChannels, oh, ow]`, then applies `activation`.
-    /// Allocates its output and scratch; the model's loop uses ``forward(_:height:width:output:columns:activation:)``.
+    /// Allocates its output and scratch; the model's loop uses ``forward(_:height:width:output:workspace:activation:)``.
     public func callAsFunction(_ x: Tensor, activation: Activation = .identity) -> Tensor {
         precondition(x.rank == 4 && x.c == inputChannels,
                      "Conv2d expects [N, \(inputChannels), H, W], got \(x.shape)")
@@ -59,17 +59,17 @@ public struct Conv2d: Sendable {
         let dst = out.mutablePointer()
         for b in 0..<x.n {
             forward(x.pointer + b * inputChannels * x.h * x.w, height: x.h, width: x.w,
-                    output: dst + b * outputChannels * oh * ow, columns: workspace, activation: activation)
+                    output: dst + b * outputChannels * oh * ow, workspace: workspace, activation: activation)
         }
         return out
     }
 
-    /// One sample, no allocation once `columns` has grown: `output[Cout, oh·ow] = act(W·im2col(input) + b)`.
+    /// One sample, no allocation once the workspace's "im2col" buffer has grown: `output[Cout, oh·ow] = act(W·im2col(input) + b)`.
     /// - Parameters:
     ///   - input: `[inputChannels, height, width]`.
     ///   - output: `[outputChannels, oh, ow]`.
     package func forward(_ input: UnsafePointer<Float>, height: Int, width: Int,
-                         output: UnsafeMutablePointer<Float>, columns: Workspace,
+                         output: UnsafeMutablePointer<Float>, workspace columns: Workspace,
                          activation: Activation = .identity) {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow
@@ -77,7 +77,7 @@ public struct Conv2d: Sendable {
         if geometry.isPointwise {
             b = input
         } else {
-            let col = columns.buffer(patchSize * pixels)
+            let col = columns.buffer("im2col", patchSize * pixels)
             Im2col.write(input: input, channels: inputChannels, height: height, width: width,
                          geometry: geometry, columns: col)
             b = UnsafePointer(col)

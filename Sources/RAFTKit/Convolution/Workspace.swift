@@ -1,26 +1,33 @@
-/// A growable scratch buffer owned by one module (not shared between threads).
+/// Scratch memory for one forward pass: an arena of named, growable, 64-byte-aligned Float buffers.
 ///
-/// It reallocates only when a larger size is requested, so after the first iteration of RAFT's loop no
-/// convolution allocates. One model instance is therefore meant to be used by one thread at a time.
-package final class Workspace {
-    package private(set) var capacity = 0
-    private var storage: UnsafeMutablePointer<Float>?
-    /// Number of (re)allocations so far; the iteration-loop allocation test reads it.
-    package private(set) var allocations = 0
+/// Modules are immutable `Sendable` values that hold only weights; the mutable scratch they need lives
+/// here and is created once per call by the caller (e.g. once per ``RAFT`` inference) and reused by every
+/// iteration. A buffer reallocates only when a larger size is requested under the same name, so after the
+/// first iteration nothing allocates; ``allocations`` counts (re)allocations so tests can prove that.
+/// A workspace is used by one thread at a time.
+public final class Workspace {
+    private struct Slot { var pointer: UnsafeMutablePointer<Float>; var capacity: Int }
+    private var slots: [String: Slot] = [:]
+    /// Number of buffer (re)allocations so far.
+    public private(set) var allocations = 0
 
-    package init() {}
+    public init() {}
 
-    /// A buffer of at least `count` floats; its contents are unspecified.
-    package func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if count > capacity || storage == nil {
-            storage?.deallocate()
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-            storage = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-            capacity = max(count, 1)
-            allocations += 1
-        }
-        return storage!
+    /// A buffer of at least `count` floats named `name`; its contents persist between calls with the
+    /// same name until it has to grow (then they are unspecified).
+    package func buffer(_ name: String, _ count: Int) -> UnsafeMutablePointer<Float> {
+        if let s = slots[name], s.capacity >= count { return s.pointer }
+        if let s = slots[name] { s.pointer.deallocate() }
+        let n = max(count, 1)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: n * MemoryLayout<Float>.stride, alignment: 64)
+        let p = raw.bindMemory(to: Float.self, capacity: n)
+        slots[name] = Slot(pointer: p, capacity: n)
+        allocations += 1
+        return p
     }
 
-    deinit { storage?.deallocate() }
+    /// Total bytes held.
+    public var bytes: Int { slots.values.reduce(0) { $0 + $1.capacity * 4 } }
+
+    deinit { for s in slots.values { s.pointer.deallocate() } }
 }
