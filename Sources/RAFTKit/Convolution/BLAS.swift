@@ -4,7 +4,7 @@ import COpenBLAS
 public enum BLAS {
     /// Row-major `C[M,N] = alpha·A[M,K]·B[K,N] + beta·C` (A and B not transposed).
     @inline(__always)
-    package static func sgemm(m: Int, n: Int, k: Int, alpha: Float = 1,
+    public static func sgemm(m: Int, n: Int, k: Int, alpha: Float = 1,
                               a: UnsafePointer<Float>, lda: Int,
                               b: UnsafePointer<Float>, ldb: Int,
                               beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -14,7 +14,7 @@ public enum BLAS {
 
     /// Row-major `C[M,N] = alpha·Aᵀ·B + beta·C` where A is stored `[K, M]` (used for correlation volumes).
     @inline(__always)
-    package static func sgemmTransposedA(m: Int, n: Int, k: Int, alpha: Float = 1,
+    public static func sgemmTransposedA(m: Int, n: Int, k: Int, alpha: Float = 1,
                                          a: UnsafePointer<Float>, lda: Int,
                                          b: UnsafePointer<Float>, ldb: Int,
                                          beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {

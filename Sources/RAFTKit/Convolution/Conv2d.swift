@@ -64,6 +64,21 @@ public struct Conv2d: Sendable {
         return out
     }
 
+    /// Convolves `input` `[N, inputChannels, H, W]` into `output` (reshaped to `[N, outputChannels, oh, ow]`,
+    /// reallocated only if its element count changes), with scratch from `workspace`: allocation-free in steady state.
+    public func forward(_ input: Tensor, into output: inout Tensor, workspace: Workspace,
+                        activation: Activation = .identity) {
+        precondition(input.rank == 4 && input.c == inputChannels,
+                     "Conv2d expects [N, \(inputChannels), H, W], got \(input.shape)")
+        let (oh, ow) = outputSize(height: input.h, width: input.w)
+        output.resize(to: [input.n, outputChannels, oh, ow])
+        let dst = output.mutablePointer()
+        for b in 0..<input.n {
+            forward(input.pointer + b * inputChannels * input.h * input.w, height: input.h, width: input.w,
+                    output: dst + b * outputChannels * oh * ow, workspace: workspace, activation: activation)
+        }
+    }
+
     /// One sample, no allocation once the workspace's "im2col" buffer has grown: `output[Cout, oh·ow] = act(W·im2col(input) + b)`.
     /// - Parameters:
     ///   - input: `[inputChannels, height, width]`.
