@@ -43,10 +43,10 @@ enum Synthetic {
         return Tensor(shape: shape, values: values)
     }
 
-    /// Conv weight `[O, I, kh, kw]` and bias `[O]` under `key`, U(±1/√fan_in).
+    /// Conv weight `[O, I, kh, kw]` and bias `[O]` under `key`, U(±√(6/fan_in)).
     static func conv(_ key: String, _ shape: [Int], into dict: inout StateDict) {
         let fanIn = shape[1] * shape[2] * shape[3]
-        let bound = 1 / Float(fanIn).squareRoot()
+        let bound = (Float(6) / Float(fanIn)).squareRoot()
         dict[key + ".weight"] = Tensor(shape: shape, values: uniform(key + ".weight", count: shape.reduce(1, *), -bound, bound))
         dict[key + ".bias"] = Tensor(shape: [shape[0]], values: uniform(key + ".bias", count: shape[0], -bound, bound))
     }
