@@ -9,6 +9,11 @@ struct ByteReader {
 
     var count: Int { bytes.count }
 
+    /// How many Float32 elements a file of this size may decode to in total. Each stored element takes at
+    /// least one byte, and tensors rarely share storage; the margin allows tied weights. Bounds memory when
+    /// hostile files make many tensors view the same bytes (or broadcast one value with stride 0).
+    var elementBudget: Int { 4 * bytes.count + (1 << 20) }
+
     /// Whether `offset..<offset+length` lies inside the bytes (overflow-safe).
     func contains(_ offset: Int, _ length: Int) -> Bool {
         offset >= 0 && length >= 0 && offset <= bytes.count && length <= bytes.count - offset

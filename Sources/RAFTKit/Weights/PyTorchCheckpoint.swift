@@ -212,6 +212,7 @@ public enum PyTorchCheckpoint {
             dict = nested
         }
         var raw = RawWeights()
+        var budget = reader.elementBudget
         for (keyValue, value) in zip(dict.keys, dict.values) {
             guard case let .string(key) = keyValue else { throw .corrupt(file: source, reason: "a state_dict key is not a string") }
             guard let t = u.tensor(value) else { raw.skipped.append(key); continue }
@@ -220,7 +221,7 @@ public enum PyTorchCheckpoint {
             guard let range = ranges[view.key] else {
                 throw .corrupt(file: source, reason: "storage '\(view.key)' of tensor '\(key)' has no data")
             }
-            raw.tensors[key] = try materialize(t, view, range, reader, bigEndian: bigEndian, key: key)
+            raw.tensors[key] = try materialize(t, view, range, reader, bigEndian: bigEndian, key: key, budget: &budget)
             raw.dataTypes[key] = view.type
         }
         return raw
@@ -231,7 +232,8 @@ public enum PyTorchCheckpoint {
 
     /// Gathers a tensor with arbitrary size/stride/offset from its storage into a contiguous Float32 tensor.
     private static func materialize(_ t: Unpickler.TensorDescription, _ view: StorageView, _ range: Range<Int>,
-                                    _ reader: ByteReader, bigEndian: Bool, key: String) throws(WeightsError) -> Tensor {
+                                    _ reader: ByteReader, bigEndian: Bool, key: String,
+                                    budget: inout Int) throws(WeightsError) -> Tensor {
         func corrupt(_ reason: String) -> WeightsError { .corrupt(file: reader.source, reason: "tensor '\(key)': \(reason)") }
         let rank = t.size.count
         guard rank == t.stride.count, rank <= 16 else { throw corrupt("size \(t.size) and stride \(t.stride) do not match") }
@@ -253,6 +255,10 @@ public enum PyTorchCheckpoint {
         guard count == 0 || last < view.count else {
             throw corrupt("size \(t.size), stride \(t.stride), offset \(t.storageOffset) reach element \(last) of a \(view.count)-element storage")
         }
+        guard count <= budget else {
+            throw corrupt("the tensors add up to more elements than a \(reader.count)-byte file can hold (overlapping or broadcast views)")
+        }
+        budget -= count
         var tensor = Tensor(shape: t.size)
         guard count > 0 else { return tensor }
         let type = view.type, sizes = t.size, strides = t.stride

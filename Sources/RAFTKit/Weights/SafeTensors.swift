@@ -45,6 +45,7 @@ public enum SafeTensors {
         let dataSize = bytes.count - dataStart
         var raw = RawWeights()
         var metadata: [String: String] = [:]
+        var budget = ByteReader(bytes: bytes, source: source).elementBudget  // bounds overlapping ranges
         for key in header.keys.sorted() {
             let value = header[key]!
             if key == "__metadata__" {
@@ -82,6 +83,10 @@ public enum SafeTensors {
             guard offsets[1] - offsets[0] == count * dtype.elementSize else {
                 throw .corrupt(file: source, reason: "tensor '\(key)' holds \(offsets[1] - offsets[0]) bytes, but \(dtypeName) \(shape) needs \(count * dtype.elementSize)")
             }
+            guard count <= budget else {
+                throw .corrupt(file: source, reason: "tensors overlap: they add up to more elements than the file can hold")
+            }
+            budget -= count
             var t = Tensor(shape: shape)
             let dst = t.mutablePointer()
             bytes.withUnsafeBytes { (all: UnsafeRawBufferPointer) in

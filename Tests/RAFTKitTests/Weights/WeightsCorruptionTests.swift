@@ -110,20 +110,42 @@ struct WeightsCorruptionTests {
         #expect(Self.error(noEntries) != nil)
     }
 
-    @Test func zipWithoutPickleOrStorage() throws {
-        // A stored zip with one entry that is not data.pkl.
-        let name = Array("archive/version".utf8), content = Array("3\n".utf8)
+    /// A stored zip with one entry; `zip64Extra` saturates the central sizes and offset and moves them
+    /// to a ZIP64 extended-information field.
+    static func tinyZip(name: String, content: [UInt8], zip64Extra: Bool = false) -> [UInt8] {
+        let nameBytes = Array(name.utf8)
         let crc = CRC32.checksum(content[...])
-        var zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0] + le32(crc)
-            + le32(UInt32(content.count)) + le32(UInt32(content.count)) + [UInt8(name.count), 0, 0, 0] + name + content
+        let size = UInt32(content.count)
+        var zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0] + le32(crc)
+            + le32(size) + le32(size) + [UInt8(nameBytes.count), 0, 0, 0] + nameBytes + content
         let cd = zip.count
-        zip += [0x50, 0x4B, 0x01, 0x02, 20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0] + le32(crc)
-            + le32(UInt32(content.count)) + le32(UInt32(content.count)) + [UInt8(name.count), 0, 0, 0, 0, 0, 0, 0]
-            + [0, 0, 0, 0, 0, 0, 0, 0, 0, 0] + name  // attributes, local header offset 0
+        let extra: [UInt8] = zip64Extra ? [1, 0, 24, 0] + le64(UInt64(size)) + le64(UInt64(size)) + le64(0) : []
+        let (cSize, cOffset) = zip64Extra ? (UInt32.max, UInt32.max) : (size, 0)
+        zip += [0x50, 0x4B, 0x01, 0x02, 45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0] + le32(crc)
+            + le32(cSize) + le32(cSize) + [UInt8(nameBytes.count), 0, UInt8(extra.count), 0, 0, 0, 0, 0]
+            + [0, 0, 0, 0, 0, 0] + le32(cOffset) + nameBytes + extra
         let cdSize = zip.count - cd
         zip += [0x50, 0x4B, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0] + le32(UInt32(cdSize)) + le32(UInt32(cd)) + [0, 0]
+        return zip
+    }
+
+    @Test func zipWithoutPickleOrStorage() throws {
+        let zip = Self.tinyZip(name: "archive/version", content: Array("3\n".utf8))
         #expect(try ZipArchive(ByteReader(bytes: zip, source: "t")).entries.map(\.name) == ["archive/version"])
         Self.expectCorrupt(zip, "data.pkl")
+    }
+
+    @Test func zip64ExtendedInformation() throws {
+        let content = Array("little".utf8)
+        let zip = Self.tinyZip(name: "archive/byteorder", content: content, zip64Extra: true)
+        let archive = try ZipArchive(ByteReader(bytes: zip, source: "t"))
+        let entry = try #require(archive.entry(named: "archive/byteorder"))
+        #expect(entry.size == content.count && entry.localHeaderOffset == 0)
+        #expect(Array(zip[try archive.dataRange(of: entry)]) == content)
+        var short = zip  // extra field claims 24 bytes but holds 16
+        let extraAt = zip.count - 22 - 28
+        short[extraAt + 2] = 16
+        #expect(throws: WeightsError.self) { try ZipArchive(ByteReader(bytes: short, source: "t")) }
     }
 
     // MARK: - Legacy
@@ -213,6 +235,8 @@ struct WeightsCorruptionTests {
         Self.expectCorrupt(Self.legacy(Self.oneTensor(), storage: values, recordedCount: UInt64.max), "records")
         Self.expectCorrupt(Self.legacy(Self.oneTensor(numel: 1_000_000), storage: values, recordedCount: 1_000_000), "truncated")
         Self.expectCorrupt(Self.legacy(Self.oneTensor(), storage: nil), "has no data")
+        // a stride-0 broadcast of one storage element to 10⁸ elements would allocate 400 MB
+        Self.expectCorrupt(Self.legacy(Self.oneTensor(size: [100_000_000], stride: [0]), storage: values), "more elements than")
         Self.expectCorrupt(Self.legacy(Self.oneTensor(size: [Int32.max, Int32.max, Int32.max], stride: [1, 1, 1]), storage: values), "too large")
     }
 
@@ -319,6 +343,16 @@ struct WeightsCorruptionTests {
         }
         #expect(Self.error(Self.safetensors(#"{"a":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)))
                 == .unsupportedDataType(file: "test.bin", key: "a", dataType: "C64"))
+    }
+
+    @Test func hostileSafetensorsHeaders() {
+        // 100 tensors all viewing the same 80 kB: more elements than the file can hold
+        let entries = (0..<100).map { #""t\#($0)":{"dtype":"F32","shape":[20000],"data_offsets":[0,80000]}"# }
+        Self.expectCorrupt(Self.safetensors("{" + entries.joined(separator: ",") + "}", data: [UInt8](repeating: 0, count: 80_000)), "overlap")
+        // deeply nested JSON must fail cleanly, not overflow the parser's stack
+        let deep = Self.safetensors(#"{"a":"# + String(repeating: "[", count: 200_000))
+        #expect(Self.error(deep) != nil)
+        #expect(throws: WeightsError.self) { try SafeTensors.decode(Data(Self.safetensors(String(repeating: "[", count: 200_000))), source: "t") }
     }
 
     // MARK: - Fuzzing by truncation and byte flips
