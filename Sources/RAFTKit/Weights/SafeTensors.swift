@@ -23,69 +23,80 @@ public enum SafeTensors {
     /// Decodes safetensors bytes; also returns the `__metadata__` strings.
     public static func decode(_ data: Data, source: String) throws(WeightsError)
         -> (stateDict: StateDict, metadata: [String: String]) {
-        guard data.count >= 8 else { throw .corrupt(file: source, reason: "file is \(data.count) bytes, shorter than the 8-byte header length") }
+        let (raw, metadata) = try decodeRaw([UInt8](data), source: source)
+        return (StateDict(raw.tensors, source: source), metadata)
+    }
+
+    /// Decodes safetensors bytes, recording each tensor's stored element type.
+    package static func decodeRaw(_ bytes: [UInt8], source: String) throws(WeightsError)
+        -> (weights: RawWeights, metadata: [String: String]) {
+        guard bytes.count >= 8 else { throw .corrupt(file: source, reason: "file is \(bytes.count) bytes, shorter than the 8-byte header length") }
         var headerLength: UInt64 = 0
-        for i in 0..<8 { headerLength |= UInt64(data[data.startIndex + i]) << (8 * UInt64(i)) }
-        guard headerLength <= UInt64(maxHeaderBytes), headerLength <= UInt64(data.count - 8) else {
-            throw .corrupt(file: source, reason: "header length \(headerLength) exceeds the file size \(data.count)")
+        for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard headerLength <= UInt64(maxHeaderBytes), headerLength <= UInt64(bytes.count - 8) else {
+            throw .corrupt(file: source, reason: "header length \(headerLength) exceeds the file size \(bytes.count)")
         }
-        let headerStart = data.startIndex + 8, dataStart = headerStart + Int(headerLength)
+        let dataStart = 8 + Int(headerLength)
         let json: Any
-        do { json = try JSONSerialization.jsonObject(with: data[headerStart..<dataStart]) } catch {
+        do { json = try JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])) } catch {
             throw .corrupt(file: source, reason: "header is not valid JSON")
         }
         guard let header = json as? [String: Any] else { throw .corrupt(file: source, reason: "header is not a JSON object") }
-        let dataSize = data.count - 8 - Int(headerLength)
-        var tensors: [String: Tensor] = [:]
+        let dataSize = bytes.count - dataStart
+        var raw = RawWeights()
         var metadata: [String: String] = [:]
-        for (key, value) in header {
+        var budget = ByteReader(bytes: bytes, source: source).elementBudget  // bounds overlapping ranges
+        for key in header.keys.sorted() {
+            let value = header[key]!
             if key == "__metadata__" {
-                if let m = value as? [String: Any] { for (k, v) in m { metadata[k] = "\(v)" } }
+                guard let m = value as? [String: Any] else { throw .corrupt(file: source, reason: "__metadata__ is not an object") }
+                for (k, v) in m { metadata[k] = "\(v)" }
                 continue
             }
-            guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
+            guard let entry = value as? [String: Any], let dtypeName = entry["dtype"] as? String,
                   let shapeAny = entry["shape"] as? [Any], let offsetsAny = entry["data_offsets"] as? [Any],
                   offsetsAny.count == 2 else {
                 throw .corrupt(file: source, reason: "entry '\(key)' lacks dtype, shape or data_offsets")
             }
             let shape = shapeAny.compactMap { ($0 as? NSNumber)?.intValue }
             let offsets = offsetsAny.compactMap { ($0 as? NSNumber)?.intValue }
-            guard shape.count == shapeAny.count, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }), offsets.count == 2 else {
+            guard shape.count == shapeAny.count, shape.count <= 16, shape.allSatisfy({ $0 >= 0 }), offsets.count == 2 else {
                 throw .corrupt(file: source, reason: "entry '\(key)' has an invalid shape or offsets")
             }
-            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
             guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataSize else {
                 throw .corrupt(file: source, reason: "tensor '\(key)' offsets \(offsets) lie outside the \(dataSize)-byte data section")
             }
-            let width: Int
-            switch dtype {
-            case "F32": width = 4
-            case "F16", "BF16": width = 2
-            case "F64": width = 8
-            case "I64", "I32", "I16", "I8", "U8", "BOOL", "U16", "U32", "U64": continue
-            default: throw .unsupportedDataType(file: source, key: key, dataType: dtype)
+            if ["U16", "U32", "U64"].contains(dtypeName) { raw.skipped.append(key); continue }  // integers: skipped
+            guard let dtype = StorageDataType(rawValue: dtypeName) else {
+                throw .unsupportedDataType(file: source, key: key, dataType: dtypeName)
             }
-            guard offsets[1] - offsets[0] == count * width else {
-                throw .corrupt(file: source, reason: "tensor '\(key)' holds \(offsets[1] - offsets[0]) bytes, but \(dtype) \(shape) needs \(count * width)")
+            guard dtype.isFloatingPoint else { raw.skipped.append(key); continue }
+            // element count, overflow-checked: it must match the byte range, which the file bounds
+            var count = 1
+            for d in shape {
+                let (c, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, c <= dataSize else {
+                    throw .corrupt(file: source, reason: "tensor '\(key)' shape \(shape) does not fit in the \(dataSize)-byte data section")
+                }
+                count = c
             }
+            guard offsets[1] - offsets[0] == count * dtype.elementSize else {
+                throw .corrupt(file: source, reason: "tensor '\(key)' holds \(offsets[1] - offsets[0]) bytes, but \(dtypeName) \(shape) needs \(count * dtype.elementSize)")
+            }
+            guard count <= budget else {
+                throw .corrupt(file: source, reason: "tensors overlap: they add up to more elements than the file can hold")
+            }
+            budget -= count
             var t = Tensor(shape: shape)
             let dst = t.mutablePointer()
-            data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                let base = raw.baseAddress! + 8 + Int(headerLength) + offsets[0]
-                switch dtype {
-                case "F32":
-                    for i in 0..<count { dst[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-                case "F16":
-                    for i in 0..<count { dst[i] = HalfPrecision.float(fromHalf: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-                case "BF16":
-                    for i in 0..<count { dst[i] = HalfPrecision.float(fromBFloat16: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-                default:
-                    for i in 0..<count { dst[i] = Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
-                }
+            bytes.withUnsafeBytes { (all: UnsafeRawBufferPointer) in
+                let base = all.baseAddress! + dataStart + offsets[0]
+                for i in 0..<count { dst[i] = dtype.float(base, i, bigEndian: false) }
             }
-            tensors[key] = t
+            raw.tensors[key] = t
+            raw.dataTypes[key] = dtype
         }
-        return (StateDict(tensors, source: source), metadata)
+        return (raw, metadata)
     }
 
     /// Storage precision when writing.
