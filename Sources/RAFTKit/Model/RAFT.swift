@@ -41,8 +41,8 @@ public struct RAFT: Sendable {
     /// Builds RAFT from a state dict with the official parameter names (raft-spec §6; a `module.` prefix,
     /// `num_batches_tracked` entries and the duplicated shortcut norms are accepted). The variant is
     /// detected from `fnet.conv1.weight` (`[64, 3, 7, 7]` basic, `[32, 3, 7, 7]` small); fnet uses instance
-    /// norm, cnet batch norm (basic) or none (small), or group norm when `cnet.norm1.weight` exists without
-    /// running statistics. Every key must be used.
+    /// norm, cnet batch norm (basic) or none (small), as officially; an encoder whose `norm1` has running
+    /// statistics is read as batch norm, one with only `norm1.weight` as group norm. Every key must be used.
     /// - Throws: ``WeightsError/unknownModel(file:reason:)`` for another network, or the missing, misshapen,
     ///   non-finite or unexpected key.
     public init(stateDict: StateDict) throws(WeightsError) {
@@ -53,13 +53,15 @@ public struct RAFT: Sendable {
         let configuration = try Self.detectConfiguration(sd)
         let reader = ParameterReader(sd)
         let layout: FeatureEncoder.Layout = configuration.variant == .basic ? .basic : .small
-        let fnet = try FeatureEncoder(layout: layout, normalization: .instance, outputChannels: configuration.featureChannels,
-                                      parameters: reader, prefix: "fnet")
-        let contextNorm: Normalization =
-            sd["cnet.norm1.running_mean"] != nil ? .batch
-            : sd["cnet.norm1.weight"] != nil ? .group
-            : configuration.variant == .basic ? .batch : .none
-        let cnet = try FeatureEncoder(layout: layout, normalization: contextNorm,
+        // Norms are told apart by their parameters: running statistics → batch, weight only → group,
+        // none → the official choice (fnet instance; cnet batch for basic, whose keys are then missing, or none).
+        func normalization(_ prefix: String, otherwise: Normalization) -> Normalization {
+            sd[prefix + ".norm1.running_mean"] != nil ? .batch : sd[prefix + ".norm1.weight"] != nil ? .group : otherwise
+        }
+        let fnet = try FeatureEncoder(layout: layout, normalization: normalization("fnet", otherwise: .instance),
+                                      outputChannels: configuration.featureChannels, parameters: reader, prefix: "fnet")
+        let cnet = try FeatureEncoder(layout: layout,
+                                      normalization: normalization("cnet", otherwise: configuration.variant == .basic ? .batch : .none),
                                       outputChannels: configuration.hiddenChannels + configuration.contextChannels,
                                       parameters: reader, prefix: "cnet")
         let update = try UpdateBlock(configuration: configuration, parameters: reader, prefix: "update_block")

@@ -182,6 +182,22 @@ struct FlowDifference: CustomStringConvertible {
             .description.contains("128x128"))
     }
 
+    /// A raw official basic checkpoint layout: `module.` prefix, `num_batches_tracked`, duplicated `norm3`.
+    @Test func officialCheckpointLayout() throws {
+        let canonical = ProceduralWeights.raft(.basic, seed: 1)
+        var raw: [String: Tensor] = [:]
+        for (k, v) in canonical.tensors {
+            raw["module." + k] = v
+            if k.hasSuffix(".running_var") {
+                raw["module." + k.replacingOccurrences(of: ".running_var", with: ".num_batches_tracked")] = Tensor(shape: [], values: [1])
+            }
+        }
+        for (k, v) in raw where k.contains(".downsample.1.") { raw[k.replacingOccurrences(of: ".downsample.1.", with: ".norm3.")] = v }
+        #expect(raw.count == 179)   // raft-spec §6.1: 154 parameters and statistics, 17 num_batches_tracked, 8 duplicates
+        let model = try RAFT(stateDict: StateDict(raw, source: "raft-things.pth"))
+        #expect(model.parameterCount == 5_257_536 && model.contextEncoder.normalization == .batch)
+    }
+
     @Test func weightErrors() throws {
         var sd = ProceduralWeights.raft(.small, seed: 2)
         // `module.` prefixes (DataParallel checkpoints) are accepted.
