@@ -19,6 +19,8 @@ public enum CorrelationMode: Sendable, Hashable, CustomStringConvertible {
     public static var automatic: CorrelationMode { .automatic(memoryBudget: defaultMemoryBudget) }
 
     /// The concrete strategy (``allPairs`` or ``onDemand``) for `samples` pairs of `height × width` feature maps.
+    /// ``allPairs`` itself falls back to ``onDemand`` only when one sample's volume would exceed BLAS's
+    /// 32-bit sizes (`h·w·Σ hᵢ·wᵢ ≥ 2³¹` floats, e.g. a 4K frame).
     public func resolved(samples: Int, height: Int, width: Int, levels: Int = 4) -> CorrelationMode {
         let geometry = CorrelationLevels(height: height, width: width, count: levels, radius: 0)
         switch self {
