@@ -1,0 +1,59 @@
+/// One sample's correlation features source: the stored all-pairs pyramid or the on-demand variant.
+package enum CorrelationSampler {
+    case allPairs(CorrelationPyramid)
+    case onDemand(OnDemandCorrelation)
+
+    /// Floats of storage one sample needs in `mode` (``CorrelationMode/allPairs`` or ``CorrelationMode/onDemand``).
+    package static func storageCount(_ levels: CorrelationLevels, channels: Int, mode: CorrelationMode) -> Int {
+        mode == .allPairs ? CorrelationPyramid.storageCount(levels)
+                          : OnDemandCorrelation.storageCount(levels, channels: channels)
+    }
+
+    /// Prepares one sample (builds the volume or pools the feature maps) into `storage`. Allocation-free.
+    package init(fmap1: UnsafePointer<Float>, fmap2: UnsafePointer<Float>, channels: Int,
+                 levels: CorrelationLevels, mode: CorrelationMode, storage: UnsafeMutablePointer<Float>) {
+        if mode == .allPairs {
+            self = .allPairs(CorrelationPyramid(fmap1: fmap1, fmap2: fmap2, channels: channels, levels: levels, storage: storage))
+        } else {
+            self = .onDemand(OnDemandCorrelation(fmap1: fmap1, fmap2: fmap2, channels: channels, levels: levels, storage: storage))
+        }
+    }
+
+    /// Correlation features `[L·(2r+1)², h, w]` at `coords` `[2, h, w]`. Allocation-free.
+    package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        switch self {
+        case let .allPairs(pyramid): pyramid.lookup(coords: coords, output: output)
+        case let .onDemand(correlation): correlation.lookup(coords: coords, output: output)
+        }
+    }
+}
+
+/// Correlation features as a standalone operation (allocating; the model uses the raw-pointer path).
+public enum Correlation {
+    /// RAFT's correlation look-up (raft-spec §3): the all-pairs volume `fmap1ᵀ·fmap2/√D`, `levels` levels of
+    /// 2×2 average pooling, and a radius-`radius` bilinear look-up at `coords/2^i` (zero outside), channels
+    /// in x-major order `i·(2r+1)² + (dx+r)·(2r+1) + (dy+r)`.
+    /// - Parameters:
+    ///   - fmap1, fmap2: `[N, D, h, w]`.
+    ///   - coords: `[N, 2, h, w]` target positions (x, y) in level-0 pixels.
+    ///   - mode: ``CorrelationMode/allPairs``, ``CorrelationMode/onDemand`` or automatic.
+    /// - Returns: `[N, levels·(2r+1)², h, w]`.
+    public static func lookup(fmap1: Tensor, fmap2: Tensor, coords: Tensor, levels: Int = 4, radius: Int,
+                              mode: CorrelationMode = .allPairs) -> Tensor {
+        precondition(fmap1.rank == 4 && fmap1.shape == fmap2.shape, "feature maps must be equal [N, D, h, w], got \(fmap1.shape), \(fmap2.shape)")
+        let (n, d, h, w) = (fmap1.n, fmap1.c, fmap1.h, fmap1.w)
+        precondition(coords.shape == [n, 2, h, w], "coords must be [\(n), 2, \(h), \(w)], got \(coords.shape)")
+        let geometry = CorrelationLevels(height: h, width: w, count: levels, radius: radius)
+        let concrete = mode.resolved(samples: 1, height: h, width: w, levels: levels)
+        var out = Tensor(shape: [n, geometry.channels, h, w])
+        let dst = out.mutablePointer()
+        let workspace = Workspace()
+        let storage = workspace.buffer("correlation", CorrelationSampler.storageCount(geometry, channels: d, mode: concrete))
+        for b in 0..<n {
+            let sampler = CorrelationSampler(fmap1: fmap1.pointer + b * d * h * w, fmap2: fmap2.pointer + b * d * h * w,
+                                             channels: d, levels: geometry, mode: concrete, storage: storage)
+            sampler.lookup(coords: coords.pointer + b * 2 * h * w, output: dst + b * geometry.channels * h * w)
+        }
+        return out
+    }
+}

@@ -1,0 +1,97 @@
+/// RAFT's all-pairs correlation pyramid for one sample (raft-spec §3.1–3.3), stored in caller memory.
+///
+/// Layout: one row per source pixel `p = y·w + x`, holding every level's target plane back to back:
+/// `storage[p, offsets[i] + yᵢ·wᵢ + xᵢ]`, row length `Σ hᵢ·wᵢ`. The volume
+/// `corr[p, q] = Σ_c fmap1[c, p]·fmap2[c, q] / √D` is **one** GEMM (`fmap1ᵀ·fmap2`, `alpha = 1/√D`) whose
+/// output rows are the level-0 part of these rows; each row is then pooled (2×2 average, floor) level by
+/// level while it is in cache. A look-up reads one contiguous row per pixel and level.
+package struct CorrelationPyramid {
+    package let levels: CorrelationLevels
+    /// `[h·w, rowLength]`.
+    package let storage: UnsafeMutablePointer<Float>
+
+    /// Floats of storage for one sample.
+    package static func storageCount(_ levels: CorrelationLevels) -> Int { levels.pixels * levels.rowLength }
+
+    /// Builds the pyramid of one sample into `storage` (``storageCount(_:)`` floats). Allocation-free.
+    /// - Parameters:
+    ///   - fmap1, fmap2: `[channels, h, w]` feature maps.
+    package init(fmap1: UnsafePointer<Float>, fmap2: UnsafePointer<Float>, channels: Int,
+                 levels: CorrelationLevels, storage: UnsafeMutablePointer<Float>) {
+        precondition(levels.allPairsFitsBLAS, "correlation volume too large for one GEMM; use the on-demand mode")
+        self.levels = levels
+        self.storage = storage
+        let pixels = levels.pixels, row = levels.rowLength
+        // corr[p, q] = alpha · Σ_c fmap1[c, p]·fmap2[c, q]: A = fmap1 stored [K = D, M = h·w], transposed.
+        let alpha = Float(1 / Double(channels).squareRoot())
+        BLAS.sgemmTransposedA(m: pixels, n: pixels, k: channels, alpha: alpha, a: fmap1, lda: pixels,
+                              b: fmap2, ldb: pixels, c: storage, ldc: row)
+        for p in 0..<pixels { Self.pool(row: storage + p * row, levels: levels) }
+    }
+
+    /// Pools level `i` of one row into level `i+1` for every level: `((a+b)+c)+d)/4`, as `avg_pool2d`.
+    private static func pool(row: UnsafeMutablePointer<Float>, levels: CorrelationLevels) {
+        for i in 1..<levels.count {
+            let src = row + levels.offsets[i - 1], dst = row + levels.offsets[i]
+            let sw = levels.sizes[i - 1].width
+            let (h, w) = (levels.sizes[i].height, levels.sizes[i].width)
+            for y in 0..<h {
+                let top = src + 2 * y * sw, bottom = top + sw, out = dst + y * w
+                for x in 0..<w {
+                    out[x] = (((top[2 * x] + top[2 * x + 1]) + bottom[2 * x]) + bottom[2 * x + 1]) * 0.25
+                }
+            }
+        }
+    }
+
+    /// Looks up the `(2r+1)²` neighbourhood of every source pixel on every level (bilinear, zero outside).
+    /// Allocation-free.
+    /// - Parameters:
+    ///   - coords: `[2, h, w]` target positions at level 0 (x plane, then y plane).
+    ///   - output: `[L·(2r+1)², h, w]`, channel `i·(2r+1)² + (dx+r)·(2r+1) + (dy+r)`.
+    package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let L = levels, pixels = L.pixels, r = L.radius, s = 2 * r + 2
+        let perLevel = L.side * L.side
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: s * s) { buffer in
+            let window = buffer.baseAddress!
+            for p in 0..<pixels {
+                let row = UnsafePointer(storage + p * L.rowLength)
+                var cx = coords[p], cy = coords[pixels + p]
+                for i in 0..<L.count {
+                    let out = output + i * perLevel * pixels + p
+                    let (h, w) = (L.sizes[i].height, L.sizes[i].width)
+                    if let (x0, fx) = CorrelationWindow.locate(cx, size: w, radius: r),
+                       let (y0, fy) = CorrelationWindow.locate(cy, size: h, radius: r) {
+                        Self.fillWindow(window, side: s, plane: row + L.offsets[i], height: h, width: w, x0: x0, y0: y0)
+                        CorrelationWindow.interpolate(window: window, radius: r, fx: fx, fy: fy, output: out, stride: pixels)
+                    } else {
+                        CorrelationWindow.zero(radius: r, output: out, stride: pixels)
+                    }
+                    cx *= 0.5
+                    cy *= 0.5
+                }
+            }
+        }
+    }
+
+    /// Copies the `side × side` window at `(x0, y0)` of an `height × width` plane, zeros outside.
+    @inline(__always)
+    private static func fillWindow(_ window: UnsafeMutablePointer<Float>, side: Int, plane: UnsafePointer<Float>,
+                                   height: Int, width: Int, x0: Int, y0: Int) {
+        let inside = x0 >= 0 && x0 + side <= width
+        for j in 0..<side {
+            let dst = window + j * side
+            let y = y0 + j
+            if y < 0 || y >= height { dst.update(repeating: 0, count: side); continue }
+            let src = plane + y * width
+            if inside {
+                dst.update(from: src + x0, count: side)
+            } else {
+                for k in 0..<side {
+                    let x = x0 + k
+                    dst[k] = x >= 0 && x < width ? src[x] : 0
+                }
+            }
+        }
+    }
+}

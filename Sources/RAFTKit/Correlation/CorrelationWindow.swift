@@ -1,0 +1,46 @@
+/// The bilinear look-up shared by both correlation strategies (raft-spec §3.3, §4.2).
+///
+/// At level `i` a source pixel looks at the `(2r+1)²` points `(x/2^i + dx, y/2^i + dy)`, `dx, dy ∈ −r…r`.
+/// All of them share the fractional part of the centre, so they interpolate the `(2r+2)²` integer-grid
+/// window whose top-left corner is `(⌊x/2^i⌋ − r, ⌊y/2^i⌋ − r)`: a caller fills that window (zeros outside
+/// the level's grid, as `grid_sample(padding_mode='zeros')`) and this type interpolates and writes the
+/// channels in RAFT's x-major order `c = (dx + r)·(2r+1) + (dy + r)`.
+package enum CorrelationWindow {
+    /// Where a centre coordinate falls on a level of `size` samples: the integer start of the window
+    /// (`⌊c⌋ − r`) and the fractional part, or nil when no tap of the window can touch the grid (also for
+    /// NaN and infinite coordinates, which are never converted to integers).
+    @inline(__always)
+    package static func locate(_ c: Float, size: Int, radius: Int) -> (start: Int, fraction: Float)? {
+        guard c > Float(-radius - 2), c < Float(size + radius + 1) else { return nil }
+        let floor = c.rounded(.down)
+        return (Int(floor) - radius, c - floor)
+    }
+
+    /// Interpolates a filled window and writes `(2r+1)²` channels.
+    /// - Parameters:
+    ///   - window: `[2r+2, 2r+2]` samples, row = y, column = x.
+    ///   - fx, fy: fractional parts of the centre.
+    ///   - output: first channel of this level for the current pixel; channel `c` goes to `output[c·stride]`.
+    @inline(__always)
+    package static func interpolate(window: UnsafePointer<Float>, radius: Int, fx: Float, fy: Float,
+                                    output: UnsafeMutablePointer<Float>, stride: Int) {
+        let side = 2 * radius + 1, s = side + 1
+        // grid_sample's weights: north-west, north-east, south-west, south-east corners.
+        let nw = (1 - fx) * (1 - fy), ne = fx * (1 - fy), sw = (1 - fx) * fy, se = fx * fy
+        for a in 0..<side {                       // x offset (outer)
+            let out = output + a * side * stride
+            for b in 0..<side {                   // y offset (inner)
+                let top = window + b * s + a
+                let bottom = top + s
+                out[b * stride] = top[0] * nw + top[1] * ne + bottom[0] * sw + bottom[1] * se
+            }
+        }
+    }
+
+    /// Writes zeros to the `(2r+1)²` channels of one level for one pixel.
+    @inline(__always)
+    package static func zero(radius: Int, output: UnsafeMutablePointer<Float>, stride: Int) {
+        let n = (2 * radius + 1) * (2 * radius + 1)
+        for c in 0..<n { output[c * stride] = 0 }
+    }
+}

@@ -1,0 +1,98 @@
+/// Pads images to a multiple of 8 by repeating edge pixels, and crops results back (raft-spec §4.4,
+/// `InputPadder`).
+///
+/// `pad = (8 − H mod 8) mod 8` rows and likewise columns. Columns are always split evenly
+/// (`left = pw/2`, `right = pw − pw/2`); rows are split evenly in ``Mode/sintel`` mode and all go to the
+/// bottom in ``Mode/kitti`` mode. Examples: 436×1024 → sintel (0, 0, 2, 2), kitti (0, 0, 0, 4);
+/// 375×1242 → (3, 3, 0, 1) in both modes (left, right, top, bottom).
+public struct InputPadder: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Where the padding rows go.
+    public enum Mode: String, Sendable, Hashable, CaseIterable, Codable {
+        /// Rows centred (top `ph/2`, bottom `ph − ph/2`): the official default (Sintel, Chairs, demo).
+        case sintel
+        /// All rows at the bottom: the official KITTI evaluation.
+        case kitti
+    }
+
+    /// Unpadded image size.
+    public let height: Int, width: Int
+    public let mode: Mode
+    public let left: Int, right: Int, top: Int, bottom: Int
+
+    public init(height: Int, width: Int, mode: Mode = .sintel) {
+        precondition(height > 0 && width > 0, "image size must be positive")
+        self.height = height
+        self.width = width
+        self.mode = mode
+        let ph = (((height / 8) + 1) * 8 - height) % 8, pw = (((width / 8) + 1) * 8 - width) % 8
+        left = pw / 2
+        right = pw - pw / 2
+        top = mode == .sintel ? ph / 2 : 0
+        bottom = ph - top
+    }
+
+    /// Padded size, a multiple of 8 in both directions.
+    public var paddedHeight: Int { height + top + bottom }
+    public var paddedWidth: Int { width + left + right }
+
+    public var description: String {
+        "\(height)x\(width) → \(paddedHeight)x\(paddedWidth) (\(mode): left \(left), right \(right), top \(top), bottom \(bottom))"
+    }
+
+    /// Replicate-pads a batch.
+    /// - Parameter x: `[N, C, height, width]`.
+    /// - Returns: `[N, C, paddedHeight, paddedWidth]`.
+    public func pad(_ x: Tensor) -> Tensor {
+        precondition(x.rank == 4 && x.h == height && x.w == width, "pad expects [N, C, \(height), \(width)], got \(x.shape)")
+        var out = Tensor(shape: [x.n, x.c, paddedHeight, paddedWidth])
+        let dst = out.mutablePointer()
+        for b in 0..<x.n {
+            pad(x.pointer + b * x.c * height * width, channels: x.c,
+                into: dst + b * x.c * paddedHeight * paddedWidth) { $0 }
+        }
+        return out
+    }
+
+    /// Crops a padded batch back to the original size.
+    /// - Parameter x: `[N, C, paddedHeight, paddedWidth]`.
+    /// - Returns: `[N, C, height, width]`.
+    public func unpad(_ x: Tensor) -> Tensor {
+        precondition(x.rank == 4 && x.h == paddedHeight && x.w == paddedWidth,
+                     "unpad expects [N, C, \(paddedHeight), \(paddedWidth)], got \(x.shape)")
+        var out = Tensor(shape: [x.n, x.c, height, width])
+        let dst = out.mutablePointer()
+        for b in 0..<x.n {
+            unpad(x.pointer + b * x.c * paddedHeight * paddedWidth, channels: x.c, into: dst + b * x.c * height * width)
+        }
+        return out
+    }
+
+    /// One sample `[channels, height, width]` → `[channels, paddedHeight, paddedWidth]`, replicating edges and
+    /// mapping every value through `transform` (e.g. RAFT's input normalisation). Allocation-free.
+    @inline(__always)
+    package func pad(_ src: UnsafePointer<Float>, channels: Int, into dst: UnsafeMutablePointer<Float>,
+                     transform: (Float) -> Float) {
+        let (ph, pw) = (paddedHeight, paddedWidth)
+        for c in 0..<channels {
+            let plane = src + c * height * width
+            for y in 0..<ph {
+                let row = plane + min(max(y - top, 0), height - 1) * width
+                let out = dst + (c * ph + y) * pw
+                let first = transform(row[0]), last = transform(row[width - 1])
+                for x in 0..<left { out[x] = first }
+                for x in 0..<width { out[left + x] = transform(row[x]) }
+                for x in 0..<right { out[left + width + x] = last }
+            }
+        }
+    }
+
+    /// One sample `[channels, paddedHeight, paddedWidth]` → `[channels, height, width]`. Allocation-free.
+    package func unpad(_ src: UnsafePointer<Float>, channels: Int, into dst: UnsafeMutablePointer<Float>) {
+        for c in 0..<channels {
+            for y in 0..<height {
+                (dst + (c * height + y) * width).update(from: src + (c * paddedHeight + y + top) * paddedWidth + left,
+                                                        count: width)
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// Why ``RAFT`` refused its inputs. Every case says which input and what was expected.
+public enum RAFTError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// An input tensor has the wrong rank or channel count (`input` is "image1", "image2" or "flowInit").
+    case invalidShape(input: String, shape: [Int], expected: String)
+    /// The two frames differ in batch size or image size.
+    case frameSizeMismatch(image1: [Int], image2: [Int])
+    /// After padding to a multiple of 8 the image is below the 128×128 minimum: the coarsest correlation
+    /// level would have a side of 1 (NaN in the official code) or 0 (raft-spec §1.4).
+    case imageTooSmall(height: Int, width: Int, paddedHeight: Int, paddedWidth: Int, minimum: Int)
+    /// An input holds NaN or infinity at `index` (`[n, c, y, x]`).
+    case nonFinite(input: String, index: [Int])
+    /// The number of update iterations must be at least 1.
+    case invalidIterations(Int)
+
+    public var description: String {
+        switch self {
+        case let .invalidShape(input, shape, expected):
+            "\(input) has shape \(shape), expected \(expected)"
+        case let .frameSizeMismatch(a, b):
+            "the frames differ in size: image1 is \(a), image2 is \(b)"
+        case let .imageTooSmall(h, w, ph, pw, m):
+            "image \(h)x\(w) (padded \(ph)x\(pw)) is too small: RAFT needs at least \(m)x\(m) after padding to a multiple of 8"
+        case let .nonFinite(input, index):
+            "\(input) contains NaN or infinity at \(index)"
+        case let .invalidIterations(n):
+            "iterations must be at least 1, got \(n)"
+        }
+    }
+}

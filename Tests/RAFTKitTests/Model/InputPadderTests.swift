@@ -1,0 +1,35 @@
+import Testing
+@testable import RAFTKit
+
+@Suite struct InputPadderTests {
+    /// The values raft-spec §4.4 verified against the official InputPadder: (left, right, top, bottom).
+    @Test(arguments: [
+        (436, 1024, InputPadder.Mode.sintel, [0, 0, 2, 2]), (436, 1024, .kitti, [0, 0, 0, 4]),
+        (375, 1242, .sintel, [3, 3, 0, 1]), (375, 1242, .kitti, [3, 3, 0, 1]),
+        (370, 1224, .sintel, [0, 0, 3, 3]), (370, 1224, .kitti, [0, 0, 0, 6]),
+        (374, 1238, .sintel, [1, 1, 1, 1]), (374, 1238, .kitti, [1, 1, 0, 2]),
+        (376, 1241, .sintel, [3, 4, 0, 0]), (376, 1241, .kitti, [3, 4, 0, 0]),
+        (384, 512, .sintel, [0, 0, 0, 0]), (384, 512, .kitti, [0, 0, 0, 0]),
+        (150, 203, .sintel, [2, 3, 1, 1]),
+    ])
+    func officialPaddingValues(height: Int, width: Int, mode: InputPadder.Mode, expected: [Int]) {
+        let p = InputPadder(height: height, width: width, mode: mode)
+        #expect([p.left, p.right, p.top, p.bottom] == expected)
+        #expect(p.paddedHeight % 8 == 0 && p.paddedWidth % 8 == 0)
+    }
+
+    /// Replicate padding against a direct definition, and unpad(pad(x)) == x.
+    @Test(arguments: [InputPadder.Mode.sintel, .kitti])
+    func replicatePadAndUnpad(mode: InputPadder.Mode) {
+        var rng = SeededGenerator(seed: 1)
+        let x = Tensor.random([2, 3, 13, 21], using: &rng)
+        let p = InputPadder(height: 13, width: 21, mode: mode)
+        let padded = p.pad(x)
+        #expect(padded.shape == [2, 3, 16, 24])
+        for b in 0..<2 { for c in 0..<3 { for y in 0..<16 { for xx in 0..<24 {
+            let sy = min(max(y - p.top, 0), 12), sx = min(max(xx - p.left, 0), 20)
+            #expect(padded[b, c, y, xx] == x[b, c, sy, sx])
+        } } } }
+        #expect(p.unpad(padded) == x)
+    }
+}
