@@ -1,9 +1,10 @@
-@testable import RAFTKit
-
 /// Procedural RAFT weights, bit-identical to `Scripts/fixtures/procedural.py` (see its docstring): every
 /// parameter value is a counter-based hash of (seed, key, flat index), so the 21 MB basic model needs no
 /// committed weights. Canonical names are the official ones without `module.` and `num_batches_tracked`.
-enum ProceduralWeights {
+///
+/// Besides the parity fixtures, benchmarks and experiments use it for a reproducible randomly initialised
+/// network with PyTorch-default-like scales (conv weights and biases uniform in ±1/√fan_in).
+public enum ProceduralWeights {
     static func mix(_ value: UInt64) -> UInt64 {
         var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -37,7 +38,7 @@ enum ProceduralWeights {
         case "weight": return (1, 0.5)
         case "bias", "running_mean": return (0, 0.2)
         case "running_var": return (1.25, 0.75)
-        default: fatalError("no procedural range for \(key)")
+        default: preconditionFailure("no procedural range for \(key)")
         }
     }
 
@@ -50,20 +51,21 @@ enum ProceduralWeights {
     }
 
     /// A state dict for every key of `shapes`.
-    static func stateDict(shapes: [String: [Int]], seed: UInt64, source: String = "<procedural>") -> StateDict {
+    public static func stateDict(shapes: [String: [Int]], seed: UInt64, source: String = "<procedural>") -> StateDict {
         var tensors: [String: Tensor] = [:]
         for key in shapes.keys { tensors[key] = tensor(seed: seed, key: key, shapes: shapes) }
         return StateDict(tensors, source: source)
     }
 
     /// The full canonical RAFT state dict of `variant` (seeds used by the fixtures: basic 1, small 2).
-    static func raft(_ variant: RAFTVariant, seed: UInt64) -> StateDict {
+    public static func raft(_ variant: RAFTVariant, seed: UInt64) -> StateDict {
         stateDict(shapes: canonicalShapes(variant), seed: seed, source: "<procedural \(variant) seed \(seed)>")
     }
 
     // MARK: - Canonical names and shapes (raft-spec §6)
 
-    static func canonicalShapes(_ variant: RAFTVariant) -> [String: [Int]] {
+    /// Every canonical parameter name of `variant` with its shape (raft-spec §6).
+    public static func canonicalShapes(_ variant: RAFTVariant) -> [String: [Int]] {
         var s: [String: [Int]] = [:]
         switch variant {
         case .basic:
