@@ -37,9 +37,10 @@ public enum Correlation {
     ///   - fmap1, fmap2: `[N, D, h, w]`.
     ///   - coords: `[N, 2, h, w]` target positions (x, y) in level-0 pixels.
     ///   - mode: ``CorrelationMode/allPairs``, ``CorrelationMode/onDemand`` or automatic.
+    ///   - workspace: scratch to reuse between calls (a new one by default).
     /// - Returns: `[N, levels·(2r+1)², h, w]`.
     public static func lookup(fmap1: Tensor, fmap2: Tensor, coords: Tensor, levels: Int = 4, radius: Int,
-                              mode: CorrelationMode = .allPairs) -> Tensor {
+                              mode: CorrelationMode = .allPairs, workspace: Workspace? = nil) -> Tensor {
         precondition(fmap1.rank == 4 && fmap1.shape == fmap2.shape, "feature maps must be equal [N, D, h, w], got \(fmap1.shape), \(fmap2.shape)")
         let (n, d, h, w) = (fmap1.n, fmap1.c, fmap1.h, fmap1.w)
         precondition(coords.shape == [n, 2, h, w], "coords must be [\(n), 2, \(h), \(w)], got \(coords.shape)")
@@ -47,7 +48,7 @@ public enum Correlation {
         let concrete = mode.resolved(samples: 1, height: h, width: w, levels: levels)
         var out = Tensor(shape: [n, geometry.channels, h, w])
         let dst = out.mutablePointer()
-        let workspace = Workspace()
+        let workspace = workspace ?? Workspace()
         let storage = workspace.buffer("correlation", CorrelationSampler.storageCount(geometry, channels: d, mode: concrete))
         for b in 0..<n {
             let sampler = CorrelationSampler(fmap1: fmap1.pointer + b * d * h * w, fmap2: fmap2.pointer + b * d * h * w,

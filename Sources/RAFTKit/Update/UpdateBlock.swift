@@ -143,9 +143,12 @@ public struct UpdateBlock: Sendable {
     ///   - context: `[N, contextChannels, h, w]`.
     ///   - correlation: `[N, correlationChannels, h, w]`.
     ///   - flow: `[N, 2, h, w]`.
-    /// - Returns: the new hidden state `[N, hiddenChannels, h, w]`, the mask `[N, 576, h, w]` (basic; nil for
-    ///   small) and Δflow `[N, 2, h, w]`.
-    public func callAsFunction(hidden: Tensor, context: Tensor, correlation: Tensor, flow: Tensor)
+    ///   - computeMask: run the mask head (basic only); at inference only the last iteration needs it.
+    ///   - workspace: scratch to reuse between calls (a new one by default).
+    /// - Returns: the new hidden state `[N, hiddenChannels, h, w]`, the mask `[N, 576, h, w]` (basic with
+    ///   `computeMask`; nil otherwise) and Δflow `[N, 2, h, w]`.
+    public func callAsFunction(hidden: Tensor, context: Tensor, correlation: Tensor, flow: Tensor,
+                               computeMask: Bool = true, workspace: Workspace? = nil)
         -> (hidden: Tensor, mask: Tensor?, deltaFlow: Tensor) {
         let c = configuration
         let (n, h, w) = (hidden.n, hidden.h, hidden.w)
@@ -157,8 +160,8 @@ public struct UpdateBlock: Sendable {
         let pixels = h * w
         var newHidden = hidden
         var delta = Tensor(shape: [n, 2, h, w])
-        var mask: Tensor? = maskHead == nil ? nil : Tensor(shape: [n, MaskHead.outputChannels, h, w])
-        let workspace = Workspace()
+        var mask: Tensor? = maskHead == nil || !computeMask ? nil : Tensor(shape: [n, MaskHead.outputChannels, h, w])
+        let workspace = workspace ?? Workspace()
         let hp = newHidden.mutablePointer(), dp = delta.mutablePointer()
         let mp = mask?.mutablePointer()
         for b in 0..<n {
