@@ -1,0 +1,104 @@
+import Foundation
+import RAFTKit
+
+/// One update-block step at a 1/8-resolution grid (Sintel 55×128 by default), random procedural weights.
+struct UpdateStepResult: Codable {
+    var variant: String, grid: String
+    var withMaskMs: Double, withoutMaskMs: Double
+    var gmac: Double
+    var gflops: Double
+}
+
+func runUpdateStepBenchmarks(height: Int = 55, width: Int = 128, repeats: Int) throws -> [UpdateStepResult] {
+    var results: [UpdateStepResult] = []
+    for variant in RAFTVariant.allCases {
+        let config = RAFTConfiguration.for(variant)
+        let block = try UpdateBlock(configuration: config,
+                                    stateDict: subset(ProceduralWeights.raft(variant, seed: 7), prefix: "update_block."))
+        var rng = SystemRandomNumberGenerator()
+        func random(_ c: Int, _ scale: Float) -> Tensor {
+            Tensor(shape: [1, c, height, width], values: (0..<(c * height * width)).map { _ in Float.random(in: -scale...scale, using: &rng) })
+        }
+        let hidden = random(config.hiddenChannels, 1), context = random(config.contextChannels, 1)
+        let corr = random(config.correlationChannels, 4), flow = random(2, 3)
+        let workspace = Workspace()
+        let withMask = medianSeconds(repeats: repeats) {
+            _ = block(hidden: hidden, context: context, correlation: corr, flow: flow, computeMask: true, workspace: workspace)
+        }
+        let withoutMask = medianSeconds(repeats: repeats) {
+            _ = block(hidden: hidden, context: context, correlation: corr, flow: flow, computeMask: false, workspace: workspace)
+        }
+        let macs = Double(block.multiplyAccumulates(height: height, width: width))
+        results.append(UpdateStepResult(variant: variant.rawValue, grid: "\(height)x\(width)", withMaskMs: withMask * 1000,
+                                        withoutMaskMs: withoutMask * 1000, gmac: macs / 1e9,
+                                        gflops: 2 * macs / (variant == .basic ? withMask : withoutMask) / 1e9))
+    }
+    return results
+}
+
+/// Keys under `prefix`, with the prefix kept (UpdateBlock(stateDict:prefix:) expects full names).
+func subset(_ dict: StateDict, prefix: String) -> StateDict {
+    StateDict(dict.tensors.filter { $0.key.hasPrefix(prefix) }, source: dict.source)
+}
+
+/// All-pairs volume + 4-level pyramid + one look-up at 55×128, and the on-demand variant.
+struct CorrelationResult: Codable {
+    var variant: String, grid: String, channels: Int
+    var allPairsMs: Double, onDemandMs: Double
+}
+
+func runCorrelationBenchmarks(height: Int = 55, width: Int = 128, repeats: Int) -> [CorrelationResult] {
+    var results: [CorrelationResult] = []
+    for variant in RAFTVariant.allCases {
+        let config = RAFTConfiguration.for(variant)
+        let d = config.featureChannels
+        var rng = SystemRandomNumberGenerator()
+        let f1 = Tensor(shape: [1, d, height, width], values: (0..<(d * height * width)).map { _ in Float.random(in: -1...1, using: &rng) })
+        let f2 = Tensor(shape: [1, d, height, width], values: (0..<(d * height * width)).map { _ in Float.random(in: -1...1, using: &rng) })
+        var coords = Tensor(shape: [1, 2, height, width])
+        for y in 0..<height { for x in 0..<width {
+            coords[0, 0, y, x] = Float(x) + Float.random(in: -3...3, using: &rng)
+            coords[0, 1, y, x] = Float(y) + Float.random(in: -3...3, using: &rng)
+        } }
+        let ws = Workspace()
+        let all = medianSeconds(repeats: repeats) {
+            _ = Correlation.lookup(fmap1: f1, fmap2: f2, coords: coords, radius: config.correlationRadius, mode: .allPairs, workspace: ws)
+        }
+        let onDemand = medianSeconds(repeats: repeats) {
+            _ = Correlation.lookup(fmap1: f1, fmap2: f2, coords: coords, radius: config.correlationRadius, mode: .onDemand, workspace: ws)
+        }
+        results.append(CorrelationResult(variant: variant.rawValue, grid: "\(height)x\(width)", channels: d,
+                                         allPairsMs: all * 1000, onDemandMs: onDemand * 1000))
+    }
+    return results
+}
+
+/// A full forward pass (12 iterations) with the per-stage split and peak resident memory.
+struct ModelResult: Codable {
+    var variant: String, size: String, correlation: String, iterations: Int
+    var totalMs: Double
+    var stagesMs: [String: Double]
+    var workspaceMiB: Double
+    var peakResidentMiB: Double
+}
+
+func runModelBenchmark(variant: RAFTVariant, height: Int, width: Int, iterations: Int, correlation: CorrelationMode,
+                       repeats: Int) throws -> ModelResult {
+    let model = try RAFT(stateDict: ProceduralWeights.raft(variant, seed: 3))
+    var rng = SystemRandomNumberGenerator()
+    let i1 = Tensor(shape: [1, 3, height, width], values: (0..<(3 * height * width)).map { _ in Float.random(in: 0...255, using: &rng) })
+    let i2 = Tensor(shape: [1, 3, height, width], values: (0..<(3 * height * width)).map { _ in Float.random(in: 0...255, using: &rng) })
+    let options = RAFTOptions(iterations: iterations, correlation: correlation)
+    let workspace = Workspace()
+    var last: RAFTOutput?
+    let seconds = try medianSeconds(repeats: repeats) {
+        last = try model(i1, i2, options: options, workspace: workspace)
+    }
+    var stages: [String: Double] = [:]
+    for (name, d) in last!.timings.stages {
+        stages[name] = (Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18) * 1000
+    }
+    return ModelResult(variant: variant.rawValue, size: "\(width)x\(height)", correlation: "\(last!.correlation)",
+                       iterations: iterations, totalMs: seconds * 1000, stagesMs: stages,
+                       workspaceMiB: Double(workspace.bytes) / 1_048_576, peakResidentMiB: Double(peakResidentBytes()) / 1_048_576)
+}
