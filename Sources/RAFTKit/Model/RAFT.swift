@@ -122,7 +122,9 @@ public struct RAFT: Sendable {
         let perSample = CorrelationSampler.storageCount(levels, channels: D, mode: mode)
         let correlationStorage = ws.buffer("raft.correlation", n * perSample)
         let hidden = ws.buffer("raft.hidden", n * hid * pixels)
-        let context = ws.buffer("raft.context", n * ctx * pixels)
+        let context = ws.buffer("raft.context", ctx * pixels)
+        let cacheCount = updateBlock.contextCacheCount(height: h, width: w)
+        let contextCache = ws.buffer("raft.contextCache", n * cacheCount)
         let coords = ws.buffer("raft.coords", n * 2 * pixels)
         let image = ws.buffer("raft.image", 3 * Hp * Wp)
         let fmap1 = ws.buffer("raft.fmap1", D * pixels)
@@ -141,9 +143,11 @@ public struct RAFT: Sendable {
             timings.featureEncoder += clock.now - t
             t = clock.now
             contextEncoder.forward(image, height: Hp, width: Wp, output: contextOut, workspace: ws)
-            let hb = hidden + b * hid * pixels, cb = context + b * ctx * pixels
+            let hb = hidden + b * hid * pixels
             for i in 0..<(hid * pixels) { hb[i] = Activations.tanh(contextOut[i]) }
-            for i in 0..<(ctx * pixels) { cb[i] = max(contextOut[hid * pixels + i], 0) }
+            for i in 0..<(ctx * pixels) { context[i] = max(contextOut[hid * pixels + i], 0) }
+            // The context is the same at every iteration: its share of the GRU gates is computed once here.
+            updateBlock.prepareContext(context, height: h, width: w, cache: contextCache + b * cacheCount, workspace: ws)
             timings.contextEncoder += clock.now - t
             t = clock.now
             prepare(image2.pointer + b * 3 * H * W, padder: padder, into: image)
@@ -192,7 +196,7 @@ public struct RAFT: Sendable {
                 timings.lookups += clock.now - t
                 t = clock.now
                 Self.flow(coords: coordsB, width: w, pixels: pixels, into: flow)
-                updateBlock.step(hidden: hidden + b * hid * pixels, context: context + b * ctx * pixels,
+                updateBlock.step(hidden: hidden + b * hid * pixels, contextCache: contextCache + b * cacheCount,
                                  correlation: correlation, flow: flow, height: h, width: w, deltaFlow: delta,
                                  mask: wantMask ? mask : nil, workspace: ws)
                 for i in 0..<(2 * pixels) { coordsB[i] += delta[i] }

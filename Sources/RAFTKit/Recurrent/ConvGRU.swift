@@ -27,6 +27,8 @@ public struct ConvGRU: Sendable {
     public let q: Conv2d
     /// `[z; r]` stacked into one convolution with `2·hidden` outputs (one GEMM for both gates).
     let zr: Conv2d
+    /// Weights split for a constant leading part of x, if requested (``splittingStaticInput(channels:)``).
+    public private(set) var staticSplit: StaticInputSplit?
 
     /// A step from the three gate convolutions (PyTorch `convz`, `convr`, `convq`).
     public init(z: Conv2d, r: Conv2d, q: Conv2d) {
@@ -46,6 +48,14 @@ public struct ConvGRU: Sendable {
         self.r = r
         self.q = q
         zr = Conv2d.stacked([z, r])
+    }
+
+    /// The same step, also prepared to take its first `channels` input channels as a precomputed, constant
+    /// contribution (see ``StaticInputSplit``).
+    public func splittingStaticInput(channels: Int) -> ConvGRU {
+        var copy = self
+        copy.staticSplit = StaticInputSplit(gru: self, staticChannels: channels)
+        return copy
     }
 
     /// A step with zero weights (to be replaced, or for shape and cost queries).

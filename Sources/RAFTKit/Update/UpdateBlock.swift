@@ -6,8 +6,8 @@
 ///     Δflow  = FlowHead(hidden)
 ///     mask   = 0.25 · MaskHead(hidden)                basic only
 ///
-/// The motion encoder writes straight after the context channels of the GRU's input buffer, so the
-/// concatenation costs one copy of the context. With a mask, the first convolutions of the flow head and the
+/// The concatenation `x = [context, motion]` is never formed: the context's share of every GRU gate is
+/// computed once per image pair (``StaticInputSplit``) and each iteration multiplies only `[h, motion]`. With a mask, the first convolutions of the flow head and the
 /// mask head (both 3×3 over the hidden state) run as one stacked GEMM over one im2col.
 public struct UpdateBlock: Sendable {
     public let configuration: RAFTConfiguration
@@ -21,6 +21,9 @@ public struct UpdateBlock: Sendable {
     public let maskHead: MaskHead?
     /// `[flowHead.conv1; maskHead.conv1]` stacked, used when both heads run.
     let headsConv1: Conv2d?
+    /// ``gru`` with its weights split so that the context's share of every gate is computed once per image
+    /// pair (``prepareContext(_:height:width:cache:workspace:)``) instead of at every iteration.
+    let splitGRU: SeqConvGRU
 
     /// Builds the update block of `configuration` from official parameter names under `prefix`:
     /// `encoder.convc1 …`, `gru.convz1 …` (basic) or `gru.convz …` (small), `flow_head.conv1/2`, `mask.0/2`.
@@ -78,6 +81,7 @@ public struct UpdateBlock: Sendable {
         self.flowHead = flowHead
         self.maskHead = maskHead
         headsConv1 = maskHead.map { Conv2d.stacked([flowHead.conv1, $0.conv1]) }
+        splitGRU = gru.splittingStaticInput(channels: configuration.contextChannels)
     }
 
     /// Whether the block predicts a convex-upsampling mask (basic true, small false).
@@ -97,6 +101,22 @@ public struct UpdateBlock: Sendable {
             + (maskHead?.multiplyAccumulates(height: height, width: width) ?? 0)
     }
 
+    /// Floats of the per-sample context cache: the context's share of every GRU gate (3·hidden channels per
+    /// GRU step).
+    public func contextCacheCount(height: Int, width: Int) -> Int {
+        splitGRU.staticContributionCount(height: height, width: width)
+    }
+
+    /// Computes the context's share of every GRU gate once per image pair (RAFT's context does not change
+    /// between iterations).
+    /// - Parameters:
+    ///   - context: `[contextChannels, h, w]`.
+    ///   - cache: `[contextCacheCount(height:width:)]` out.
+    package func prepareContext(_ context: UnsafePointer<Float>, height: Int, width: Int,
+                                cache: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        splitGRU.prepareStaticInput(context, height: height, width: width, output: cache, workspace: workspace)
+    }
+
     /// One sample on an h×w grid, allocation-free once the workspace has grown.
     /// - Parameters:
     ///   - hidden: `[hiddenChannels, h, w]`, updated in place.
@@ -113,14 +133,35 @@ public struct UpdateBlock: Sendable {
                       deltaFlow: UnsafeMutablePointer<Float>,
                       mask: UnsafeMutablePointer<Float>?,
                       workspace: Workspace) {
+        let cache = workspace.buffer("update.contextCache", contextCacheCount(height: height, width: width))
+        prepareContext(context, height: height, width: width, cache: cache, workspace: workspace)
+        step(hidden: hidden, contextCache: cache, correlation: correlation, flow: flow, height: height, width: width,
+             deltaFlow: deltaFlow, mask: mask, workspace: workspace)
+    }
+
+    /// One iteration with a context cache from ``prepareContext(_:height:width:cache:workspace:)``: the loop
+    /// body of ``RAFT``. Allocation-free once the workspace has grown.
+    /// - Parameters:
+    ///   - hidden: `[hiddenChannels, h, w]`, updated in place.
+    ///   - contextCache: this sample's context cache.
+    ///   - correlation: `[correlationChannels, h, w]`.
+    ///   - flow: `[2, h, w]` = coords1 − coords0.
+    ///   - deltaFlow: `[2, h, w]` out.
+    ///   - mask: `[576, h, w]` out, already ×0.25; nil skips the mask head (ignored for small).
+    package func step(hidden: UnsafeMutablePointer<Float>,
+                      contextCache: UnsafePointer<Float>,
+                      correlation: UnsafePointer<Float>,
+                      flow: UnsafePointer<Float>,
+                      height: Int, width: Int,
+                      deltaFlow: UnsafeMutablePointer<Float>,
+                      mask: UnsafeMutablePointer<Float>?,
+                      workspace: Workspace) {
         let pixels = height * width
-        let contextCount = configuration.contextChannels * pixels
-        // x = [context, motion]: the encoder writes directly after the context.
-        let x = workspace.buffer("update.x", gru.inputChannels * pixels)
-        x.update(from: context, count: contextCount)
+        let motion = workspace.buffer("update.motion", encoder.outputChannels * pixels)
         encoder.forward(flow: flow, correlation: correlation, height: height, width: width,
-                        output: x + contextCount, workspace: workspace)
-        gru.step(hidden: hidden, input: x, height: height, width: width, workspace: workspace)
+                        output: motion, workspace: workspace)
+        splitGRU.step(hidden: hidden, dynamicInput: motion, staticContribution: contextCache,
+                      height: height, width: width, workspace: workspace)
 
         // Both heads' intermediates share "heads.hidden", sized for the fused case, so that switching the mask
         // on and off between iterations (e.g. a mask only at the last one) never allocates.

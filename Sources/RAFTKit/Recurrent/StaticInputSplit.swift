@@ -1,0 +1,142 @@
+/// A ``ConvGRU``'s weights split for an input `x = [s, d]` whose first channels `s` stay the same at every
+/// iteration (RAFT's context features) while `d` changes (the motion features).
+///
+/// Convolution is linear, so every gate's pre-activation is `W_s·im2col(s) + b` (fixed) plus
+/// `W_[h,d]·im2col([h, d])` (per iteration). The fixed part of all three gates is computed once per image
+/// pair by one GEMM (``ConvGRU/prepareStaticInput(_:height:width:output:workspace:)``), and each step then
+/// multiplies only the hidden and dynamic rows: for RAFT that removes 128 of 384 input channels (a third of
+/// the GRU's work) and the context's im2col from every iteration. Exact up to float rounding (the sums are
+/// only re-associated).
+public struct StaticInputSplit: Sendable {
+    /// Leading input channels that are constant over iterations.
+    public let staticChannels: Int
+    /// `[W_z; W_r; W_q]` restricted to the static channels, with the three biases: `3·hidden` outputs.
+    let staticGates: Conv2d
+    /// `[W_z; W_r]` restricted to the hidden and dynamic channels, row-major `[2·hidden, (hidden + dynamic)·taps]`.
+    let zrDynamic: Tensor
+    /// `W_q` restricted to the hidden and dynamic channels, `[hidden, (hidden + dynamic)·taps]`.
+    let qDynamic: Tensor
+
+    init(gru: ConvGRU, staticChannels: Int) {
+        precondition(staticChannels > 0 && staticChannels < gru.inputChannels,
+                     "static channels must be a proper, non-empty prefix of the GRU input")
+        let hid = gru.hiddenChannels, taps = gru.geometry.kernelHeight * gru.geometry.kernelWidth
+        let cin = hid + gru.inputChannels
+        let dynamicRows = (cin - staticChannels) * taps
+        func columns(of conv: Conv2d, channels: [Range<Int>]) -> [Float] {
+            var out: [Float] = []
+            let w = conv.weight.pointer
+            for o in 0..<conv.outputChannels {
+                for range in channels {
+                    let start = (o * cin + range.lowerBound) * taps
+                    out.append(contentsOf: UnsafeBufferPointer(start: w + start, count: range.count * taps))
+                }
+            }
+            return out
+        }
+        let staticRange = [hid..<(hid + staticChannels)], dynamicRanges = [0..<hid, (hid + staticChannels)..<cin]
+        let gates = [gru.z, gru.r, gru.q]
+        let staticWeights = gates.flatMap { columns(of: $0, channels: staticRange) }
+        let staticBias = gates.flatMap { $0.bias.scalars }
+        self.staticChannels = staticChannels
+        staticGates = Conv2d(weight: Tensor(shape: [3 * hid, staticChannels, gru.geometry.kernelHeight, gru.geometry.kernelWidth],
+                                            values: staticWeights),
+                             bias: Tensor(shape: [3 * hid], values: staticBias), geometry: gru.geometry)
+        zrDynamic = Tensor(shape: [2 * hid, dynamicRows],
+                           values: columns(of: gru.z, channels: dynamicRanges) + columns(of: gru.r, channels: dynamicRanges))
+        qDynamic = Tensor(shape: [hid, dynamicRows], values: columns(of: gru.q, channels: dynamicRanges))
+    }
+}
+
+extension ConvGRU {
+    /// Floats of the precomputed static contribution for one sample: `3·hidden·height·width`.
+    public func staticContributionCount(height: Int, width: Int) -> Int { 3 * hiddenChannels * height * width }
+
+    /// Computes `[W_z; W_r; W_q]_static · im2col(s) + biases` for one sample, once per image pair.
+    /// - Parameters:
+    ///   - input: the static input channels s, `[staticChannels, height, width]`.
+    ///   - output: `[3·hiddenChannels, height, width]` (z, r, q pre-activations).
+    public func prepareStaticInput(_ input: UnsafePointer<Float>, height: Int, width: Int,
+                                   output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        guard let split = staticSplit else { preconditionFailure("this ConvGRU has no static input split") }
+        split.staticGates.forward(input, height: height, width: width, output: output, workspace: workspace)
+    }
+
+    /// One step with a precomputed static contribution, updating `hidden` in place; allocation-free once the
+    /// workspace's "gru.*" buffers have grown.
+    /// - Parameters:
+    ///   - hidden: `[hiddenChannels, height, width]`, replaced by h'.
+    ///   - dynamicInput: d, `[inputChannels − staticChannels, height, width]`.
+    ///   - staticContribution: from ``prepareStaticInput(_:height:width:output:workspace:)``.
+    public func step(hidden: UnsafeMutablePointer<Float>, dynamicInput: UnsafePointer<Float>,
+                     staticContribution: UnsafePointer<Float>, height: Int, width: Int, workspace: Workspace) {
+        guard let split = staticSplit else { preconditionFailure("this ConvGRU has no static input split") }
+        let pixels = height * width
+        let hid = hiddenChannels
+        let taps = geometry.kernelHeight * geometry.kernelWidth
+        let dynamicChannels = inputChannels - split.staticChannels
+        let k = (hid + dynamicChannels) * taps
+        let columns = workspace.buffer("gru.columns", z.patchSize * pixels)
+        let zr = workspace.buffer("gru.zr", 2 * hid * pixels)
+        let rh = workspace.buffer("gru.rh", hid * pixels)
+        let qBuffer = workspace.buffer("gru.q", hid * pixels)
+
+        // im2col([h, d]) once.
+        Im2col.write(input: hidden, channels: hid, height: height, width: width, geometry: geometry, columns: columns)
+        Im2col.write(input: dynamicInput, channels: dynamicChannels, height: height, width: width, geometry: geometry,
+                     columns: columns + hid * taps * pixels)
+
+        // [z; r] = σ(static + [W_z; W_r]_[h,d] · cols).
+        zr.update(from: staticContribution, count: 2 * hid * pixels)
+        BLAS.sgemm(m: 2 * hid, n: pixels, k: k, a: split.zrDynamic.pointer, lda: k, b: columns, ldb: pixels,
+                   beta: 1, c: zr, ldc: pixels)
+        Activations.sigmoid(zr, count: 2 * hid * pixels)
+
+        let r = UnsafePointer(zr + hid * pixels)
+        for i in 0..<(hid * pixels) { rh[i] = r[i] * hidden[i] }
+        Im2col.write(input: rh, channels: hid, height: height, width: width, geometry: geometry, columns: columns)
+
+        qBuffer.update(from: staticContribution + 2 * hid * pixels, count: hid * pixels)
+        BLAS.sgemm(m: hid, n: pixels, k: k, a: split.qDynamic.pointer, lda: k, b: columns, ldb: pixels,
+                   beta: 1, c: qBuffer, ldc: pixels)
+        Activations.tanh(qBuffer, count: hid * pixels)
+
+        for i in 0..<(hid * pixels) {
+            let zi = zr[i]
+            hidden[i] = (1 - zi) * hidden[i] + zi * qBuffer[i]
+        }
+    }
+}
+
+extension SeqConvGRU {
+    /// Floats of the precomputed static contribution of all steps for one sample.
+    public func staticContributionCount(height: Int, width: Int) -> Int {
+        steps.reduce(0) { $0 + $1.staticContributionCount(height: height, width: width) }
+    }
+
+    /// The static contribution of every step, one after another in `output`.
+    public func prepareStaticInput(_ input: UnsafePointer<Float>, height: Int, width: Int,
+                                   output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        var offset = 0
+        for s in steps {
+            s.prepareStaticInput(input, height: height, width: width, output: output + offset, workspace: workspace)
+            offset += s.staticContributionCount(height: height, width: width)
+        }
+    }
+
+    /// Every step with its precomputed static contribution (see ``ConvGRU/step(hidden:dynamicInput:staticContribution:height:width:workspace:)``).
+    public func step(hidden: UnsafeMutablePointer<Float>, dynamicInput: UnsafePointer<Float>,
+                     staticContribution: UnsafePointer<Float>, height: Int, width: Int, workspace: Workspace) {
+        var offset = 0
+        for s in steps {
+            s.step(hidden: hidden, dynamicInput: dynamicInput, staticContribution: staticContribution + offset,
+                   height: height, width: width, workspace: workspace)
+            offset += s.staticContributionCount(height: height, width: width)
+        }
+    }
+
+    /// The same sequence with every step split for `channels` static leading input channels.
+    public func splittingStaticInput(channels: Int) -> SeqConvGRU {
+        SeqConvGRU(steps: steps.map { $0.splittingStaticInput(channels: channels) })
+    }
+}

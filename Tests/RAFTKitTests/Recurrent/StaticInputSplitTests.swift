@@ -1,0 +1,35 @@
+import Testing
+@testable import RAFTKit
+
+/// The context-precomputation optimisation (StaticInputSplit) against the plain GRU step it replaces.
+@Suite("Recurrent: static input split") struct StaticInputSplitTests {
+    @Test("precomputed context share gives the plain step's h' (≤ 2e-6)",
+          arguments: [SeqConvGRU.separableGeometries, [ConvGeometry(square: 3)], [ConvGeometry(square: 3, dilation: 2)]])
+    func matchesPlainStep(geometries: [ConvGeometry]) {
+        var rng = SeededGenerator(seed: 42)
+        let (hid, ctx, motion, h, w) = (6, 5, 4, 9, 11)
+        let steps = geometries.map { g -> ConvGRU in
+            func conv() -> Conv2d {
+                Conv2d(weight: .random([hid, hid + ctx + motion, g.kernelHeight, g.kernelWidth], in: -0.3...0.3, using: &rng),
+                       bias: .random([hid], in: -0.3...0.3, using: &rng), geometry: g)
+            }
+            return ConvGRU(z: conv(), r: conv(), q: conv())
+        }
+        let gru = SeqConvGRU(steps: steps)
+        let split = gru.splittingStaticInput(channels: ctx)
+        let hidden = Tensor.random([1, hid, h, w], using: &rng)
+        let context = Tensor.random([1, ctx, h, w], in: 0...2, using: &rng)
+        let dynamic = Tensor.random([1, motion, h, w], in: -2...2, using: &rng)
+        let expected = gru(hidden: hidden, input: Tensor.concatenateChannels([context, dynamic]))
+
+        let workspace = Workspace()
+        let cache = workspace.buffer("test.cache", split.staticContributionCount(height: h, width: w))
+        split.prepareStaticInput(context.pointer, height: h, width: w, output: cache, workspace: workspace)
+        var result = hidden
+        for _ in 0..<1 {
+            split.step(hidden: result.mutablePointer(), dynamicInput: dynamic.pointer, staticContribution: cache,
+                       height: h, width: w, workspace: workspace)
+        }
+        #expect(result.maxAbsDifference(expected) <= 2e-6)
+    }
+}
