@@ -80,6 +80,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="run directory (checkpoint.pt, train-log.csv)")
     p.add_argument("--init", default=None, help="start a NEW run from this checkpoint's model weights")
+    p.add_argument("--resume", default=None,
+                   help="continue the run stored in this checkpoint (e.g. Models/raft-small-train.pt) "
+                        "when --out has no checkpoint.pt yet")
     p.add_argument("--num-steps", type=int, default=4000, help="OneCycle length of this run")
     p.add_argument("--batch", type=int, default=6)
     p.add_argument("--height", type=int, default=144)
@@ -122,23 +125,24 @@ def main():
 
     torch.manual_seed(args.seed)
     history = []
-    if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
+    resume_from = ckpt_path if os.path.exists(ckpt_path) else args.resume
+    if resume_from:
+        ck = torch.load(resume_from, map_location=device, weights_only=False)
         saved = ck["args"]
         # the schedule and data geometry belong to the run; keep the stored ones
         for k in ("num_steps", "lr", "wdecay", "epsilon", "batch", "height", "width", "seed", "iters",
                   "gamma", "refresh"):
             setattr(args, k, saved[k])
         model, opt, sched = build(args, device)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
+        model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
+        opt.load_state_dict(ck["optimizer"])  # casts (bfloat16) moments to the parameters' float32
         sched.load_state_dict(ck["scheduler"])
         step = ck["step"]
         history = ck.get("history", [])
         torch.set_rng_state(ck["torch_rng"])
         if device.type == "cuda" and ck.get("cuda_rng") is not None:
             torch.cuda.set_rng_state(ck["cuda_rng"])
-        print(f"resumed {ckpt_path} at step {step}/{args.num_steps}", flush=True)
+        print(f"resumed {resume_from} at step {step}/{args.num_steps}", flush=True)
     else:
         model, opt, sched = build(args, device)
         step = 0
@@ -150,7 +154,6 @@ def main():
             print(f"new run from weights of {args.init} ({ck.get('total_steps', ck.get('step'))} steps)",
                   flush=True)
         ck = None
-    prior_total = sum(h["steps"] for h in history if h.get("run") != args.out) if history else 0
 
     cfg = SyntheticConfig(height=args.height, width=args.width)
     data = SyntheticFlow(cfg, seed=args.seed, device=device, refresh=args.refresh)
@@ -181,7 +184,6 @@ def main():
                "size": [args.height, args.width], "iters": args.iters, "num_steps": args.num_steps,
                "lr": args.lr, "seed": args.seed}
         hist = [h for h in history if not (h.get("run") == args.out and h.get("start_step") == start_step)]
-        steps_this_run = sum(h["end_step"] - h["start_step"] for h in hist if h.get("run") == args.out)
         seg["steps"] = step - start_step
         hist.append(seg)
         obj = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
@@ -201,7 +203,6 @@ def main():
                          f"{args.height}x{args.width}, {args.iters} iters, lr {args.lr}, seed {args.seed} "
                          f"(total {obj['total_steps']} steps)\n")
         print(f"checkpoint step {step} -> {ckpt_path}", flush=True)
-        return steps_this_run
 
     model.train()
     while step < args.num_steps and not stop["flag"] and time.time() < stop_at:
