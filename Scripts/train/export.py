@@ -113,7 +113,7 @@ def main():
         m1.load_state_dict({k: v.float() for k, v in ck["model"].items()})
         m2.load_state_dict(from_official(load_file(a.weights)))
         g = torch.Generator().manual_seed(0)
-        x1, x2 = torch.rand(1, 3, 64, 96, generator=g) * 2 - 1, torch.rand(1, 3, 64, 96, generator=g) * 2 - 1
+        x1, x2 = torch.rand(1, 3, 128, 160, generator=g) * 2 - 1, torch.rand(1, 3, 128, 160, generator=g) * 2 - 1
         with torch.no_grad():
             d = (m1(x1, x2, num_flow_updates=4)[-1] - m2(x1, x2, num_flow_updates=4)[-1]).abs().max().item()
         n = sum(v.numel() for v in off.values())

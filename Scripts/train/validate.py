@@ -54,10 +54,12 @@ def load_model(path):
     from torchvision.models.optical_flow import raft_small
     m = raft_small(weights=None)
     if path.endswith(".safetensors"):
+        from safetensors import safe_open
         from safetensors.torch import load_file
         from export import from_official
         m.load_state_dict(from_official(load_file(path)))
-        steps = "?"
+        with safe_open(path, "pt") as fh:
+            steps = (fh.metadata() or {}).get("total_steps", "?")
     else:
         ck = torch.load(path, map_location="cpu", weights_only=False)
         m.load_state_dict({k: v.float() for k, v in ck["model"].items()})
