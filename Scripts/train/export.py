@@ -6,9 +6,11 @@ Writes
   ``update_block.flow_head.*``; no ``module.`` prefix), 106 tensors, 990,162 parameters. The torchvision ->
   official renames are those of raft-spec §13. The file is read back, mapped to torchvision names again
   and checked to give bit-identical flow.
-- ``--train-checkpoint`` (optional): a compact resumable checkpoint for the repository: model float32,
-  AdamW moments in bfloat16 (exp_avg_sq needs bfloat16's range; float16 would underflow), scheduler,
-  step, RNG states, run history. ``train.py --resume`` accepts it.
+- ``--train-checkpoint`` (optional): a compact resumable checkpoint for the repository: AdamW moments in
+  bfloat16 (exp_avg_sq needs bfloat16's range; float16 would underflow), scheduler, step, RNG states, run
+  history, and the model: by reference to ``--weights`` when both are in the same folder (the float32
+  safetensors holds the exact weights, so they are not stored twice), else float32 inside.
+  ``train.py --resume`` / ``--init`` accept it (through ``load_checkpoint``).
 - ``--log`` (optional): Markdown table of every training segment recorded in the checkpoint's history.
 
 Usage: export.py CHECKPOINT [--weights Models/raft-small-default.safetensors]
@@ -68,15 +70,33 @@ def from_official(sd):
     return {_apply(_INVERSE, k): v for k, v in sd.items()}
 
 
-def compact_checkpoint(ck):
-    """Checkpoint for the repository: model fp32, AdamW moments bf16, everything else as is."""
+def compact_checkpoint(ck, weights_file=None):
+    """Checkpoint for the repository: AdamW moments in bfloat16, everything else as is.
+
+    With ``weights_file`` (the exported safetensors, a name relative to the checkpoint's folder) the model
+    tensors are not stored twice: ``load_checkpoint`` reads them back from that file (float32, exact).
+    """
     opt = ck["optimizer"]
     state = {i: {k: (v.to(torch.bfloat16) if torch.is_tensor(v) and v.dim() > 0 else v)
                  for k, v in s.items()} for i, s in opt["state"].items()}
-    return {**{k: v for k, v in ck.items() if k not in ("optimizer", "model")},
-            "model": {k: v.float().cpu() for k, v in ck["model"].items()},
-            "optimizer": {"state": state, "param_groups": opt["param_groups"]},
-            "optimizer_moments_dtype": "bfloat16"}
+    out = {**{k: v for k, v in ck.items() if k not in ("optimizer", "model")},
+           "optimizer": {"state": state, "param_groups": opt["param_groups"]},
+           "optimizer_moments_dtype": "bfloat16"}
+    if weights_file:
+        out["model_file"] = weights_file
+    else:
+        out["model"] = {k: v.float().cpu() for k, v in ck["model"].items()}
+    return out
+
+
+def load_checkpoint(path, map_location="cpu"):
+    """Loads a train.py checkpoint or a compact one; fills ``model`` (torchvision names) from ``model_file``."""
+    import os
+    ck = torch.load(path, map_location=map_location, weights_only=False)
+    if "model" not in ck and ck.get("model_file"):
+        f = os.path.join(os.path.dirname(os.path.abspath(path)), ck["model_file"])
+        ck["model"] = {k: v.to(map_location) for k, v in from_official(load_file(f)).items()}
+    return ck
 
 
 def history_markdown(history):
@@ -99,7 +119,7 @@ def main():
     p.add_argument("--train-checkpoint", default=None)
     p.add_argument("--log", default=None)
     a = p.parse_args()
-    ck = torch.load(a.checkpoint, map_location="cpu", weights_only=False)
+    ck = load_checkpoint(a.checkpoint)
     history = ck.get("history", [])
     steps = ck.get("total_steps", ck.get("step"))
     if a.weights:
@@ -120,8 +140,13 @@ def main():
         print(f"wrote {a.weights}: {len(off)} tensors, {n} parameters, step {steps}; round-trip max diff {d}")
         assert d == 0.0
     if a.train_checkpoint:
-        torch.save(compact_checkpoint(ck), a.train_checkpoint)
-        print(f"wrote {a.train_checkpoint} (model fp32 + bf16 AdamW moments, step {ck['step']})")
+        import os
+        same_dir = a.weights and os.path.dirname(os.path.abspath(a.weights)) == \
+            os.path.dirname(os.path.abspath(a.train_checkpoint))
+        wf = os.path.basename(a.weights) if same_dir else None
+        torch.save(compact_checkpoint(ck, wf), a.train_checkpoint)
+        what = f"model in {wf}" if wf else "model fp32"
+        print(f"wrote {a.train_checkpoint} ({what} + bf16 AdamW moments, step {ck['step']})")
     if a.log:
         with open(a.log, "w") as fh:
             fh.write("# Training log of the default RAFT-small model\n\nWritten by `Scripts/train/export.py` from "

@@ -12,7 +12,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export import history_markdown  # noqa: E402
+from export import history_markdown, load_checkpoint  # noqa: E402
 from synthetic import PHOTO_LICENCES, PHOTO_NAMES  # noqa: E402
 
 CARD = """# Default model: RAFT-small trained on synthetic data
@@ -29,7 +29,7 @@ from the official RAFT repository), so it can be redistributed with the package.
 | input | two RGB frames, normalised `2·(x/255) − 1`, padded to a multiple of 8 |
 | training data | synthetic layered scenes generated on the fly (`Scripts/train/synthetic.py`, seed {seed}): textured background + 2–6 foreground polygons/ellipses/blobs, independent affine motions (translation ≤ ±40 px per axis at 496 px width, scaled to the crop; rotation ±10°; scale ±12 %), occlusions, colour/photometric augmentation, sensor noise; exact ground truth |
 | training | {steps} optimizer steps, batch {batch}, {h}×{w} crops, {iters} unrolled iterations, AdamW lr {lr} OneCycle (linear, pct_start 0.05) over {num_steps} steps, weight decay 1e-4, grad clip 1.0, sequence loss γ = 0.8; {wall:.2f} h wall time on {device} |
-| resumable checkpoint | `raft-small-train.pt` (model float32 + AdamW moments bfloat16 + scheduler, step, RNG states, history): `train.py --resume` or `--init` (see `Scripts/train/README.md`) |
+| resumable checkpoint | `raft-small-train.pt` (AdamW moments bfloat16, scheduler, step, RNG states, history; the model weights are read from `raft-small-default.safetensors` next to it): `train.py --resume` or `--init` (see `Scripts/train/README.md`) |
 
 **What to expect.** This is a small model trained for a short time ({steps} steps on a CPU) on simple synthetic
 scenes; the published RAFT-small was trained for 200k+ steps on FlyingChairs and FlyingThings3D. It gives real,
@@ -79,7 +79,7 @@ def main():
     p.add_argument("--weights", default="Models/raft-small-default.safetensors")
     p.add_argument("--out", default="Models/README.md")
     a = p.parse_args()
-    ck = torch.load(a.checkpoint, map_location="cpu", weights_only=False)
+    ck = load_checkpoint(a.checkpoint)
     hist = ck.get("history", [])
     args = ck["args"]
     last = hist[-1] if hist else {}

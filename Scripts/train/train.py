@@ -31,6 +31,7 @@ from torchvision.models.optical_flow import raft_small
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from synthetic import SyntheticConfig, SyntheticFlow  # noqa: E402
+from export import load_checkpoint  # noqa: E402
 
 
 def sequence_loss(preds, gt, valid, gamma=0.8, max_flow=400.0):
@@ -127,7 +128,7 @@ def main():
     history = []
     resume_from = ckpt_path if os.path.exists(ckpt_path) else args.resume
     if resume_from:
-        ck = torch.load(resume_from, map_location=device, weights_only=False)
+        ck = load_checkpoint(resume_from, map_location=device)
         saved = ck["args"]
         # the schedule and data geometry belong to the run; keep the stored ones
         for k in ("num_steps", "lr", "wdecay", "epsilon", "batch", "height", "width", "seed", "iters",
@@ -147,7 +148,7 @@ def main():
         model, opt, sched = build(args, device)
         step = 0
         if args.init:
-            ck = torch.load(args.init, map_location=device, weights_only=False)
+            ck = load_checkpoint(args.init, map_location=device)
             sd = {k: v.float() for k, v in ck["model"].items()}
             model.load_state_dict(sd)
             history = ck.get("history", [])

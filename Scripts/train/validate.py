@@ -61,7 +61,8 @@ def load_model(path):
         with safe_open(path, "pt") as fh:
             steps = (fh.metadata() or {}).get("total_steps", "?")
     else:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
+        from export import load_checkpoint
+        ck = load_checkpoint(path)
         m.load_state_dict({k: v.float() for k, v in ck["model"].items()})
         steps = ck.get("total_steps", ck.get("step"))
     return m.eval(), steps
