@@ -7,6 +7,9 @@ Resumable: ``--out DIR`` holds ``checkpoint.pt`` (model, optimizer, scheduler, s
 states, the run history), written atomically every ``--checkpoint-minutes`` and at the end; a run stops
 cleanly at ``--deadline`` (UTC "HH:MM" or ISO time) / after ``--minutes`` / at ``--num-steps`` / on
 SIGTERM or SIGINT, and the next invocation with the same ``--out`` continues where it stopped.
+With ``--deadline``, the end of OneCycle's linear decay is re-fitted every 25 steps to the number of steps
+the measured rate (last 15 min) reaches by the deadline (capped at ``--num-steps``; ``+100`` as in RAFT),
+so the learning rate has annealed when the run stops (``--no-fit-schedule`` turns this off).
 ``--init CKPT`` starts a new run (new OneCycle stage, new optimizer) from the model weights of a
 checkpoint, e.g. to continue the CPU-trained model on a GPU with a longer schedule.
 Per-step metrics go to ``DIR/train-log.csv``; every run segment is appended to the checkpoint's history
@@ -71,6 +74,16 @@ def build(args, device):
     return model, opt, sched
 
 
+def fit_schedule(sched, total_steps):
+    """Moves the end of OneCycle's (last, linear-decay) phase to ``total_steps``; the warm-up is unchanged.
+
+    Used to make the decay end at a wall-clock deadline when the step rate is only known while training
+    (shared CPU). It edits OneCycleLR's own fields, so the change is saved with the scheduler's state.
+    """
+    sched.total_steps = int(total_steps)
+    sched._schedule_phases[-1]["end_step"] = float(total_steps - 1)
+
+
 def atomic_save(obj, path):
     tmp = path + ".tmp"
     torch.save(obj, tmp)
@@ -99,6 +112,8 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--deadline", default=None, help="stop at this UTC time ('05:50' or ISO)")
     p.add_argument("--minutes", type=float, default=None, help="stop after this many minutes")
+    p.add_argument("--no-fit-schedule", action="store_true",
+                   help="with a deadline, do NOT shorten the OneCycle decay to end at the deadline")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
     p.add_argument("--snapshot-every", type=int, default=1000, help="also keep checkpoint-<step>.pt")
     p.add_argument("--log-every", type=int, default=10)
@@ -183,7 +198,7 @@ def main():
                "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
                "threads": torch.get_num_threads(), "batch": args.batch,
                "size": [args.height, args.width], "iters": args.iters, "num_steps": args.num_steps,
-               "lr": args.lr, "seed": args.seed}
+               "lr": args.lr, "seed": args.seed, "schedule_total": sched.total_steps}
         hist = [h for h in history if not (h.get("run") == args.out and h.get("start_step") == start_step)]
         seg["steps"] = step - start_step
         hist.append(seg)
@@ -200,10 +215,13 @@ def main():
         if final:
             with open(os.path.join(args.out, "training-log.md"), "a") as fh:
                 fh.write(f"- {seg['started']} {seg['device_name']} x{seg['threads']} threads: steps "
-                         f"{start_step}->{step} of {args.num_steps} in {seg['wall_s']} s, batch {args.batch} "
+                         f"{start_step}->{step} (OneCycle total {sched.total_steps}) in {seg['wall_s']} s, batch {args.batch} "
                          f"{args.height}x{args.width}, {args.iters} iters, lr {args.lr}, seed {args.seed} "
                          f"(total {obj['total_steps']} steps)\n")
         print(f"checkpoint step {step} -> {ckpt_path}", flush=True)
+
+    fit = args.deadline is not None and not args.no_fit_schedule and math.isfinite(stop_at)
+    rate_window = []  # (time, step) samples of the last ~15 minutes
 
     model.train()
     while step < args.num_steps and not stop["flag"] and time.time() < stop_at:
@@ -233,6 +251,18 @@ def main():
             print(line, flush=True)
             acc = {k: 0.0 for k in acc}; acc["n"] = 0
             t_log = time.time()
+        if fit and step % 25 == 0:
+            now = time.time()
+            rate_window.append((now, step))
+            rate_window = [(t, k) for t, k in rate_window if now - t < 900] or rate_window[-1:]
+            t_old, k_old = rate_window[0]
+            if step - start_step >= 25:
+                sps = (now - t_old) / max(1, step - k_old) if step > k_old else (now - t_start) / (step - start_step)
+                reachable = step + max(0, (stop_at - now - 30) / sps)
+                target = int(min(args.num_steps, reachable)) + 100   # RAFT's "+100"
+                target = max(target, step + 101, int(sched._schedule_phases[0]["end_step"]) + 101)
+                if abs(target - sched.total_steps) >= 10:
+                    fit_schedule(sched, target)
         if time.time() - last_ckpt > 60 * args.checkpoint_minutes or \
                 (args.snapshot_every and step % args.snapshot_every == 0):
             save()
