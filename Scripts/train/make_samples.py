@@ -3,7 +3,8 @@
 Made by synthetic.py with seeds never used in training (training: 1234; validation: 424242, 525252).
 Each pair: ``<name>/frame1.png``, ``<name>/frame2.png``, ``<name>/flow.flo`` (exact ground truth of frame 1
 -> frame 2), ``<name>/flow.png`` (Middlebury colour coding, max radius = max |gt|, for looking at).
-Re-running gives byte-identical .flo files on the same torch version (seeded, CPU).
+Photographic textures come only from the scikit-image images that are explicitly public domain or CC0
+(``PHOTO_NAMES_STRICT``), since the frames redistribute their pixels. Re-running gives byte-identical .flo files on the same torch version (seeded, CPU).
 
 Usage: make_samples.py [--out Samples]
 """
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from synthetic import SyntheticConfig, SyntheticFlow, read_flo, write_flo  # noqa: E402
+from synthetic import PHOTO_NAMES_STRICT, SyntheticConfig, SyntheticFlow, read_flo, write_flo  # noqa: E402
 
 # name, height, width, seed, photo_probability, what
 PAIRS = [
@@ -40,7 +41,7 @@ def main():
     for name, h, w, seed, photo, what in PAIRS:
         cfg = SyntheticConfig(height=h, width=w, photo_probability=photo,
                               gray_probability=1.0 if name.startswith("gray") else 0.15)
-        gen = SyntheticFlow(cfg, seed=seed, refresh=1.0)
+        gen = SyntheticFlow(cfg, seed=seed, refresh=1.0, photo_names=PHOTO_NAMES_STRICT)
         with torch.no_grad():
             i1, i2, fl, _ = gen.sample(1)
         d = os.path.join(a.out, name)

@@ -31,11 +31,13 @@ from the official RAFT repository), so it can be redistributed with the package.
 | training | {steps} optimizer steps, batch {batch}, {h}×{w} crops, {iters} unrolled iterations, AdamW lr {lr} OneCycle (linear, pct_start 0.05) over {num_steps} steps, weight decay 1e-4, grad clip 1.0, sequence loss γ = 0.8; {wall:.2f} h wall time on {device} |
 | resumable checkpoint | `raft-small-train.pt` (AdamW moments bfloat16, scheduler, step, RNG states, history; the model weights are read from `raft-small-default.safetensors` next to it): `train.py --resume` or `--init` (see `Scripts/train/README.md`) |
 
-**What to expect.** This is a small model trained for a short time ({steps} steps on a CPU) on simple synthetic
-scenes; the published RAFT-small was trained for 200k+ steps on FlyingChairs and FlyingThings3D. It gives real,
-usable flow on textured content with moderate motion, but it is far from the published accuracy on
-Sintel/KITTI, and large motions (beyond ~{tmax:.0f} px at its training size) are outside what it saw. Train it longer
-(on a GPU) with the commands in `Scripts/train/README.md`; the load path does not change.
+**What to expect.** This is a small model trained briefly ({steps} steps on a shared 2-core CPU) on simple
+synthetic scenes; the published RAFT-small checkpoints were trained for about 100k–200k steps on FlyingChairs /
+FlyingThings3D on GPUs. Judge it by the validation table below (against zero flow and OpenCV's DIS and
+Farneback on the same held-out pairs); it is far from the published accuracy on Sintel/KITTI, and motions
+much larger than those it was trained on (about {tmax:.0f} px at its {h}×{w} training size) are outside what it
+saw. Train it longer (on a GPU) with the commands in `Scripts/train/README.md`; nothing in the loading path
+changes.
 
 ## Validation
 
@@ -68,6 +70,9 @@ nothing is downloaded); their licences as stated in scikit-image's own documenta
 |---|---|
 {licences}
 
+Two images (`coins`, `immunohistochemistry`) are documented only as having "no known copyright
+restrictions"; they were used as training and validation textures, but no pixels of theirs are
+redistributed (the sample frames in `Samples/` use only the explicitly public-domain / CC0 images).
 The trained weights are a product of this project and are distributed under the project's licence.
 """
 

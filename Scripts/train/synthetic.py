@@ -26,24 +26,25 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-# scikit-image images used as photographic textures. Licences as stated in skimage.data's own
-# docstrings (scikit-image 0.25, skimage/data/_fetchers.py); all ship inside the wheel (skimage/data/*).
+# scikit-image images used as photographic textures; all ship inside the wheel (skimage/data/*), nothing is
+# downloaded. Licences as stated in skimage.data's own docstrings (scikit-image 0.26).
 PHOTO_LICENCES = {
-    "astronaut": "public domain (NASA, Eileen Collins)",
-    "coffee": "CC0 (Rachel Michetti)",
-    "chelsea": "CC0 (Stefan van der Walt)",
-    "rocket": "public domain (SpaceX / NASA)",
-    "hubble_deep_field": "public domain (NASA / ESA)",
-    "immunohistochemistry": "public domain (Jeremy Muhlich, Harvard Medical School)",
-    "camera": "CC0 (Lav Varshney)",
-    "coins": "public domain (Walters Art Museum via Wikimedia Commons)",
-    "moon": "public domain? (see skimage docs; Moon surface, unknown source) -- EXCLUDED",
-    "brick": "CC0 (Stefan van der Walt)",
-    "grass": "CC0 (Stefan van der Walt)",
-    "gravel": "CC0 (Stefan van der Walt)",
+    "astronaut": "public domain: NASA Great Images, \"No known copyright restrictions, released into the public domain\"",
+    "coffee": "CC0 by the photographer (Rachel Michetti), \"No copyright restrictions\"",
+    "chelsea": "CC0 by the photographer (Stefan van der Walt), \"No copyright restrictions\"",
+    "rocket": "public domain: SpaceX photo, released in the public domain",
+    "hubble_deep_field": "public domain: NASA HubbleSite, \"may be freely used in the public domain\"",
+    "immunohistochemistry": "\"No known copyright restrictions\" (Center for Microscopy And Molecular Imaging); no explicit PD/CC0 dedication",
+    "camera": "CC0 by the photographer (Lav Varshney), \"No copyright restrictions\"",
+    "coins": "\"No known copyright restrictions\" (Brooklyn Museum Collection); no explicit PD/CC0 dedication",
+    "brick": "CC0 (CC0Textures 'Bricks25', CC0 License)",
+    "grass": "CC0 (DeviantArt linolafett 'Grass-01', CC0 License)",
+    "gravel": "CC0 (CC0Textures 'Gravel04', CC0 License)",
 }
 PHOTO_NAMES = ["astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field",
                "immunohistochemistry", "camera", "coins", "brick", "grass", "gravel"]
+# explicitly public domain or CC0: used for anything that redistributes pixels (Samples/)
+PHOTO_NAMES_STRICT = [n for n in PHOTO_NAMES if n not in ("immunohistochemistry", "coins")]
 
 
 def load_photo_bank(height: int = 384, width: int = 512, names=None, device="cpu") -> torch.Tensor | None:
@@ -100,7 +101,7 @@ class SyntheticFlow:
     """On-the-fly generator: ``gen.sample(batch)`` -> (img1, img2, flow, valid)."""
 
     def __init__(self, config: SyntheticConfig, seed: int = 0, device="cpu", photos=True,
-                 refresh: float = 1.0):
+                 refresh: float = 1.0, photo_names=None):
         """``refresh`` < 1 keeps a pool of layer textures/masks (one per layer slot of a batch) and
         regenerates only that fraction of it per call; layers are drawn from the pool with replacement
         and get fresh random placements and motions, so samples stay distinct while texture synthesis
@@ -111,7 +112,7 @@ class SyntheticFlow:
         self.device = torch.device(device)
         self.gen = torch.Generator(device=self.device)
         self.gen.manual_seed(seed)
-        self.photos = load_photo_bank(device=self.device) if photos else None
+        self.photos = load_photo_bank(names=photo_names, device=self.device) if photos else None
         H, W = config.height, config.width
         ys, xs = torch.meshgrid(torch.arange(H, dtype=torch.float32, device=self.device),
                                 torch.arange(W, dtype=torch.float32, device=self.device), indexing="ij")
