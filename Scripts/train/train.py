@@ -155,9 +155,9 @@ def main():
         sched.load_state_dict(ck["scheduler"])
         step = ck["step"]
         history = ck.get("history", [])
-        torch.set_rng_state(ck["torch_rng"])
+        torch.set_rng_state(ck["torch_rng"].cpu())  # map_location may have moved it to the GPU
         if device.type == "cuda" and ck.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state(ck["cuda_rng"])
+            torch.cuda.set_rng_state(ck["cuda_rng"].cpu())
         print(f"resumed {resume_from} at step {step}/{args.num_steps}", flush=True)
     else:
         model, opt, sched = build(args, device)
@@ -174,8 +174,11 @@ def main():
     cfg = SyntheticConfig(height=args.height, width=args.width)
     data = SyntheticFlow(cfg, seed=args.seed, device=device, refresh=args.refresh)
     if ck is not None and ck.get("data_rng") is not None:
-        data.gen.set_state(ck["data_rng"].to(data.gen.get_state().device)
-                           if hasattr(ck["data_rng"], "to") else ck["data_rng"])
+        try:
+            data.gen.set_state(ck["data_rng"].cpu())
+        except (RuntimeError, ValueError):  # CPU <-> CUDA generator states differ: reseed, reproducibly
+            data.gen.manual_seed(args.seed + step)
+            print(f"data RNG state from another device type; reseeded with {args.seed + step}", flush=True)
     print(f"device {device}, threads {torch.get_num_threads()}, batch {args.batch} "
           f"{args.height}x{args.width}, iters {args.iters}, photos "
           f"{0 if data.photos is None else data.photos.shape[0]}", flush=True)
