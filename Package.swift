@@ -17,7 +17,9 @@ let package = Package(
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .target(
             name: "RAFTKit",
-            dependencies: ["COpenBLAS", "CLibPNG"]
+            dependencies: ["COpenBLAS", "CLibPNG"],
+            // The bundled default model (a link to Models/raft-small-default.safetensors; see Models/README.md).
+            resources: [.copy("Resources/raft-small-default.safetensors")]
         ),
         .executableTarget(
             name: "raftflow",
