@@ -15,10 +15,12 @@ let package = Package(
         // C at the edge: OpenBLAS (cblas.h) and libpng (png.h) as system libraries.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        // libpng's classic API with setjmp kept inside C: exact samples, errors as status codes.
+        .target(name: "CPNGCodec", dependencies: ["CLibPNG"]),
         .target(
             name: "RAFTKit",
-            dependencies: ["COpenBLAS", "CLibPNG"],
-            // The bundled default model (a link to Models/raft-small-default.safetensors; see Models/README.md).
+            dependencies: ["COpenBLAS", "CLibPNG", "CPNGCodec"],
+            // The bundled default model (Models/raft-small-default.safetensors links here; see Models/README.md).
             resources: [.copy("Resources/raft-small-default.safetensors")]
         ),
         .executableTarget(
