@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import RAFTKit
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Compare predicted flow with ground truth: EPE, 1/3/5-px accuracy, Fl-all.",
+        discussion: """
+        Pixels count where the ground truth is valid (KITTI's third channel ≥ 0.5, finite values) and,
+        with --valid, where the mask PNG is non-zero. In the directory form, predictions and ground truth
+        are matched by file name stem; the table lists each pair, then the mean over pairs (KITTI-style)
+        and the pooled-pixel figures.
+        Examples:
+          raftflow evaluate --prediction flow.flo --ground-truth gt.flo
+          raftflow evaluate --prediction pred/ --ground-truth gt/ --json
+        """
+    )
+
+    @Option(name: .long, help: "Predicted flow file, or a directory of them.")
+    var prediction: String
+    @Option(name: .long, help: "Ground-truth flow file, or a directory of them.")
+    var groundTruth: String
+    @Option(name: .long, help: "Optional mask PNG (non-zero = evaluate), single-file form only.")
+    var valid: String?
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+
+    static let flowExtensions: Set<String> = ["flo", "png", "pfm"]
+
+    func run() throws {
+        try reportingInputErrors {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: prediction, isDirectory: &isDir) else {
+                throw FlowEstimatorError.missingInput(path: prediction)
+            }
+            var pairs: [(name: String, prediction: String, truth: String)] = []
+            if isDir.boolValue {
+                let truthFiles = try FileManager.default.contentsOfDirectory(atPath: groundTruth)
+                let truthByStem = Dictionary(truthFiles.filter { Self.flowExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+                    .map { (($0 as NSString).deletingPathExtension, $0) }, uniquingKeysWith: { a, _ in a })
+                for name in try FileManager.default.contentsOfDirectory(atPath: prediction).sorted(by: naturalLess)
+                where Self.flowExtensions.contains((name as NSString).pathExtension.lowercased()) {
+                    let stem = (name as NSString).deletingPathExtension
+                    if let t = truthByStem[stem] {
+                        pairs.append((stem, (prediction as NSString).appendingPathComponent(name), (groundTruth as NSString).appendingPathComponent(t)))
+                    }
+                }
+                guard !pairs.isEmpty else { throw FlowEstimatorError.noMatchingFiles(predictions: prediction, groundTruth: groundTruth) }
+            } else {
+                pairs = [((prediction as NSString).lastPathComponent, prediction, groundTruth)]
+            }
+            var aggregate = FlowMetricsAccumulator()
+            var rows: [EvaluationRow] = []
+            for pair in pairs {
+                let p = try FlowField(contentsOf: URL(fileURLWithPath: pair.prediction))
+                let g = try FlowField(contentsOf: URL(fileURLWithPath: pair.truth))
+                guard p.width == g.width && p.height == g.height else {
+                    throw FlowEstimatorError.sizeMismatch(first: pair.prediction, firstSize: (p.width, p.height),
+                                                          second: pair.truth, secondSize: (g.width, g.height))
+                }
+                var mask: [Bool]?
+                if let valid, !isDir.boolValue {
+                    let m = try RGBImage(contentsOf: URL(fileURLWithPath: valid))
+                    guard m.width == g.width && m.height == g.height else {
+                        throw FlowEstimatorError.sizeMismatch(first: valid, firstSize: (m.width, m.height),
+                                                              second: pair.truth, secondSize: (g.width, g.height))
+                    }
+                    mask = (0..<(m.width * m.height)).map { m.pixels[3 * $0] > 0 }
+                }
+                let metrics = FlowMetrics(prediction: p, groundTruth: g, mask: mask)
+                aggregate.add(metrics)
+                rows.append(EvaluationRow(name: pair.name, metrics: metrics))
+            }
+            let report = EvaluationReport(pairs: rows, meanOverPairs: aggregate.meanOverImages, pooled: aggregate.pooled)
+            if json { print(jsonString(report)); return }
+            func line(_ name: String, _ m: FlowMetrics) -> String {
+                name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                    + String(format: "%9.3f %8.2f %8.2f %8.2f %8.2f %10d", m.epe, 100 * m.accuracy1px, 100 * m.accuracy3px,
+                             100 * m.accuracy5px, m.flAll, m.validPixels)
+            }
+            print("pair".padding(toLength: 24, withPad: " ", startingAt: 0) + "      EPE    1px %    3px %    5px %   Fl-all     pixels")
+            for r in rows { print(line(r.name, r.metrics)) }
+            if rows.count > 1 {
+                print(line("mean over pairs", report.meanOverPairs))
+                print(line("pooled pixels", report.pooled))
+            }
+        }
+    }
+}
+
+struct EvaluationRow: Encodable { var name: String; var metrics: FlowMetrics }
+struct EvaluationReport: Encodable { var pairs: [EvaluationRow]; var meanOverPairs: FlowMetrics; var pooled: FlowMetrics }

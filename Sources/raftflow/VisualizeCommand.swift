@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import RAFTKit
+
+struct VisualizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "visualize",
+        abstract: "Colour-code a flow file with the Middlebury colour wheel.",
+        discussion: """
+        Examples:
+          raftflow visualize flow.flo --output flow.png
+          raftflow visualize kitti_flow.png --max-magnitude 40 --output v.png
+          raftflow visualize --legend --output wheel.png
+        """
+    )
+
+    @Argument(help: "Flow file: Middlebury .flo, KITTI 16-bit .png or .pfm.", completion: .file())
+    var flow: String?
+    @Option(name: .shortAndLong, help: "Output PNG.")
+    var output: String
+    @Option(name: .long, help: "Flow magnitude (pixels) at full colour saturation (default: the flow's maximum).")
+    var maxMagnitude: Float?
+    @Flag(name: .long, help: "Write the colour-wheel legend instead of (or, with a flow, beside) the picture.")
+    var legend = false
+
+    func validate() throws {
+        if flow == nil && !legend { throw ValidationError("give a flow file, or --legend") }
+        if let m = maxMagnitude, !(m > 0) { throw ValidationError("--max-magnitude must be positive") }
+    }
+
+    func run() throws {
+        try reportingInputErrors {
+            try checkWritable(output)
+            var panels: [RGBImage] = []
+            if let flow {
+                let field = try FlowField(contentsOf: URL(fileURLWithPath: flow))
+                panels.append(FlowVisualization.colorWheelImage(field, maxMagnitude: maxMagnitude))
+            }
+            if legend { panels.append(FlowVisualization.legend(size: panels.first?.height ?? 256)) }
+            try writeImage(panels.count == 1 ? panels[0] : FlowVisualization.sideBySide(panels), to: output)
+        }
+    }
+}
