@@ -53,41 +53,44 @@ struct EvaluateCommand: ParsableCommand {
             var aggregate = FlowMetricsAccumulator()
             var rows: [EvaluationRow] = []
             for pair in pairs {
-                let p = try FlowField(contentsOf: URL(fileURLWithPath: pair.prediction))
-                let g = try FlowField(contentsOf: URL(fileURLWithPath: pair.truth))
+                let p = try FlowField.read(contentsOf: URL(fileURLWithPath: pair.prediction))
+                var g = try FlowField.read(contentsOf: URL(fileURLWithPath: pair.truth))
                 guard p.width == g.width && p.height == g.height else {
-                    throw FlowEstimatorError.sizeMismatch(first: pair.prediction, firstSize: (p.width, p.height),
-                                                          second: pair.truth, secondSize: (g.width, g.height))
+                    throw FlowEstimatorError.sizeMismatch(first: pair.truth, firstSize: (g.width, g.height),
+                                                          second: pair.prediction, secondSize: (p.width, p.height))
                 }
-                var mask: [Bool]?
                 if let valid, !isDir.boolValue {
                     let m = try RGBImage(contentsOf: URL(fileURLWithPath: valid))
                     guard m.width == g.width && m.height == g.height else {
-                        throw FlowEstimatorError.sizeMismatch(first: valid, firstSize: (m.width, m.height),
-                                                              second: pair.truth, secondSize: (g.width, g.height))
+                        throw FlowEstimatorError.sizeMismatch(first: pair.truth, firstSize: (g.width, g.height),
+                                                              second: valid, secondSize: (m.width, m.height))
                     }
-                    mask = (0..<(m.width * m.height)).map { m.pixels[3 * $0] > 0 }
+                    // Evaluate where the mask is non-zero and the ground truth itself is valid.
+                    let existing = g.valid
+                    g.valid = (0..<(m.width * m.height)).map { i in
+                        m.pixels[3 * i] > 0 && (existing.map { $0[i] >= 0.5 } ?? true) ? 1 : 0
+                    }
                 }
-                let metrics = FlowMetrics(prediction: p, groundTruth: g, mask: mask)
-                aggregate.add(metrics)
-                rows.append(EvaluationRow(name: pair.name, metrics: metrics))
+                let statistics = try FlowErrorStatistics(prediction: p, groundTruth: g)
+                aggregate.add(statistics)
+                rows.append(EvaluationRow(name: pair.name, statistics: statistics))
             }
-            let report = EvaluationReport(pairs: rows, meanOverPairs: aggregate.meanOverImages, pooled: aggregate.pooled)
-            if json { print(jsonString(report)); return }
-            func line(_ name: String, _ m: FlowMetrics) -> String {
+            let summary = aggregate.summary
+            if json { print(jsonString(EvaluationReport(pairs: rows, summary: summary))); return }
+            func line(_ name: String, _ m: FlowErrorMeans, pixels: Int) -> String {
                 name.padding(toLength: 24, withPad: " ", startingAt: 0)
                     + String(format: "%9.3f %8.2f %8.2f %8.2f %8.2f %10d", m.epe, 100 * m.accuracy1px, 100 * m.accuracy3px,
-                             100 * m.accuracy5px, m.flAll, m.validPixels)
+                             100 * m.accuracy5px, 100 * m.flAll, pixels)
             }
             print("pair".padding(toLength: 24, withPad: " ", startingAt: 0) + "      EPE    1px %    3px %    5px %   Fl-all     pixels")
-            for r in rows { print(line(r.name, r.metrics)) }
+            for r in rows { print(line(r.name, r.statistics.means, pixels: r.statistics.validPixels)) }
             if rows.count > 1 {
-                print(line("mean over pairs", report.meanOverPairs))
-                print(line("pooled pixels", report.pooled))
+                print(line("mean over pairs", summary.perImage, pixels: summary.validPixels))
+                print(line("pooled pixels", summary.pooled, pixels: summary.validPixels))
             }
         }
     }
 }
 
-struct EvaluationRow: Encodable { var name: String; var metrics: FlowMetrics }
-struct EvaluationReport: Encodable { var pairs: [EvaluationRow]; var meanOverPairs: FlowMetrics; var pooled: FlowMetrics }
+struct EvaluationRow: Encodable { var name: String; var statistics: FlowErrorStatistics }
+struct EvaluationReport: Encodable { var pairs: [EvaluationRow]; var summary: FlowMetricsSummary }

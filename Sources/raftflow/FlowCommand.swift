@@ -62,48 +62,51 @@ struct FlowCommand: ParsableCommand {
                 throw FlowEstimatorError.sizeMismatch(first: frame1, firstSize: (image1.width, image1.height),
                                                       second: frame2, secondSize: (image2.width, image2.height))
             }
-            let warm = try warmStart.map { try FlowField(contentsOf: URL(fileURLWithPath: $0)) }
-            let truth = try groundTruth.map { try FlowField(contentsOf: URL(fileURLWithPath: $0)) }
+            let warm = try warmStart.map { try FlowField.read(contentsOf: URL(fileURLWithPath: $0)) }
+            let truth = try groundTruth.map { try FlowField.read(contentsOf: URL(fileURLWithPath: $0)) }
             let decodeTime = (clock.now - t1).seconds
 
             let result = try estimator.estimate(from: image1, to: image2, iterations: modelOptions.iterations,
                                                 padding: modelOptions.padding, warmStart: warm)
             let t2 = clock.now
-            let flowImage = FlowVisualization.colorWheelImage(result.flow, maxMagnitude: maxMagnitude)
+            let flowImage = FlowVisualization.colorImage(result.flow, maximumMagnitude: maxMagnitude)
             if let output { try writeFlow(result.flow, to: output, format: .middlebury) }
-            if let kittiOutput { try writeFlow(result.flow, to: kittiOutput, format: .kitti) }
+            if let kittiOutput { try writeFlow(result.flow, to: kittiOutput, format: .kittiPNG) }
             if let visualization { try writeImage(flowImage, to: visualization) }
-            var metrics: FlowMetrics?
+            var metrics: FlowErrorStatistics?
             if let truth {
                 guard truth.width == result.flow.width && truth.height == result.flow.height else {
                     throw FlowEstimatorError.sizeMismatch(first: frame1, firstSize: (image1.width, image1.height),
                                                           second: groundTruth!, secondSize: (truth.width, truth.height))
                 }
-                metrics = FlowMetrics(prediction: result.flow, groundTruth: truth)
+                metrics = try FlowErrorStatistics(prediction: result.flow, groundTruth: truth)
             }
             if let composite {
                 var panels = [image1, flowImage]
-                if let truth { panels.append(FlowVisualization.errorImage(prediction: result.flow, groundTruth: truth)) }
+                if let truth { panels.append(FlowVisualization.errorImage(result.flow, groundTruth: truth)) }
                 try writeImage(FlowVisualization.sideBySide(panels), to: composite)
             }
             let encodeTime = (clock.now - t2).seconds
 
             if verbose {
-                printError("weights   \(formatSeconds(loadTime))  (\(estimator.description))")
-                printError("decode    \(formatSeconds(decodeTime))  (\(image1.width)x\(image1.height))")
-                for (stage, seconds) in result.timings.stages { printError("\(stage.padding(toLength: 9, withPad: " ", startingAt: 0)) \(formatSeconds(seconds))") }
-                printError("encode    \(formatSeconds(encodeTime))")
-                printError("peak RSS  \(peakResidentBytes() / 1_048_576) MiB")
+                printError("weights             \(formatSeconds(loadTime))  (\(estimator.description))")
+                printError("decode              \(formatSeconds(decodeTime))  (\(image1.width)x\(image1.height))")
+                for (stage, duration) in result.timings.stages where stage != "total" {
+                    printError("\(stage.padding(toLength: 19, withPad: " ", startingAt: 0)) \(formatSeconds(duration.seconds))")
+                }
+                printError("network total       \(formatSeconds(result.timings.total.seconds))")
+                printError("encode              \(formatSeconds(encodeTime))")
+                printError("peak memory (RSS)   \(peakResidentBytes() / 1_048_576) MiB")
             }
             if json {
                 let summary = FlowSummary(frame1: frame1, frame2: frame2, width: image1.width, height: image1.height,
                                           model: estimator.variant.rawValue, iterations: modelOptions.iterations,
                                           maxMagnitude: result.flow.maxMagnitude, metrics: metrics,
-                                          seconds: result.timings.total)
+                                          seconds: result.timings.total.seconds)
                 print(jsonString(summary))
             } else {
-                var line = "\(frame1) -> \(frame2): \(image1.width)x\(image1.height), RAFT-\(estimator.variant.rawValue), \(modelOptions.iterations) iterations, max |flow| \(String(format: "%.2f", result.flow.maxMagnitude)) px, \(formatSeconds(result.timings.total))"
-                if let metrics { line += String(format: ", EPE %.3f px, 1px %.1f%%, Fl-all %.2f%%", metrics.epe, 100 * metrics.accuracy1px, metrics.flAll) }
+                var line = "\(frame1) -> \(frame2): \(image1.width)x\(image1.height), RAFT-\(estimator.variant.rawValue), \(modelOptions.iterations) iterations, max |flow| \(String(format: "%.2f", result.flow.maxMagnitude)) px, \(formatSeconds(result.timings.total.seconds))"
+                if let metrics { line += String(format: ", EPE %.3f px, 1px %.1f%%, Fl-all %.2f%%", metrics.epe, 100 * metrics.accuracy1px, 100 * metrics.flAll) }
                 print(line)
             }
         }
@@ -113,7 +116,7 @@ struct FlowCommand: ParsableCommand {
 struct FlowSummary: Encodable {
     var frame1: String, frame2: String, width: Int, height: Int, model: String, iterations: Int
     var maxMagnitude: Float
-    var metrics: FlowMetrics?
+    var metrics: FlowErrorStatistics?
     var seconds: Double
 }
 

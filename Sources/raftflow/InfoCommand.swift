@@ -22,20 +22,16 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         try reportingInputErrors {
             let info = try weights.map { try WeightsLoader.load(contentsOf: URL(fileURLWithPath: $0)) } ?? WeightsLoader.bundled()
-            let summary = InfoSummary(file: weights ?? "bundled", model: info.variant?.rawValue ?? "unknown",
-                                      parameters: info.parameterCount, tensors: info.stateDict.tensors.count,
-                                      keyScheme: info.keyScheme.rawValue, format: info.format.rawValue)
+            let summary = info.summary
             if json {
-                print(jsonString(summary))
+                print(jsonString(InfoSummary(file: weights ?? summary.file, model: info.variant?.rawValue ?? "unknown",
+                                             parameters: info.parameterCount, tensors: info.stateDict.tensors.count,
+                                             keyScheme: info.keyScheme.rawValue, format: info.format.rawValue,
+                                             dataTypes: summary.storedDataTypes)))
             } else {
-                print("""
-                file        \(summary.file)
-                model       RAFT-\(summary.model)
-                parameters  \(summary.parameters)
-                tensors     \(summary.tensors)
-                key scheme  \(summary.keyScheme)
-                format      \(summary.format)
-                """)
+                for (label, value) in summary.fields {
+                    print(label.padding(toLength: 12, withPad: " ", startingAt: 0) + value)
+                }
             }
         }
     }
@@ -43,4 +39,5 @@ struct InfoCommand: ParsableCommand {
 
 struct InfoSummary: Encodable {
     var file: String, model: String, parameters: Int, tensors: Int, keyScheme: String, format: String
+    var dataTypes: [String]
 }

@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
     var iterations: Int = 12
 
     @Option(name: .long, help: "Padding to a multiple of 8: sintel (centred) or kitti (bottom).")
-    var padding: PaddingMode = .sintel
+    var padding: InputPadder.Mode = .sintel
 
     @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
     var threads: Int?
@@ -39,4 +39,4 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension RAFTVariant: ExpressibleByArgument {}
-extension PaddingMode: ExpressibleByArgument {}
+extension InputPadder.Mode: ExpressibleByArgument {}

@@ -83,7 +83,7 @@ struct SequenceCommand: ParsableCommand {
                 if !overwrite && expected.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
                     skipped += 1
                     previousLowRes = nil   // the chain of warm starts restarts after a skipped pair
-                    if scale == nil, let existing = try? FlowField(contentsOf: URL(fileURLWithPath: floPath)) {
+                    if scale == nil, let existing = try? FlowField.read(contentsOf: URL(fileURLWithPath: floPath)) {
                         scale = existing.maxMagnitude
                     }
                     continue
@@ -102,8 +102,8 @@ struct SequenceCommand: ParsableCommand {
                 previousLowRes = result.lowResolution
                 if scale == nil { scale = max(result.flow.maxMagnitude, 1e-3) }
                 try writeFlow(result.flow, to: floPath, format: .middlebury)
-                try writeImage(FlowVisualization.colorWheelImage(result.flow, maxMagnitude: scale), to: pngPath)
-                if kitti { try writeFlow(result.flow, to: kittiPath, format: .kitti) }
+                try writeImage(FlowVisualization.colorImage(result.flow, maximumMagnitude: scale), to: pngPath)
+                if kitti { try writeFlow(result.flow, to: kittiPath, format: .kittiPNG) }
                 computed += 1
                 if !quiet {
                     printError("pair \(i + 1)/\(files.count - 1)  \((files[i] as NSString).lastPathComponent) -> \((files[i + 1] as NSString).lastPathComponent)  \(formatSeconds((clock.now - pairStart).seconds))")

@@ -33,10 +33,10 @@ struct VisualizeCommand: ParsableCommand {
             try checkWritable(output)
             var panels: [RGBImage] = []
             if let flow {
-                let field = try FlowField(contentsOf: URL(fileURLWithPath: flow))
-                panels.append(FlowVisualization.colorWheelImage(field, maxMagnitude: maxMagnitude))
+                let field = try FlowField.read(contentsOf: URL(fileURLWithPath: flow))
+                panels.append(FlowVisualization.colorImage(field, maximumMagnitude: maxMagnitude))
             }
-            if legend { panels.append(FlowVisualization.legend(size: panels.first?.height ?? 256)) }
+            if legend { panels.append(FlowVisualization.colorWheelLegend(size: panels.first?.height ?? 256)) }
             try writeImage(panels.count == 1 ? panels[0] : FlowVisualization.sideBySide(panels), to: output)
         }
     }

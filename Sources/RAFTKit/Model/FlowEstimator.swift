@@ -1,0 +1,157 @@
+import Foundation
+
+/// The few-lines API for vision pipelines: weights in, images in, a ``FlowField`` out.
+///
+/// ```swift
+/// let raft = try FlowEstimator.bundled()           // or FlowEstimator(contentsOf: url) for raft-things.pth …
+/// let result = try raft.estimate(from: frame1, to: frame2, iterations: 12)
+/// try result.flow.write(to: URL(fileURLWithPath: "flow.flo"))
+/// ```
+///
+/// `FlowEstimator` is an immutable value (`Sendable`): share it between threads; each call uses its own
+/// scratch memory unless you pass a ``Workspace`` to reuse (one per thread).
+public struct FlowEstimator: Sendable, CustomStringConvertible {
+    /// The network.
+    public let model: RAFT
+    /// Where the weights came from and what they are.
+    public let weights: WeightsSummary?
+
+    /// RAFT (basic) or RAFT-S (small), as detected from the weights.
+    public var variant: RAFTVariant { model.variant }
+
+    /// Wraps a model built elsewhere.
+    public init(model: RAFT, weights: WeightsSummary? = nil) {
+        self.model = model
+        self.weights = weights
+    }
+
+    /// Loads weights from an official `.pth` checkpoint (zip or legacy), a torchvision state dict or a
+    /// safetensors file; the architecture is detected from the parameter shapes.
+    /// - Throws: ``WeightsError`` naming the file and the problem (unreadable, corrupt, not RAFT, a missing,
+    ///   unexpected or misshapen parameter, NaN).
+    public init(contentsOf url: URL) throws(WeightsError) {
+        let loaded = try WeightsLoader.load(contentsOf: url)
+        try self.init(loaded)
+    }
+
+    /// A model from already loaded weights.
+    public init(_ loaded: LoadedWeights) throws(WeightsError) {
+        guard loaded.variant != nil else {
+            throw .unknownModel(file: loaded.stateDict.source,
+                                reason: "its parameters are neither RAFT's nor RAFT-S's (\(loaded.stateDict.tensors.count) tensors)")
+        }
+        self.init(model: try RAFT(stateDict: loaded.stateDict), weights: loaded.summary)
+    }
+
+    /// The bundled default model (RAFT-small trained by this project; see `Models/README.md`).
+    public static func bundled() throws(WeightsError) -> FlowEstimator {
+        try FlowEstimator(WeightsLoader.bundled())
+    }
+
+    public var description: String {
+        let name = variant == .basic ? "RAFT" : "RAFT-S"
+        guard let weights else { return "\(name), \(model.parameterCount) parameters" }
+        return "\(name), \(model.parameterCount) parameters, \((weights.file as NSString).lastPathComponent) (\(weights.format.displayName))"
+    }
+
+    /// Estimates the optical flow from `image1` to `image2`.
+    /// - Parameters:
+    ///   - image1, image2: frames of the same size (RGB on the 0…255 scale); any size whose padded size is at
+    ///     least 128×128.
+    ///   - iterations: recurrent refinement steps (12 by default; the paper evaluates 24–32).
+    ///   - padding: ``InputPadder/Mode/sintel`` (centred) or ``InputPadder/Mode/kitti`` (bottom).
+    ///   - warmStart: an initial full-resolution flow (e.g. the previous pair's), averaged down to 1/8.
+    ///   - lowResolutionWarmStart: an initial flow `[1, 2, h, w]` at 1/8 of the padded size, in 1/8-resolution
+    ///     pixels (e.g. ``forwardInterpolate(_:)`` of the previous ``FlowEstimate/lowResolution``); takes
+    ///     precedence over `warmStart`.
+    ///   - correlation: all-pairs, on-demand, or automatic by memory budget.
+    ///   - workspace: scratch memory to reuse between calls on one thread.
+    ///   - onIteration: called after each iteration with the current 1/8-resolution flow.
+    /// - Returns: the flow `image1 → image2` at full resolution, the 1/8-resolution flow and stage timings.
+    /// - Throws: ``FlowEstimatorError`` for mismatched sizes, frames that are too small, non-finite values.
+    public func estimate(from image1: RGBImage, to image2: RGBImage, iterations: Int = 12,
+                         padding: InputPadder.Mode = .sintel, warmStart: FlowField? = nil,
+                         lowResolutionWarmStart: Tensor? = nil, correlation: CorrelationMode = .automatic,
+                         workspace: Workspace? = nil,
+                         onIteration: ((RAFTIteration) -> Void)? = nil) throws(FlowEstimatorError) -> FlowEstimate {
+        guard image1.width == image2.width, image1.height == image2.height else {
+            throw .sizeMismatch(first: "image1", firstSize: (image1.width, image1.height),
+                                second: "image2", secondSize: (image2.width, image2.height))
+        }
+        var initial = lowResolutionWarmStart
+        if initial == nil, let warmStart {
+            guard warmStart.width == image1.width, warmStart.height == image1.height else {
+                throw .sizeMismatch(first: "image1", firstSize: (image1.width, image1.height),
+                                    second: "warm-start flow", secondSize: (warmStart.width, warmStart.height))
+            }
+            guard !warmStart.hasNonFinite else { throw .model(.nonFinite(input: "warm-start flow", index: [])) }
+            initial = Self.lowResolution(warmStart, padding: padding)
+        }
+        let options = RAFTOptions(iterations: iterations, padding: padding, correlation: correlation)
+        do {
+            let output = try model(image1.tensor, image2.tensor, flowInit: initial, options: options,
+                                   workspace: workspace, onIteration: onIteration)
+            return FlowEstimate(flow: FlowField(tensor: output.flow), lowResolution: output.lowResolutionFlow,
+                                timings: output.timings)
+        } catch {
+            throw .model(error)
+        }
+    }
+
+    /// The official video warm start: forward-splats a 1/8-resolution flow `[N, 2, h, w]` (raft-spec §4.5).
+    public static func forwardInterpolate(_ lowResolution: Tensor) -> Tensor { RAFT.forwardInterpolate(lowResolution) }
+
+    /// A full-resolution flow as RAFT's `flow_init`: padded like the frames, 8×8 block means, divided by 8.
+    static func lowResolution(_ flow: FlowField, padding: InputPadder.Mode) -> Tensor {
+        let padder = InputPadder(height: flow.height, width: flow.width, mode: padding)
+        let padded = padder.pad(flow.tensor)
+        let (h, w) = (padder.paddedHeight / 8, padder.paddedWidth / 8)
+        var out = Tensor(shape: [1, 2, h, w])
+        let dst = out.mutablePointer(), src = padded.pointer
+        let W = padder.paddedWidth, plane = padder.paddedHeight * W
+        for c in 0..<2 {
+            for y in 0..<h {
+                for x in 0..<w {
+                    var s: Float = 0
+                    for dy in 0..<8 { for dx in 0..<8 { s += src[c * plane + (8 * y + dy) * W + 8 * x + dx] } }
+                    dst[(c * h + y) * w + x] = s / (64 * 8)
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// The result of ``FlowEstimator/estimate(from:to:iterations:padding:warmStart:lowResolutionWarmStart:correlation:workspace:onIteration:)``.
+public struct FlowEstimate: Sendable {
+    /// Flow from the first frame to the second at full resolution, in pixels.
+    public var flow: FlowField
+    /// The 1/8-resolution flow `[1, 2, h, w]` of the padded frames (for a warm start of the next pair).
+    public var lowResolution: Tensor
+    /// Where the time went.
+    public var timings: RAFTTimings
+}
+
+/// Why ``FlowEstimator`` (or a tool built on it) could not estimate flow.
+public enum FlowEstimatorError: Error, Sendable, CustomStringConvertible {
+    /// The network refused its inputs (too small, non-finite, …).
+    case model(RAFTError)
+    /// Two inputs that must have the same size do not.
+    case sizeMismatch(first: String, firstSize: (width: Int, height: Int), second: String, secondSize: (width: Int, height: Int))
+    /// An input path does not exist.
+    case missingInput(path: String)
+    /// A sequence needs at least two frames.
+    case sequenceTooShort(count: Int)
+    /// No prediction file has a ground-truth file of the same name.
+    case noMatchingFiles(predictions: String, groundTruth: String)
+
+    public var description: String {
+        switch self {
+        case let .model(e): "\(e)"
+        case let .sizeMismatch(a, sa, b, sb): "'\(b)' is \(sb.width)x\(sb.height) but '\(a)' is \(sa.width)x\(sa.height); they must be the same size"
+        case let .missingInput(p): "\(p): no such file or directory"
+        case let .sequenceTooShort(n): "a sequence needs at least 2 frames, found \(n)"
+        case let .noMatchingFiles(p, g): "no file in '\(p)' has a ground-truth file of the same name in '\(g)'"
+        }
+    }
+}
