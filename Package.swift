@@ -27,6 +27,8 @@ let package = Package(
             name: "raftflow",
             dependencies: ["RAFTKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Samples/FlowExample: a small program that uses RAFTKit as a library (prints the EPE on a sample pair).
+        .executableTarget(name: "flow-example", dependencies: ["RAFTKit"], path: "Samples/FlowExample"),
         .testTarget(
             name: "RAFTKitTests",
             dependencies: ["RAFTKit"],
