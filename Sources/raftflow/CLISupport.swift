@@ -74,5 +74,7 @@ func naturalLess(_ a: String, _ b: String) -> Bool {
 func jsonString<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    // A non-finite prediction makes an EPE infinite; say so rather than fail to encode.
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
 }

@@ -45,7 +45,7 @@ struct FlowCommand: ParsableCommand {
         if output == nil && visualization == nil && kittiOutput == nil && composite == nil {
             throw ValidationError("nothing to write: give --output, --visualization, --kitti-output or --composite")
         }
-        if let m = maxMagnitude, !(m > 0) { throw ValidationError("--max-magnitude must be positive") }
+        if let m = maxMagnitude, !(m > 0 && m.isFinite) { throw ValidationError("--max-magnitude must be a positive, finite number") }
     }
 
     func run() throws {

@@ -34,7 +34,7 @@ struct SequenceCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if let m = maxMagnitude, !(m > 0) { throw ValidationError("--max-magnitude must be positive") }
+        if let m = maxMagnitude, !(m > 0 && m.isFinite) { throw ValidationError("--max-magnitude must be a positive, finite number") }
     }
 
     static let frameExtensions: Set<String> = ["png", "ppm", "pgm"]

@@ -25,7 +25,7 @@ struct VisualizeCommand: ParsableCommand {
 
     func validate() throws {
         if flow == nil && !legend { throw ValidationError("give a flow file, or --legend") }
-        if let m = maxMagnitude, !(m > 0) { throw ValidationError("--max-magnitude must be positive") }
+        if let m = maxMagnitude, !(m > 0 && m.isFinite) { throw ValidationError("--max-magnitude must be a positive, finite number") }
     }
 
     func run() throws {
