@@ -84,7 +84,7 @@ struct SequenceCommand: ParsableCommand {
                     skipped += 1
                     previousLowRes = nil   // the chain of warm starts restarts after a skipped pair
                     if scale == nil, let existing = try? FlowField.read(contentsOf: URL(fileURLWithPath: floPath)) {
-                        scale = existing.maxMagnitude
+                        scale = max(existing.maxMagnitude, 1e-3)
                     }
                     continue
                 }
