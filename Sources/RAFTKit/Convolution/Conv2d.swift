@@ -10,6 +10,9 @@ public struct Conv2d: Sendable {
     public private(set) var weight: Tensor
     /// `[outputChannels]`.
     public private(set) var bias: Tensor
+    /// For convolutions with very few outputs (RAFT's flow head writes 2 channels): the weights as
+    /// `[outputChannels·kh·kw, inputChannels]`, one row per (output, tap). See ``usesShiftAdd``.
+    let tapWeights: Tensor?
 
     /// A convolution with given weights.
     public init(weight: Tensor, bias: Tensor? = nil, geometry: ConvGeometry) {
@@ -23,7 +26,31 @@ public struct Conv2d: Sendable {
         let b = bias ?? Tensor(shape: [weight.shape[0]])
         precondition(b.count == outputChannels, "Conv2d bias has \(b.count) values for \(outputChannels) outputs")
         self.bias = b.reshaped([outputChannels])
+        let taps = geometry.kernelHeight * geometry.kernelWidth
+        if Self.prefersShiftAdd(outputChannels: weight.shape[0], taps: taps, geometry: geometry) {
+            let cin = weight.shape[1]
+            var t = Tensor(shape: [weight.shape[0] * taps, cin])
+            let dst = t.mutablePointer(), src = weight.pointer
+            for o in 0..<weight.shape[0] {
+                for c in 0..<cin {
+                    for k in 0..<taps { dst[(o * taps + k) * cin + c] = src[(o * cin + c) * taps + k] }
+                }
+            }
+            tapWeights = t
+        } else {
+            tapWeights = nil
+        }
     }
+
+    /// Shift-and-add pays off when `outputs·taps` is small: the GEMM then has few rows, and the im2col it would
+    /// read (inputChannels·taps rows) costs far more memory traffic than the multiply itself.
+    static func prefersShiftAdd(outputChannels: Int, taps: Int, geometry g: ConvGeometry) -> Bool {
+        taps > 1 && outputChannels * taps <= 32 && g.strideY == 1 && g.strideX == 1
+    }
+
+    /// Whether this convolution skips im2col and computes `Y = W_taps · x` (one row per output and tap) followed
+    /// by shifted additions of Y's planes. Same sums, re-associated; used for RAFT's 2-output flow head.
+    public var usesShiftAdd: Bool { tapWeights != nil }
 
     /// A zero-initialised convolution of the given size (weights to be loaded or set later).
     public init(inputChannels: Int, outputChannels: Int, geometry: ConvGeometry) {
@@ -88,6 +115,11 @@ public struct Conv2d: Sendable {
                          activation: Activation = .identity) {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow
+        if let tapWeights {
+            shiftAdd(input, height: height, width: width, tapWeights: tapWeights, output: output, workspace: columns)
+            activation.apply(output, count: outputChannels * pixels)
+            return
+        }
         let b: UnsafePointer<Float>
         if geometry.isPointwise {
             b = input
@@ -99,6 +131,37 @@ public struct Conv2d: Sendable {
         }
         gemm(columns: b, pixels: pixels, output: output, ldc: pixels)
         activation.apply(output, count: outputChannels * pixels)
+    }
+
+    /// `Y[o·taps + t] = Σ_c W[o, c, t]·x[c]` as one GEMM over the input planes, then
+    /// `out[o](y, x) = b[o] + Σ_t Y[o·taps + t](y·s + ky·d − p, x·s + kx·d − p)` (zero outside).
+    private func shiftAdd(_ input: UnsafePointer<Float>, height: Int, width: Int, tapWeights: Tensor,
+                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let g = geometry
+        let taps = g.kernelHeight * g.kernelWidth
+        let (oh, ow) = outputSize(height: height, width: width)
+        let plane = height * width
+        let y = workspace.buffer("conv.taps", outputChannels * taps * plane)
+        BLAS.sgemm(m: outputChannels * taps, n: plane, k: inputChannels, a: tapWeights.pointer, lda: inputChannels,
+                   b: input, ldb: plane, c: y, ldc: plane)
+        for o in 0..<outputChannels {
+            let out = output + o * oh * ow
+            out.update(repeating: bias.pointer[o], count: oh * ow)
+            for ky in 0..<g.kernelHeight {
+                let dy = ky * g.dilationY - g.paddingY
+                for kx in 0..<g.kernelWidth {
+                    let dx = kx * g.dilationX - g.paddingX
+                    let src = UnsafePointer(y + (o * taps + ky * g.kernelWidth + kx) * plane)
+                    let x0 = max(0, -dx), x1 = min(ow, width - dx)
+                    let y0 = max(0, -dy), y1 = min(oh, height - dy)
+                    guard x1 > x0, y1 > y0 else { continue }
+                    for oy in y0..<y1 {
+                        let row = out + oy * ow, s = src + (oy + dy) * width + dx
+                        for ox in x0..<x1 { row[ox] += s[ox] }
+                    }
+                }
+            }
+        }
     }
 
     /// `output = W · columns + bias` for a prepared column matrix `[patchSize, pixels]`.

@@ -62,6 +62,11 @@ let convCases: [ConvCase] = [
     ConvCase(cin: 7, cout: 9, h: 20, w: 3, kernel: (7, 1), padding: (3, 0)),
     ConvCase(cin: 1, cout: 1, h: 1, w: 1, kernel: (3, 3), padding: (1, 1)),
     ConvCase(n: 2, cin: 4, cout: 5, h: 9, w: 9, kernel: (3, 3), stride: (2, 2), padding: (2, 2), dilation: (2, 2)),
+    // Few outputs: the shift-and-add path (RAFT's flow head conv2 is 256 -> 2, 3x3).
+    ConvCase(cin: 40, cout: 2, h: 11, w: 13, kernel: (3, 3), padding: (1, 1)),
+    ConvCase(n: 2, cin: 9, cout: 3, h: 7, w: 6, kernel: (3, 3)),
+    ConvCase(cin: 5, cout: 1, h: 10, w: 9, kernel: (5, 5), padding: (2, 2), dilation: (2, 2)),
+    ConvCase(cin: 4, cout: 2, h: 2, w: 3, kernel: (3, 3), padding: (3, 3)),
 ]
 
 @Suite("Convolution core") struct ConvolutionTests {
@@ -97,6 +102,13 @@ let convCases: [ConvCase] = [
         let x = Tensor.random([1, 4, 5, 9], using: &rng)
         let both = Conv2d.stacked([a, b])(x)
         #expect(both.maxAbsDifference(Tensor.concatenateChannels([a(x), b(x)])) <= 1e-5)
+    }
+
+    @Test("few-output convolutions take the shift-and-add path")
+    func shiftAddSelected() {
+        #expect(Conv2d(inputChannels: 256, outputChannels: 2, geometry: ConvGeometry(square: 3)).usesShiftAdd)
+        #expect(!Conv2d(inputChannels: 256, outputChannels: 128, geometry: ConvGeometry(square: 3)).usesShiftAdd)
+        #expect(!Conv2d(inputChannels: 3, outputChannels: 2, geometry: ConvGeometry(square: 3, stride: 2)).usesShiftAdd)
     }
 
     @Test("output size follows PyTorch's floor rule")
