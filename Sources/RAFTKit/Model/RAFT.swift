@@ -186,9 +186,10 @@ public struct RAFT: Sendable {
         for iteration in 1...options.iterations {
             let final = iteration == options.iterations
             let upsample = final || options.upsampleEveryIteration
-            // The first iteration also runs the mask head when the model has one, so that its scratch exists
-            // before the loop proper and later iterations never allocate.
-            let wantMask = upsample || iteration == 1
+            // The mask head (and the upsampler) run only when a full-resolution flow is wanted: at inference,
+            // after the last iteration. The mask path needs no scratch beyond the flow head's, so skipping it in
+            // earlier iterations never makes the last one allocate (tested).
+            let wantMask = upsample
             for b in 0..<n {
                 let coordsB = coords + b * 2 * pixels
                 var t = clock.now

@@ -7,8 +7,7 @@
 ///     mask   = 0.25 · MaskHead(hidden)                basic only
 ///
 /// The concatenation `x = [context, motion]` is never formed: the context's share of every GRU gate is
-/// computed once per image pair (``StaticInputSplit``) and each iteration multiplies only `[h, motion]`. With a mask, the first convolutions of the flow head and the
-/// mask head (both 3×3 over the hidden state) run as one stacked GEMM over one im2col.
+/// computed once per image pair (``StaticInputSplit``) and each iteration multiplies only `[h, motion]`.
 public struct UpdateBlock: Sendable {
     public let configuration: RAFTConfiguration
     /// `update_block.encoder`.
@@ -19,8 +18,6 @@ public struct UpdateBlock: Sendable {
     public let flowHead: FlowHead
     /// `update_block.mask` (basic only).
     public let maskHead: MaskHead?
-    /// `[flowHead.conv1; maskHead.conv1]` stacked, used when both heads run.
-    let headsConv1: Conv2d?
     /// ``gru`` with its weights split so that the context's share of every gate is computed once per image
     /// pair (``prepareContext(_:height:width:cache:workspace:)``) instead of at every iteration.
     let splitGRU: SeqConvGRU
@@ -80,7 +77,6 @@ public struct UpdateBlock: Sendable {
         self.gru = gru
         self.flowHead = flowHead
         self.maskHead = maskHead
-        headsConv1 = maskHead.map { Conv2d.stacked([flowHead.conv1, $0.conv1]) }
         splitGRU = gru.splittingStaticInput(channels: configuration.contextChannels)
     }
 
@@ -163,18 +159,15 @@ public struct UpdateBlock: Sendable {
         splitGRU.step(hidden: hidden, dynamicInput: motion, staticContribution: contextCache,
                       height: height, width: width, workspace: workspace)
 
-        // Both heads' intermediates share "heads.hidden", sized for the fused case, so that switching the mask
-        // on and off between iterations (e.g. a mask only at the last one) never allocates.
-        let flowMid = flowHead.conv1.outputChannels
-        let mid = workspace.buffer("heads.hidden", (headsConv1?.outputChannels ?? flowMid) * pixels)
-        if let mask, let maskHead, let headsConv1 {
-            // One im2col of h and one GEMM for both heads' first 3×3 convolutions.
-            headsConv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
-            flowHead.conv2.forward(mid, height: height, width: width, output: deltaFlow, workspace: workspace)
-            maskHead.finish(mid + flowMid * pixels, height: height, width: width, output: mask, workspace: workspace)
-        } else {
-            flowHead.conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
-            flowHead.conv2.forward(mid, height: height, width: width, output: deltaFlow, workspace: workspace)
+        // Δflow always takes the same path, so the flow after any iteration is bit-identical whether or not the
+        // mask head runs (it only runs when a full-resolution flow is wanted, at inference the last iteration).
+        // Both heads' intermediates share "heads.hidden", so switching the mask on and off never allocates.
+        let mid = workspace.buffer("heads.hidden", flowHead.conv1.outputChannels * pixels)
+        flowHead.conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
+        flowHead.conv2.forward(mid, height: height, width: width, output: deltaFlow, workspace: workspace)
+        if let mask, let maskHead {
+            maskHead.conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
+            maskHead.finish(mid, height: height, width: width, output: mask, workspace: workspace)
         }
     }
 
