@@ -42,7 +42,7 @@ let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
 print("Machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores; OpenBLAS \(BLAS.coreName), \(BLAS.threads) threads; median of \(repeats) runs\n")
 
 var report: [String: Any] = [:]
-func record<T: Encodable>(_ key: String, _ value: T) {
+@MainActor func record<T: Encodable>(_ key: String, _ value: T) {
     if let data = try? JSONEncoder().encode(value), let object = try? JSONSerialization.jsonObject(with: data) {
         report[key] = object
     }

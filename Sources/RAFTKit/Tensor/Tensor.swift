@@ -89,7 +89,8 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Reallocates only when the element count changes; keeps the buffer otherwise (scratch reuse).
-    package mutating func resize(to newShape: [Int]) {
+    /// The contents are unspecified afterwards.
+    public mutating func resize(to newShape: [Int]) {
         let n = newShape.reduce(1, *)
         if n != storage.count || !isKnownUniquelyReferenced(&storage) { storage = TensorStorage(count: n) }
         shape = newShape

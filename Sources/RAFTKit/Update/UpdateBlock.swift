@@ -207,3 +207,37 @@ public struct UpdateBlock: Sendable {
         return (newHidden, mask, delta)
     }
 }
+
+extension UpdateBlock {
+    /// One iteration on a batch into caller-owned tensors: allocation-free once `workspace` and the outputs
+    /// have their sizes (for benchmarks and custom loops).
+    /// - Parameters:
+    ///   - hidden: `[N, hiddenChannels, h, w]`, updated in place.
+    ///   - context: `[N, contextChannels, h, w]`.
+    ///   - correlation: `[N, correlationChannels, h, w]`.
+    ///   - flow: `[N, 2, h, w]`.
+    ///   - deltaFlow: resized to `[N, 2, h, w]` and overwritten.
+    ///   - mask: when non-nil (basic), resized to `[N, 576, h, w]` and overwritten; nil skips the mask head.
+    public func step(hidden: inout Tensor, context: Tensor, correlation: Tensor, flow: Tensor,
+                     deltaFlow: inout Tensor, mask: inout Tensor?, workspace: Workspace) {
+        let c = configuration
+        let (n, h, w) = (hidden.n, hidden.h, hidden.w)
+        for (t, ch, name) in [(hidden, c.hiddenChannels, "hidden"), (context, c.contextChannels, "context"),
+                              (correlation, c.correlationChannels, "correlation"), (flow, 2, "flow")] {
+            precondition(t.rank == 4 && t.n == n && t.c == ch && t.h == h && t.w == w,
+                         "\(name) must be [\(n), \(ch), \(h), \(w)], got \(t.shape)")
+        }
+        let pixels = h * w
+        deltaFlow.resize(to: [n, 2, h, w])
+        if maskHead == nil { mask = nil }
+        mask?.resize(to: [n, MaskHead.outputChannels, h, w])
+        let hp = hidden.mutablePointer(), dp = deltaFlow.mutablePointer()
+        let mp = mask?.mutablePointer()
+        for b in 0..<n {
+            step(hidden: hp + b * c.hiddenChannels * pixels, context: context.pointer + b * c.contextChannels * pixels,
+                 correlation: correlation.pointer + b * c.correlationChannels * pixels, flow: flow.pointer + b * 2 * pixels,
+                 height: h, width: w, deltaFlow: dp + b * 2 * pixels,
+                 mask: mp.map { $0 + b * MaskHead.outputChannels * pixels }, workspace: workspace)
+        }
+    }
+}
