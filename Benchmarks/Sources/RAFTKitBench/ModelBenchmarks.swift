@@ -25,13 +25,18 @@ func runUpdateStepBenchmarks(height: Int = 55, width: Int = 128, repeats: Int) t
         // cache (the context's share of the GRU gates) is recomputed inside every step here, as in PyTorch's
         // update block, so this is the cost of a stand-alone step, not of the model's loop.
         let workspace = Workspace()
-        var h = hidden, delta = Tensor(shape: [1]), mask: Tensor? = Tensor(shape: [1]), noMask: Tensor? = nil
+        var h = Tensor(shape: hidden.shape), delta = Tensor(shape: [1]), mask: Tensor? = Tensor(shape: [1]), noMask: Tensor? = nil
+        func reset() {
+            hidden.withUnsafeBufferPointer { src in
+                h.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress!, count: src.count) }
+            }
+        }
         let withMask = medianSeconds(repeats: repeats) {
-            h = hidden
+            reset()
             block.step(hidden: &h, context: context, correlation: corr, flow: flow, deltaFlow: &delta, mask: &mask, workspace: workspace)
         }
         let withoutMask = medianSeconds(repeats: repeats) {
-            h = hidden
+            reset()
             block.step(hidden: &h, context: context, correlation: corr, flow: flow, deltaFlow: &delta, mask: &noMask, workspace: workspace)
         }
         let macs = Double(block.multiplyAccumulates(height: height, width: width))
@@ -107,4 +112,21 @@ func runModelBenchmark(variant: RAFTVariant, height: Int, width: Int, iterations
     return ModelResult(variant: variant.rawValue, size: "\(width)x\(height)", correlation: "\(last!.correlation)",
                        iterations: iterations, totalMs: seconds * 1000, stagesMs: stages,
                        workspaceMiB: Double(workspace.bytes) / 1_048_576, peakResidentMiB: Double(peakResidentBytes()) / 1_048_576)
+}
+
+/// The cost of one iteration inside RAFT's loop (look-up + update step with the precomputed context share,
+/// no mask head): (time with 13 iterations − time with 1) / 12, at 1024×440 (a 55×128 grid).
+struct LoopIterationResult: Codable {
+    var variant: String
+    var oneIterationMs: Double, thirteenIterationsMs: Double
+    var perIterationMs: Double
+}
+
+func runLoopIterationBenchmarks(repeats: Int) throws -> [LoopIterationResult] {
+    try RAFTVariant.allCases.map { v in
+        let one = try runModelBenchmark(variant: v, height: 440, width: 1024, iterations: 1, correlation: .allPairs, repeats: repeats)
+        let thirteen = try runModelBenchmark(variant: v, height: 440, width: 1024, iterations: 13, correlation: .allPairs, repeats: repeats)
+        return LoopIterationResult(variant: v.rawValue, oneIterationMs: one.totalMs, thirteenIterationsMs: thirteen.totalMs,
+                                   perIterationMs: (thirteen.totalMs - one.totalMs) / 12)
+    }
 }

@@ -2,7 +2,7 @@ import Foundation
 import RAFTKit
 
 // raftkit-bench SUITE… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]
-// Suites: kernels, update, correlation, model, scaling, memory, all.  Build in release:
+// Suites: kernels, update, loop, correlation, model, scaling, memory, all.  Build in release:
 //   cd Benchmarks && swift run -c release raftkit-bench all --pytorch pytorch-times.json
 
 var suites: [String] = []
@@ -17,12 +17,12 @@ while let a = arguments.next() {
     case "--pytorch": pytorchPath = arguments.next()
     case "--threads": BLAS.threads = Int(arguments.next() ?? "") ?? BLAS.threads
     case "-h", "--help":
-        print("usage: raftkit-bench [kernels|update|correlation|model|scaling|memory|all]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
+        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|all]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
         exit(0)
     default: suites.append(a)
     }
 }
-if suites.isEmpty || suites.contains("all") { suites = ["kernels", "update", "correlation", "model", "scaling"] }
+if suites.isEmpty || suites.contains("all") { suites = ["kernels", "update", "loop", "correlation", "model", "scaling"] }
 
 /// PyTorch timings written by Scripts/bench-pytorch (seconds by key), if given.
 let pytorch: [String: Double] = {
@@ -65,6 +65,17 @@ do {
             print("| \(u.variant) | \(String(format: "%.1f", u.withMaskMs)) | \(String(format: "%.1f", u.withoutMaskMs)) | \(String(format: "%.2f", u.gmac)) | \(String(format: "%.0f", u.gflops)) | \(ratio(u.variant == "basic" ? u.withMaskMs : u.withoutMaskMs, "update_step_\(u.variant)_55x128")) |")
         }
         record("update", r)
+        print()
+    }
+    if suites.contains("loop") {
+        print("## One iteration inside RAFT's loop at 1024×440 (55×128 grid): (T(13 iterations) − T(1)) / 12\n")
+        print("| model | 1 iteration ms | 13 iterations ms | per iteration ms | PyTorch update step (with mask): ms, speed-up (RAFTKit %) |")
+        print("|---|---:|---:|---:|---|")
+        let r = try runLoopIterationBenchmarks(repeats: max(1, repeats / 2))
+        for l in r {
+            print("| \(l.variant) | \(String(format: "%.0f", l.oneIterationMs)) | \(String(format: "%.0f", l.thirteenIterationsMs)) | \(String(format: "%.1f", l.perIterationMs)) | \(ratio(l.perIterationMs, "update_step_\(l.variant)_55x128")) |")
+        }
+        record("loop", r)
         print()
     }
     if suites.contains("correlation") {
