@@ -1,0 +1,136 @@
+import Foundation
+
+/// Text renderings of a ``ReceptiveFieldStudy``: Markdown tables (readable on a terminal, pasteable into a
+/// README) and CSV.
+extension ReceptiveFieldStudy {
+    /// One line saying what was measured, on what.
+    public var headline: String {
+        let o = options
+        let dims = o.channels == .basic ? " (RAFT basic)" : o.channels == .small ? " (RAFT small)" : ""
+        let state = o.perturbing == .input ? "x" : "h₀"
+        return "GRU receptive field on a \(o.height)x\(o.width) grid, hidden \(o.channels.hidden) / input \(o.channels.input)\(dims); "
+            + "\(state) perturbed by \(Self.number(Double(o.delta))) at cell (\(o.source.y), \(o.source.x)); \(o.iterations) iterations; "
+            + "\(o.draws) draw\(o.draws == 1 ? "" : "s"); threshold τ = \(Self.scientific(o.threshold)); "
+            + "OpenBLAS \(blasCore), \(threads) thread\(threads == 1 ? "" : "s")"
+    }
+
+    /// Summary table: cost, reach per iteration, and the receptive field after the last iteration.
+    public var summaryTable: String {
+        let k = options.iterations
+        var rows: [[String]] = [[
+            "variant", "spec", "params", "GMAC/it", "reach/it", "GMAC per reach cell", "RF after \(k) it",
+            "support coverage", "NaN probe", "extent > τ", "ERF r50", "ERF r90", "ms/it", "GFLOP/s", "GEMM share",
+        ]]
+        for r in results {
+            let last = r.iterations[r.iterations.count - 1]
+            let reach = Double(r.reachPerIteration.y + r.reachPerIteration.x) / 2
+            let gmac = Double(r.multiplyAccumulates) / 1e9
+            let window = last.theoretical.window
+            let clipped = last.support != last.theoretical ? " (grid: \(last.support))" : ""
+            let mismatches = r.iterations.filter { !$0.probeMatchesAnalysis }.map { String($0.iteration) }
+            rows.append([
+                r.name, "`\(r.spec)`", Self.grouped(r.parameters), String(format: "%.2f", gmac),
+                r.reachPerIteration.description, reach > 0 ? String(format: "%.2f", gmac / reach) : "-",
+                "\(last.theoretical) = \(window.height)x\(window.width)\(clipped)",
+                String(format: "%.0f %%", 100 * last.supportCoverage),
+                mismatches.isEmpty ? "= analysis" : "differs at k = " + mismatches.joined(separator: ","),
+                last.thresholdExtent.description, String(format: "%.1f", last.radius50), String(format: "%.1f", last.radius90),
+                r.timing.map { String(format: "%.1f", $0.secondsPerIteration * 1000) } ?? "-",
+                r.timing.map { String(format: "%.1f", $0.gflops) } ?? "-",
+                r.timing.map { String(format: "%.0f %%", 100 * $0.gemmFraction) } ?? "-",
+            ])
+        }
+        return Self.markdown(rows, rightAligned: [2, 3, 5, 10, 11, 12, 13, 14])
+    }
+
+    /// Per-iteration tables: effective radii r50 / r90 and the extent above the threshold after k = 1…K.
+    public var iterationTables: String {
+        let ks = 1...options.iterations
+        var erf: [[String]] = [["variant"] + ks.map { "k=\($0)" }]
+        var ext: [[String]] = [["variant"] + ks.map { "k=\($0)" }]
+        var theory: [[String]] = [["variant"] + ks.map { "k=\($0)" }]
+        for r in results {
+            erf.append([r.name] + r.iterations.map { String(format: "%.1f / %.1f", $0.radius50, $0.radius90) })
+            ext.append([r.name] + r.iterations.map { $0.thresholdExtent.description })
+            theory.append([r.name] + r.iterations.map { $0.support.description })
+        }
+        let right = Array(1...options.iterations)
+        return "Effective receptive field, Chebyshev radius (cells) holding 50 % / 90 % of the response energy:\n\n"
+            + Self.markdown(erf, rightAligned: right)
+            + "\nExtent of the response above τ = \(Self.scientific(options.threshold)) of the peak amplitude:\n\n"
+            + Self.markdown(ext, rightAligned: right)
+            + "\nAnalytical extent on this grid (= NaN-probe extent):\n\n"
+            + Self.markdown(theory, rightAligned: right)
+    }
+
+    /// Headline, summary and per-iteration tables.
+    public var report: String { headline + "\n\n" + summaryTable + "\n" + iterationTables }
+
+    /// One CSV row per variant and iteration.
+    public var csv: String {
+        var lines = ["spec,name,hidden,input,height,width,perturbed,delta,draws,threshold,parameters,macs_per_iteration,"
+            + "reach_y,reach_x,iteration,theory_y,theory_x,support_y,support_x,support_cells,support_coverage,probe_y,probe_x,"
+            + "probe_matches,extent_y,extent_x,erf_r50,erf_r90,energy_outside_support,ms_per_iteration,gflops,gemm_ms_per_iteration"]
+        let o = options
+        for r in results {
+            for i in r.iterations {
+                var f: [String] = ["\"\(r.spec)\"", "\"\(r.name)\"", "\(o.channels.hidden)", "\(o.channels.input)", "\(o.height)",
+                                   "\(o.width)", o.perturbing.rawValue, "\(o.delta)", "\(o.draws)", "\(o.threshold)",
+                                   "\(r.parameters)", "\(r.multiplyAccumulates)", "\(r.reachPerIteration.y)",
+                                   "\(r.reachPerIteration.x)", "\(i.iteration)", "\(i.theoretical.y)", "\(i.theoretical.x)",
+                                   "\(i.support.y)", "\(i.support.x)", "\(i.supportCells)", String(format: "%.4f", i.supportCoverage),
+                                   "\(i.probe.y)", "\(i.probe.x)", i.probeMatchesAnalysis ? "true" : "false",
+                                   "\(i.thresholdExtent.y)", "\(i.thresholdExtent.x)", String(format: "%.4f", i.radius50),
+                                   String(format: "%.4f", i.radius90), "\(i.energyOutsideSupport)"]
+                if let t = r.timing {
+                    f += [String(format: "%.4f", t.secondsPerIteration * 1000), String(format: "%.3f", t.gflops),
+                          String(format: "%.4f", t.gemmSecondsPerIteration * 1000)]
+                } else {
+                    f += ["", "", ""]
+                }
+                lines.append(f.joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: Formatting
+
+    /// A Markdown pipe table with padded columns; `rightAligned` columns get `---:`.
+    static func markdown(_ rows: [[String]], rightAligned: [Int] = []) -> String {
+        let columns = rows.map(\.count).max() ?? 0
+        var widths = [Int](repeating: 3, count: columns)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            "| " + cells.enumerated().map { i, c in
+                let fill = String(repeating: " ", count: widths[i] - c.count)
+                return rightAligned.contains(i) ? fill + c : c + fill
+            }.joined(separator: " | ") + " |"
+        }
+        var out = [line(rows[0])]
+        out.append("|" + widths.enumerated().map { i, w in
+            rightAligned.contains(i) ? String(repeating: "-", count: w + 1) + ":" : String(repeating: "-", count: w + 2)
+        }.joined(separator: "|") + "|")
+        for row in rows.dropFirst() { out.append(line(row)) }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// 1475328 → "1,475,328".
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    /// 1e-4 → "1e-04" style without trailing noise.
+    static func scientific(_ v: Double) -> String { String(format: "%.0e", v) }
+
+    /// 1.0 → "1", 0.5 → "0.5".
+    static func number(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : String(format: "%g", v)
+    }
+}
