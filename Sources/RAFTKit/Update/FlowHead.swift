@@ -1,0 +1,61 @@
+/// Predicts the flow update from the GRU hidden state (raft-spec §5, `FlowHead`):
+/// `Δflow = conv2(ReLU(conv1(h)))`, both 3×3 with padding 1, no output activation.
+/// RAFT: 128→256→2 (299,778 parameters); RAFT-S: 96→128→2 (113,026).
+public struct FlowHead: Sendable {
+    /// `conv1`, hidden → intermediate, 3×3.
+    public let conv1: Conv2d
+    /// `conv2`, intermediate → 2, 3×3.
+    public let conv2: Conv2d
+
+    static let geometry = ConvGeometry(square: 3)
+
+    /// A head from its two convolutions.
+    public init(conv1: Conv2d, conv2: Conv2d) {
+        precondition(conv1.geometry == Self.geometry && conv2.geometry == Self.geometry, "FlowHead convs are 3×3, padding 1")
+        precondition(conv1.outputChannels == conv2.inputChannels && conv2.outputChannels == 2, "FlowHead shapes must chain to 2 outputs")
+        self.conv1 = conv1
+        self.conv2 = conv2
+    }
+
+    /// A head with zero weights.
+    public init(inputChannels: Int, hiddenChannels: Int) {
+        self.init(conv1: Conv2d(inputChannels: inputChannels, outputChannels: hiddenChannels, geometry: Self.geometry),
+                  conv2: Conv2d(inputChannels: hiddenChannels, outputChannels: 2, geometry: Self.geometry))
+    }
+
+    /// Reads `prefix.conv1` and `prefix.conv2` (official names, e.g. `update_block.flow_head`).
+    package init(parameters: ParameterReader, prefix: String, inputChannels: Int, hiddenChannels: Int) throws(WeightsError) {
+        self.init(conv1: try parameters.conv("\(prefix).conv1", inputChannels: inputChannels, outputChannels: hiddenChannels,
+                                             geometry: Self.geometry),
+                  conv2: try parameters.conv("\(prefix).conv2", inputChannels: hiddenChannels, outputChannels: 2,
+                                             geometry: Self.geometry))
+    }
+
+    /// Channels read (the GRU hidden state).
+    public var inputChannels: Int { conv1.inputChannels }
+    /// Learnable parameters.
+    public var parameterCount: Int { conv1.parameterCount + conv2.parameterCount }
+    /// Multiply-accumulates for one sample on an `height × width` grid.
+    public func multiplyAccumulates(height: Int, width: Int) -> Int {
+        conv1.multiplyAccumulates(height: height, width: width) + conv2.multiplyAccumulates(height: height, width: width)
+    }
+
+    /// One sample, allocation-free once the workspace has grown ("flowhead.hidden" and "im2col").
+    /// - Parameters:
+    ///   - hidden: `[inputChannels, height, width]`.
+    ///   - output: Δflow `[2, height, width]`.
+    package func forward(_ hidden: UnsafePointer<Float>, height: Int, width: Int,
+                         output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let mid = workspace.buffer("flowhead.hidden", conv1.outputChannels * height * width)
+        conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
+        conv2.forward(mid, height: height, width: width, output: output, workspace: workspace)
+    }
+
+    /// A batch (allocating convenience).
+    /// - Parameter hidden: `[N, inputChannels, h, w]`.
+    /// - Returns: Δflow `[N, 2, h, w]`.
+    public func callAsFunction(_ hidden: Tensor) -> Tensor {
+        precondition(hidden.rank == 4 && hidden.c == inputChannels, "FlowHead expects [N, \(inputChannels), h, w], got \(hidden.shape)")
+        return conv2(conv1(hidden, activation: .relu))
+    }
+}

@@ -1,0 +1,83 @@
+/// Predicts the convex-upsampling weights from the GRU hidden state (raft-spec §5, `update_block.mask`):
+/// `mask = 0.25 · conv2(ReLU(conv1(h)))` with conv1 3×3 (128→256, `mask.0`) and conv2 1×1 (256→576,
+/// `mask.2`). The 576 = 9·8·8 channels are the logits of ``ConvexUpsampler`` (channel `64·k + 8·a + b`).
+/// The 0.25 is part of the released models (only a gradient-balancing trick in training, issue #24).
+/// 443,200 parameters; RAFT-S has no mask head.
+public struct MaskHead: Sendable {
+    /// `mask.0`, hidden → intermediate, 3×3 padding 1, followed by ReLU.
+    public let conv1: Conv2d
+    /// `mask.2`, intermediate → 576, 1×1.
+    public let conv2: Conv2d
+    /// Factor applied to the logits (0.25 in RAFT).
+    public let scale: Float
+
+    /// Output channels: 9 neighbours × 8 × 8 sub-pixels.
+    public static let outputChannels = 576
+    static let geometry1 = ConvGeometry(square: 3)
+    static let geometry2 = ConvGeometry(square: 1)
+
+    /// A head from its two convolutions.
+    public init(conv1: Conv2d, conv2: Conv2d, scale: Float = 0.25) {
+        precondition(conv1.geometry == Self.geometry1 && conv2.geometry == Self.geometry2, "MaskHead convs are 3×3 p1 then 1×1")
+        precondition(conv1.outputChannels == conv2.inputChannels && conv2.outputChannels == Self.outputChannels,
+                     "MaskHead shapes must chain to 576 outputs")
+        self.conv1 = conv1
+        self.conv2 = conv2
+        self.scale = scale
+    }
+
+    /// A head with zero weights.
+    public init(inputChannels: Int = 128, hiddenChannels: Int = 256) {
+        self.init(conv1: Conv2d(inputChannels: inputChannels, outputChannels: hiddenChannels, geometry: Self.geometry1),
+                  conv2: Conv2d(inputChannels: hiddenChannels, outputChannels: Self.outputChannels, geometry: Self.geometry2))
+    }
+
+    /// Reads `prefix.0` and `prefix.2` (official names: `update_block.mask.0`, `update_block.mask.2`).
+    package init(parameters: ParameterReader, prefix: String, inputChannels: Int, hiddenChannels: Int = 256) throws(WeightsError) {
+        self.init(conv1: try parameters.conv("\(prefix).0", inputChannels: inputChannels, outputChannels: hiddenChannels,
+                                             geometry: Self.geometry1),
+                  conv2: try parameters.conv("\(prefix).2", inputChannels: hiddenChannels, outputChannels: Self.outputChannels,
+                                             geometry: Self.geometry2))
+    }
+
+    /// Channels read (the GRU hidden state).
+    public var inputChannels: Int { conv1.inputChannels }
+    /// Learnable parameters (443,200 for RAFT).
+    public var parameterCount: Int { conv1.parameterCount + conv2.parameterCount }
+    /// Multiply-accumulates for one sample on an `height × width` grid.
+    public func multiplyAccumulates(height: Int, width: Int) -> Int {
+        conv1.multiplyAccumulates(height: height, width: width) + conv2.multiplyAccumulates(height: height, width: width)
+    }
+
+    /// One sample, allocation-free once the workspace has grown ("maskhead.hidden" and "im2col").
+    /// - Parameters:
+    ///   - hidden: `[inputChannels, height, width]`.
+    ///   - output: scaled logits `[576, height, width]`.
+    package func forward(_ hidden: UnsafePointer<Float>, height: Int, width: Int,
+                         output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let mid = workspace.buffer("maskhead.hidden", conv1.outputChannels * height * width)
+        conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
+        finish(mid, height: height, width: width, output: output, workspace: workspace)
+    }
+
+    /// `output = scale · conv2(intermediate)` for an intermediate `[conv1.outputChannels, height, width]`
+    /// already through ReLU (lets ``UpdateBlock`` compute conv1 fused with the flow head's first conv).
+    package func finish(_ intermediate: UnsafePointer<Float>, height: Int, width: Int,
+                        output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        conv2.forward(intermediate, height: height, width: width, output: output, workspace: workspace)
+        let count = Self.outputChannels * height * width
+        let s = scale
+        for i in 0..<count { output[i] *= s }
+    }
+
+    /// A batch (allocating convenience).
+    /// - Parameter hidden: `[N, inputChannels, h, w]`.
+    /// - Returns: scaled mask logits `[N, 576, h, w]`.
+    public func callAsFunction(_ hidden: Tensor) -> Tensor {
+        precondition(hidden.rank == 4 && hidden.c == inputChannels, "MaskHead expects [N, \(inputChannels), h, w], got \(hidden.shape)")
+        var out = conv2(conv1(hidden, activation: .relu))
+        let s = scale
+        out.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= s } }
+        return out
+    }
+}

@@ -1,0 +1,165 @@
+/// Encodes the current flow and its correlation look-up into motion features (raft-spec §5,
+/// `BasicMotionEncoder` / `SmallMotionEncoder`):
+///
+///     cor = ReLU(convc1(corr)) [→ ReLU(convc2(cor))]      correlation branch
+///     flo = ReLU(convf2(ReLU(convf1(flow))))               flow branch (7×7 then 3×3)
+///     out = [ReLU(conv([cor, flo])), flow]                 the raw flow is appended last
+///
+/// | layout | convc1 | convc2 | convf1 | convf2 | conv | output |
+/// |---|---|---|---|---|---|---|
+/// | basic | 324→256 1×1 | 256→192 3×3 | 2→128 7×7 | 128→64 3×3 | 256→126 3×3 | 128 |
+/// | small | 196→96 1×1 | — | 2→64 7×7 | 64→32 3×3 | 128→80 3×3 | 82 |
+public struct MotionEncoder: Sendable {
+    /// The two layouts of the official models.
+    public enum Layout: Sendable, Hashable {
+        /// RAFT's `BasicMotionEncoder`: two correlation convolutions, 128 output channels.
+        case basic
+        /// RAFT-S's `SmallMotionEncoder`: one correlation convolution, 82 output channels.
+        case small
+    }
+
+    public let layout: Layout
+    /// `convc1` (1×1) and, for `.basic`, `convc2` (3×3), each followed by ReLU.
+    public let correlationConvs: [Conv2d]
+    /// `convf1` (7×7) and `convf2` (3×3), each followed by ReLU.
+    public let flowConvs: [Conv2d]
+    /// `conv` (3×3) over `[cor, flo]`, followed by ReLU.
+    public let conv: Conv2d
+
+    /// Correlation channels read, `L·(2r+1)²`.
+    public var correlationChannels: Int { correlationConvs[0].inputChannels }
+    /// Output channels: `conv`'s outputs plus the 2 flow channels (128 basic, 82 small).
+    public var outputChannels: Int { conv.outputChannels + 2 }
+
+    /// Channel widths `(corr, flow, out)` of a layout: basic `([256, 192], [128, 64], 126)`, small `([96], [64, 32], 80)`.
+    public static func widths(_ layout: Layout) -> (correlation: [Int], flow: [Int], output: Int) {
+        switch layout {
+        case .basic: ([256, 192], [128, 64], 126)
+        case .small: ([96], [64, 32], 80)
+        }
+    }
+
+    static let convGeometry = ConvGeometry(square: 3)
+    static let flowGeometries = [ConvGeometry(square: 7), ConvGeometry(square: 3)]
+    static func correlationGeometries(_ layout: Layout) -> [ConvGeometry] {
+        layout == .basic ? [ConvGeometry(square: 1), ConvGeometry(square: 3)] : [ConvGeometry(square: 1)]
+    }
+
+    /// An encoder from its convolutions (shapes must chain as in the table above).
+    public init(layout: Layout, correlationConvs: [Conv2d], flowConvs: [Conv2d], conv: Conv2d) {
+        precondition(!correlationConvs.isEmpty && flowConvs.count >= 1, "MotionEncoder needs both branches")
+        precondition(flowConvs[0].inputChannels == 2, "the flow branch reads 2 channels")
+        for branch in [correlationConvs, flowConvs] {
+            for (a, b) in zip(branch, branch.dropFirst()) { precondition(a.outputChannels == b.inputChannels, "MotionEncoder branch does not chain") }
+        }
+        precondition(conv.inputChannels == correlationConvs.last!.outputChannels + flowConvs.last!.outputChannels,
+                     "MotionEncoder conv must read [cor, flo]")
+        for c in correlationConvs + flowConvs + [conv] {
+            precondition(c.outputSize(height: 16, width: 16) == (16, 16), "MotionEncoder convs must keep the grid size")
+        }
+        self.layout = layout
+        self.correlationConvs = correlationConvs
+        self.flowConvs = flowConvs
+        self.conv = conv
+    }
+
+    /// An encoder of the given layout with zero weights.
+    public init(layout: Layout, correlationChannels: Int) {
+        let w = Self.widths(layout)
+        var cin = correlationChannels
+        var cor: [Conv2d] = []
+        for (cout, g) in zip(w.correlation, Self.correlationGeometries(layout)) {
+            cor.append(Conv2d(inputChannels: cin, outputChannels: cout, geometry: g)); cin = cout
+        }
+        cin = 2
+        var flo: [Conv2d] = []
+        for (cout, g) in zip(w.flow, Self.flowGeometries) {
+            flo.append(Conv2d(inputChannels: cin, outputChannels: cout, geometry: g)); cin = cout
+        }
+        let conv = Conv2d(inputChannels: w.correlation.last! + w.flow.last!, outputChannels: w.output, geometry: Self.convGeometry)
+        self.init(layout: layout, correlationConvs: cor, flowConvs: flo, conv: conv)
+    }
+
+    /// Reads `prefix.convc1`, [`prefix.convc2`,] `prefix.convf1`, `prefix.convf2`, `prefix.conv` (official names).
+    package init(layout: Layout, correlationChannels: Int, parameters: ParameterReader, prefix: String) throws(WeightsError) {
+        let w = Self.widths(layout)
+        var cin = correlationChannels
+        var cor: [Conv2d] = []
+        for (i, (cout, g)) in zip(w.correlation, Self.correlationGeometries(layout)).enumerated() {
+            cor.append(try parameters.conv("\(prefix).convc\(i + 1)", inputChannels: cin, outputChannels: cout, geometry: g))
+            cin = cout
+        }
+        cin = 2
+        var flo: [Conv2d] = []
+        for (i, (cout, g)) in zip(w.flow, Self.flowGeometries).enumerated() {
+            flo.append(try parameters.conv("\(prefix).convf\(i + 1)", inputChannels: cin, outputChannels: cout, geometry: g))
+            cin = cout
+        }
+        let conv = try parameters.conv("\(prefix).conv", inputChannels: w.correlation.last! + w.flow.last!,
+                                       outputChannels: w.output, geometry: Self.convGeometry)
+        self.init(layout: layout, correlationConvs: cor, flowConvs: flo, conv: conv)
+    }
+
+    /// Learnable parameters (basic 902,654; small 135,952).
+    public var parameterCount: Int { (correlationConvs + flowConvs + [conv]).reduce(0) { $0 + $1.parameterCount } }
+
+    /// Multiply-accumulates for one sample on an `height × width` grid.
+    public func multiplyAccumulates(height: Int, width: Int) -> Int {
+        (correlationConvs + flowConvs + [conv]).reduce(0) { $0 + $1.multiplyAccumulates(height: height, width: width) }
+    }
+
+    /// One sample, allocation-free once the workspace has grown ("motion.*" buffers and "im2col").
+    /// - Parameters:
+    ///   - flow: `[2, height, width]`, coords1 − coords0.
+    ///   - correlation: `[correlationChannels, height, width]`.
+    ///   - output: `[outputChannels, height, width]` = `[encoded (outputChannels − 2), flow (2)]`; may point
+    ///     into a larger buffer, e.g. right after the context channels of the GRU input x.
+    package func forward(flow: UnsafePointer<Float>, correlation: UnsafePointer<Float>, height: Int, width: Int,
+                         output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let pixels = height * width
+        let corOut = correlationConvs.last!.outputChannels
+        // [cor, flo] side by side so that `conv` reads them as one input.
+        let features = workspace.buffer("motion.features", conv.inputChannels * pixels)
+        Self.chain(correlationConvs, input: correlation, height: height, width: width, output: features,
+                   scratch: ("motion.cor0", "motion.cor1"), workspace: workspace)
+        Self.chain(flowConvs, input: flow, height: height, width: width, output: features + corOut * pixels,
+                   scratch: ("motion.flo0", "motion.flo1"), workspace: workspace)
+        conv.forward(features, height: height, width: width, output: output, workspace: workspace, activation: .relu)
+        (output + conv.outputChannels * pixels).update(from: flow, count: 2 * pixels)
+    }
+
+    /// Runs `convs` (each + ReLU) in sequence; the last writes to `output`, earlier ones alternate between the
+    /// two scratch buffers (literal names, so the lookup does not allocate).
+    private static func chain(_ convs: [Conv2d], input: UnsafePointer<Float>, height: Int, width: Int,
+                              output: UnsafeMutablePointer<Float>, scratch: (String, String), workspace: Workspace) {
+        let pixels = height * width
+        var source = input
+        for (i, c) in convs.enumerated() {
+            let last = i == convs.count - 1
+            let dst = last ? output : workspace.buffer(i % 2 == 0 ? scratch.0 : scratch.1, c.outputChannels * pixels)
+            c.forward(source, height: height, width: width, output: dst, workspace: workspace, activation: .relu)
+            source = UnsafePointer(dst)
+        }
+    }
+
+    /// A batch (allocating convenience).
+    /// - Parameters:
+    ///   - flow: `[N, 2, h, w]`.
+    ///   - correlation: `[N, correlationChannels, h, w]`.
+    /// - Returns: motion features `[N, outputChannels, h, w]` (flow in the last 2 channels).
+    public func callAsFunction(flow: Tensor, correlation: Tensor) -> Tensor {
+        precondition(flow.rank == 4 && flow.c == 2, "flow must be [N, 2, h, w], got \(flow.shape)")
+        precondition(correlation.rank == 4 && correlation.c == correlationChannels && correlation.n == flow.n
+                     && correlation.h == flow.h && correlation.w == flow.w,
+                     "correlation must be [N, \(correlationChannels), h, w], got \(correlation.shape)")
+        let (n, h, w) = (flow.n, flow.h, flow.w)
+        var out = Tensor(shape: [n, outputChannels, h, w])
+        let workspace = Workspace()
+        let dst = out.mutablePointer()
+        for b in 0..<n {
+            forward(flow: flow.pointer + b * 2 * h * w, correlation: correlation.pointer + b * correlationChannels * h * w,
+                    height: h, width: w, output: dst + b * outputChannels * h * w, workspace: workspace)
+        }
+        return out
+    }
+}

@@ -1,0 +1,172 @@
+/// RAFT's recurrent update operator (raft-spec §5, `BasicUpdateBlock` / `SmallUpdateBlock`), one iteration:
+///
+///     motion = MotionEncoder(flow, corr)              128 (basic) / 82 (small) channels, flow last
+///     x      = [context, motion]                      256 / 146 channels
+///     hidden = GRU(hidden, x)                         SepConvGRU 1×5→5×1 (basic) / ConvGRU 3×3 (small)
+///     Δflow  = FlowHead(hidden)
+///     mask   = 0.25 · MaskHead(hidden)                basic only
+///
+/// The motion encoder writes straight after the context channels of the GRU's input buffer, so the
+/// concatenation costs one copy of the context. With a mask, the first convolutions of the flow head and the
+/// mask head (both 3×3 over the hidden state) run as one stacked GEMM over one im2col.
+public struct UpdateBlock: Sendable {
+    public let configuration: RAFTConfiguration
+    /// `update_block.encoder`.
+    public let encoder: MotionEncoder
+    /// `update_block.gru`: two steps (1×5, 5×1) for basic, one 3×3 step for small.
+    public let gru: SeqConvGRU
+    /// `update_block.flow_head`.
+    public let flowHead: FlowHead
+    /// `update_block.mask` (basic only).
+    public let maskHead: MaskHead?
+    /// `[flowHead.conv1; maskHead.conv1]` stacked, used when both heads run.
+    let headsConv1: Conv2d?
+
+    /// Builds the update block of `configuration` from official parameter names under `prefix`:
+    /// `encoder.convc1 …`, `gru.convz1 …` (basic) or `gru.convz …` (small), `flow_head.conv1/2`, `mask.0/2`.
+    /// - Throws: ``WeightsError/missingKey(file:key:)`` or ``WeightsError/shapeMismatch(file:key:expected:found:)``
+    ///   naming the offending key. (`package`, because ``ParameterReader`` is; the public door is
+    ///   ``init(configuration:stateDict:prefix:)``.)
+    package init(configuration: RAFTConfiguration, parameters: ParameterReader,
+                prefix: String = "update_block") throws(WeightsError) {
+        let c = configuration
+        let p = prefix.isEmpty ? "" : prefix + "."
+        let layout: MotionEncoder.Layout = c.variant == .basic ? .basic : .small
+        let encoder = try MotionEncoder(layout: layout, correlationChannels: c.correlationChannels,
+                                        parameters: parameters, prefix: p + "encoder")
+        let gruInput = c.contextChannels + encoder.outputChannels
+        let gru: SeqConvGRU
+        let flowHead: FlowHead
+        var maskHead: MaskHead?
+        switch c.variant {
+        case .basic:
+            gru = try SeqConvGRU(parameters: parameters, prefix: p + "gru", hiddenChannels: c.hiddenChannels,
+                                 inputChannels: gruInput, geometries: SeqConvGRU.separableGeometries)
+            flowHead = try FlowHead(parameters: parameters, prefix: p + "flow_head", inputChannels: c.hiddenChannels,
+                                    hiddenChannels: 256)
+            maskHead = try MaskHead(parameters: parameters, prefix: p + "mask", inputChannels: c.hiddenChannels)
+        case .small:
+            gru = SeqConvGRU(steps: [try ConvGRU(parameters: parameters, prefix: p + "gru", hiddenChannels: c.hiddenChannels,
+                                                 inputChannels: gruInput, geometry: ConvGeometry(square: 3))])
+            flowHead = try FlowHead(parameters: parameters, prefix: p + "flow_head", inputChannels: c.hiddenChannels,
+                                    hiddenChannels: 128)
+        }
+        self.init(configuration: c, encoder: encoder, gru: gru, flowHead: flowHead, maskHead: maskHead)
+    }
+
+    /// Builds the update block from a state dict holding official parameter names under `prefix`, and checks
+    /// that no other key under `prefix` is left unused.
+    /// - Throws: ``WeightsError`` naming the missing, misshapen or unexpected key.
+    public init(configuration: RAFTConfiguration, stateDict: StateDict, prefix: String = "update_block") throws(WeightsError) {
+        let reader = ParameterReader(stateDict)
+        try self.init(configuration: configuration, parameters: reader, prefix: prefix)
+        try reader.finish(under: prefix.isEmpty ? "" : prefix + ".")
+    }
+
+    /// An update block from its parts (channel counts must agree with `configuration`).
+    public init(configuration: RAFTConfiguration, encoder: MotionEncoder, gru: SeqConvGRU, flowHead: FlowHead,
+                maskHead: MaskHead?) {
+        precondition(encoder.correlationChannels == configuration.correlationChannels, "encoder reads \(encoder.correlationChannels) correlation channels, configuration has \(configuration.correlationChannels)")
+        precondition(gru.hiddenChannels == configuration.hiddenChannels
+                     && gru.inputChannels == configuration.contextChannels + encoder.outputChannels,
+                     "GRU must be hidden \(configuration.hiddenChannels), input context + motion")
+        precondition(flowHead.inputChannels == gru.hiddenChannels && (maskHead?.inputChannels ?? gru.hiddenChannels) == gru.hiddenChannels,
+                     "heads must read the hidden state")
+        self.configuration = configuration
+        self.encoder = encoder
+        self.gru = gru
+        self.flowHead = flowHead
+        self.maskHead = maskHead
+        headsConv1 = maskHead.map { Conv2d.stacked([flowHead.conv1, $0.conv1]) }
+    }
+
+    /// Whether the block predicts a convex-upsampling mask (basic true, small false).
+    public var hasMaskHead: Bool { maskHead != nil }
+
+    /// Learnable parameters: basic 902,654 + 1,475,328 + 299,778 + 443,200 = 3,120,960; small
+    /// 135,952 + 627,552 + 113,026 = 876,530.
+    public var parameterCount: Int {
+        encoder.parameterCount + gru.parameterCount + flowHead.parameterCount + (maskHead?.parameterCount ?? 0)
+    }
+
+    /// Multiply-accumulates of one iteration for one sample on an `height × width` grid (mask head included
+    /// when present; convolutions only).
+    public func multiplyAccumulates(height: Int, width: Int) -> Int {
+        encoder.multiplyAccumulates(height: height, width: width) + gru.multiplyAccumulates(height: height, width: width)
+            + flowHead.multiplyAccumulates(height: height, width: width)
+            + (maskHead?.multiplyAccumulates(height: height, width: width) ?? 0)
+    }
+
+    /// One sample on an h×w grid, allocation-free once the workspace has grown.
+    /// - Parameters:
+    ///   - hidden: `[hiddenChannels, h, w]`, updated in place.
+    ///   - context: `[contextChannels, h, w]`.
+    ///   - correlation: `[correlationChannels, h, w]`.
+    ///   - flow: `[2, h, w]` = coords1 − coords0.
+    ///   - deltaFlow: `[2, h, w]` out.
+    ///   - mask: `[576, h, w]` out, already ×0.25; nil skips the mask head (ignored for small).
+    package func step(hidden: UnsafeMutablePointer<Float>,
+                      context: UnsafePointer<Float>,
+                      correlation: UnsafePointer<Float>,
+                      flow: UnsafePointer<Float>,
+                      height: Int, width: Int,
+                      deltaFlow: UnsafeMutablePointer<Float>,
+                      mask: UnsafeMutablePointer<Float>?,
+                      workspace: Workspace) {
+        let pixels = height * width
+        let contextCount = configuration.contextChannels * pixels
+        // x = [context, motion]: the encoder writes directly after the context.
+        let x = workspace.buffer("update.x", gru.inputChannels * pixels)
+        x.update(from: context, count: contextCount)
+        encoder.forward(flow: flow, correlation: correlation, height: height, width: width,
+                        output: x + contextCount, workspace: workspace)
+        gru.step(hidden: hidden, input: x, height: height, width: width, workspace: workspace)
+
+        // Both heads' intermediates share "heads.hidden", sized for the fused case, so that switching the mask
+        // on and off between iterations (e.g. a mask only at the last one) never allocates.
+        let flowMid = flowHead.conv1.outputChannels
+        let mid = workspace.buffer("heads.hidden", (headsConv1?.outputChannels ?? flowMid) * pixels)
+        if let mask, let maskHead, let headsConv1 {
+            // One im2col of h and one GEMM for both heads' first 3×3 convolutions.
+            headsConv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
+            flowHead.conv2.forward(mid, height: height, width: width, output: deltaFlow, workspace: workspace)
+            maskHead.finish(mid + flowMid * pixels, height: height, width: width, output: mask, workspace: workspace)
+        } else {
+            flowHead.conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
+            flowHead.conv2.forward(mid, height: height, width: width, output: deltaFlow, workspace: workspace)
+        }
+    }
+
+    /// Batched, allocating convenience.
+    /// - Parameters:
+    ///   - hidden: `[N, hiddenChannels, h, w]`.
+    ///   - context: `[N, contextChannels, h, w]`.
+    ///   - correlation: `[N, correlationChannels, h, w]`.
+    ///   - flow: `[N, 2, h, w]`.
+    /// - Returns: the new hidden state `[N, hiddenChannels, h, w]`, the mask `[N, 576, h, w]` (basic; nil for
+    ///   small) and Δflow `[N, 2, h, w]`.
+    public func callAsFunction(hidden: Tensor, context: Tensor, correlation: Tensor, flow: Tensor)
+        -> (hidden: Tensor, mask: Tensor?, deltaFlow: Tensor) {
+        let c = configuration
+        let (n, h, w) = (hidden.n, hidden.h, hidden.w)
+        for (t, ch, name) in [(hidden, c.hiddenChannels, "hidden"), (context, c.contextChannels, "context"),
+                              (correlation, c.correlationChannels, "correlation"), (flow, 2, "flow")] {
+            precondition(t.rank == 4 && t.n == n && t.c == ch && t.h == h && t.w == w,
+                         "\(name) must be [\(n), \(ch), \(h), \(w)], got \(t.shape)")
+        }
+        let pixels = h * w
+        var newHidden = hidden
+        var delta = Tensor(shape: [n, 2, h, w])
+        var mask: Tensor? = maskHead == nil ? nil : Tensor(shape: [n, MaskHead.outputChannels, h, w])
+        let workspace = Workspace()
+        let hp = newHidden.mutablePointer(), dp = delta.mutablePointer()
+        let mp = mask?.mutablePointer()
+        for b in 0..<n {
+            step(hidden: hp + b * c.hiddenChannels * pixels, context: context.pointer + b * c.contextChannels * pixels,
+                 correlation: correlation.pointer + b * c.correlationChannels * pixels, flow: flow.pointer + b * 2 * pixels,
+                 height: h, width: w, deltaFlow: dp + b * 2 * pixels,
+                 mask: mp.map { $0 + b * MaskHead.outputChannels * pixels }, workspace: workspace)
+        }
+        return (newHidden, mask, delta)
+    }
+}
