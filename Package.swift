@@ -15,9 +15,11 @@ let package = Package(
         // C at the edge: OpenBLAS (cblas.h) and libpng (png.h) as system libraries.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        // libpng's classic API with setjmp kept inside C: exact samples, errors as status codes.
+        .target(name: "CPNGCodec", dependencies: ["CLibPNG"]),
         .target(
             name: "RAFTKit",
-            dependencies: ["COpenBLAS", "CLibPNG"]
+            dependencies: ["COpenBLAS", "CLibPNG", "CPNGCodec"]
         ),
         .executableTarget(
             name: "raftflow",

@@ -1,0 +1,133 @@
+import Foundation
+
+/// An RGB image with Float samples on the 0…255 scale, the form RAFT's encoders take.
+///
+/// `pixels` is interleaved, rows top to bottom: `pixels[(y·width + x)·3 + c]`, c = 0 red, 1 green, 2 blue.
+/// Reading follows the datasets of the reference implementation: gray is replicated to three channels and
+/// alpha is dropped (never composited); 16-bit samples are scaled by 255/65535, so they keep their
+/// fractional precision instead of being truncated to 8 bits.
+public struct RGBImage: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    /// `height × width × 3` samples, nominally in 0…255.
+    public var pixels: [Float]
+
+    public init(width: Int, height: Int, pixels: [Float]) {
+        precondition(width >= 0 && height >= 0, "negative image size \(width)x\(height)")
+        precondition(pixels.count == width * height * 3,
+                     "\(width)x\(height) RGB image needs \(width * height * 3) samples, got \(pixels.count)")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    /// An image filled with one colour.
+    public init(width: Int, height: Int, color: (Float, Float, Float) = (0, 0, 0)) {
+        var pixels = [Float](repeating: 0, count: width * height * 3)
+        for i in 0..<width * height {
+            pixels[3 * i] = color.0
+            pixels[3 * i + 1] = color.1
+            pixels[3 * i + 2] = color.2
+        }
+        self.init(width: width, height: height, pixels: pixels)
+    }
+
+    /// Converts exact samples: gray is replicated, alpha dropped, 16-bit scaled by 255/65535.
+    public init(_ raster: RasterImage) {
+        let scale: Float = raster.bitDepth == 16 ? 255 / 65535 : 1
+        let n = raster.width * raster.height
+        var pixels = [Float](repeating: 0, count: n * 3)
+        raster.samples.withUnsafeBufferPointer { s in
+            pixels.withUnsafeMutableBufferPointer { p in
+                let ch = raster.channels
+                for i in 0..<n {
+                    if ch >= 3 {
+                        p[3 * i] = Float(s[i * ch]) * scale
+                        p[3 * i + 1] = Float(s[i * ch + 1]) * scale
+                        p[3 * i + 2] = Float(s[i * ch + 2]) * scale
+                    } else {
+                        let g = Float(s[i * ch]) * scale
+                        p[3 * i] = g
+                        p[3 * i + 1] = g
+                        p[3 * i + 2] = g
+                    }
+                }
+            }
+        }
+        self.init(width: raster.width, height: raster.height, pixels: pixels)
+    }
+
+    /// Reads a PNG, PPM or PGM file (chosen by content); see the type's conversion rules.
+    public init(contentsOf url: URL, limits: ImageLimits = .standard) throws(ImageError) {
+        self.init(try RasterImage(contentsOf: url, limits: limits))
+    }
+
+    /// Decodes PNG, PPM or PGM bytes; `source` names them in errors.
+    public init(data: Data, source: String = "<memory>", limits: ImageLimits = .standard) throws(ImageError) {
+        self.init(try RasterImage(data: data, source: source, limits: limits))
+    }
+
+    /// The image quantised to 8 bits per sample: rounded to nearest, clamped to 0…255, NaN written as 0.
+    public var raster: RasterImage {
+        RasterImage(width: width, height: height, channels: 3, bitDepth: 8, samples: pixels.map(Self.byte))
+    }
+
+    /// A sample rounded and clamped to 0…255 (NaN becomes 0).
+    static func byte(_ value: Float) -> UInt16 {
+        guard value > 0 else { return 0 }               // also NaN
+        return value >= 255 ? 255 : UInt16(value + 0.5)
+    }
+
+    /// Writes an 8-bit RGB PNG (or binary PPM for a `.ppm`/`.pnm` name) atomically: the bytes go to a
+    /// temporary file in the same directory, which is then renamed over `url`. Samples are rounded and
+    /// clamped as in ``raster``.
+    public func write(to url: URL) throws(ImageError) {
+        let ext = url.pathExtension.lowercased()
+        try raster.write(to: url, format: ext == "ppm" || ext == "pnm" ? .netpbm : .png)
+    }
+
+    /// The image as a tensor [1, 3, H, W] (planar RGB, 0…255).
+    public var tensor: Tensor {
+        var t = Tensor(shape: [1, 3, height, width])
+        let plane = width * height
+        let dst = t.mutablePointer()
+        pixels.withUnsafeBufferPointer { p in
+            for i in 0..<plane {
+                dst[i] = p[3 * i]
+                dst[plane + i] = p[3 * i + 1]
+                dst[2 * plane + i] = p[3 * i + 2]
+            }
+        }
+        return t
+    }
+
+    /// The image at `batchIndex` of a tensor [N, 3, H, W].
+    public init(tensor: Tensor, batchIndex: Int = 0) {
+        precondition(tensor.rank == 4 && tensor.c == 3, "RGBImage needs a [N, 3, H, W] tensor, got \(tensor.shape)")
+        precondition(batchIndex >= 0 && batchIndex < tensor.n, "batch index \(batchIndex) outside 0..<\(tensor.n)")
+        let (h, w) = (tensor.h, tensor.w)
+        let plane = h * w
+        var pixels = [Float](repeating: 0, count: plane * 3)
+        let src = tensor.pointer + batchIndex * 3 * plane
+        for i in 0..<plane {
+            pixels[3 * i] = src[i]
+            pixels[3 * i + 1] = src[plane + i]
+            pixels[3 * i + 2] = src[2 * plane + i]
+        }
+        self.init(width: w, height: h, pixels: pixels)
+    }
+
+    /// The colour of pixel (`x`, `y`).
+    public subscript(x x: Int, y y: Int) -> (r: Float, g: Float, b: Float) {
+        get {
+            let i = (y * width + x) * 3
+            return (pixels[i], pixels[i + 1], pixels[i + 2])
+        }
+        set {
+            let i = (y * width + x) * 3
+            pixels[i] = newValue.r
+            pixels[i + 1] = newValue.g
+            pixels[i + 2] = newValue.b
+        }
+    }
+}
