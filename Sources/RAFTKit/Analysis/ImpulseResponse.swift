@@ -11,45 +11,93 @@ package struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 }
 
+/// How the response to a perturbation is measured.
+public enum ResponseMethod: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Forward-mode derivative of the real GRU iterations (a Jacobian column, the δ → 0 limit of a finite
+    /// difference), carried along the base run and rescaled every iteration: no cancellation, so responses down
+    /// to 10⁻³⁰ of the peak are resolved.
+    case linearized
+    /// Two float32 runs, with and without `delta` added at the source: the literal experiment, including the
+    /// GRU's nonlinearity, but changes below ~10⁻⁶ (absolute) are lost in rounding noise.
+    case difference
+}
+
 /// The measured response of a GRU's hidden state to a perturbation at one cell, iteration by iteration.
 ///
-/// Method (``measure(_:channels:height:width:iterations:draws:delta:perturbing:seed:)``): for each random draw,
-/// weights get PyTorch's default initialisation (uniform `±1/√fan_in`) and h₀, x are uniform in [−1, 1]. Two
-/// copies of the GRU state run `iterations` iterations of the real, allocation-free `SeqConvGRU.step` from
-/// identical states, except that one has `delta` added to every channel of x (or of h₀) at the source cell.
-/// After each iteration the cell energy `E(p) = Σ_c (h'_pert − h'_base)²` is normalised to unit sum; the maps
-/// are averaged over draws. Cells outside the dependency support are bit-for-bit equal in both runs (each GEMM
-/// output column depends only on its own im2col column), so their energy is exactly zero.
+/// Method (``measure(_:channels:height:width:iterations:draws:delta:perturbing:method:seed:)``): for each
+/// random draw, weights get PyTorch's default initialisation (uniform `±1/√fan_in`) and h₀, x are uniform in
+/// [−1, 1]. The GRU runs `iterations` iterations of the same arithmetic as `SeqConvGRU.step`, and the change of
+/// its hidden state caused by perturbing every channel of x (or of h₀) at the source cell is tracked, either
+/// as a derivative (``ResponseMethod/linearized``) or as the difference of two runs
+/// (``ResponseMethod/difference``). After each iteration the cell energy `E(p) = Σ_c Δh_c(p)²` is normalised
+/// to unit sum and averaged over draws (as in Luo et al.'s effective receptive field).
 ///
-/// The support itself is measured separately with a NaN probe: x (or h₀) at the source is set to NaN in one
-/// run, and after each iteration the cells whose hidden state holds a NaN are exactly the cells that depend on
-/// the source, however small the dependency — a float32 finite difference cannot see a response that decays
-/// by 10⁻¹⁰ over a few iterations, a NaN can.
+/// The support is measured separately with a NaN probe: x (or h₀) at the source is set to NaN in a run of
+/// the real `SeqConvGRU.step`, and after each iteration the cells whose hidden state holds a NaN are exactly the
+/// cells that depend on the source, however weakly (a NaN propagates through every multiply-add, even by a
+/// zero weight, and nowhere else: each GEMM output column reads only its own im2col column).
 public struct ImpulseResponse: Sendable {
     public let height: Int
     public let width: Int
     /// The perturbed cell, the grid centre `(height/2, width/2)`.
     public let source: (y: Int, x: Int)
+    public let method: ResponseMethod
+    /// The perturbation size (``ResponseMethod/difference``; 1 for the derivative).
+    public let delta: Float
     /// Draw-averaged normalised energy maps (`height·width`, row-major, sum 1), one per iteration.
     public let energy: [[Double]]
+    /// Draw- and channel-averaged squared change per unit perturbation, `mean_c (Δh_c(p)/δ)²`, one map per iteration.
+    public let meanSquare: [[Double]]
+    /// Draw-averaged RMS change per channel per unit perturbation at the strongest cell, per iteration: how much
+    /// of the perturbation the hidden state still carries.
+    public let peakAmplitude: [Double]
     /// Cells holding a NaN after each iteration of the NaN-probe run (first draw's weights and states).
     public let probe: [GridMask]
 
-    /// Runs the measurement. Cost: `draws · 2 + 1` runs of `iterations` GRU iterations.
+    /// ``ResponseMethod/difference`` counts a cell only when its RMS change per channel exceeds this (absolute)
+    /// value: float32 rounding noise of h (|h| < 1, ulp ≤ 6·10⁻⁸, accumulated over the iterations) stays below
+    /// 10⁻⁶.
+    public static let differenceNoiseGuard = 1e-5
+
+    /// Runs the measurement. Cost: per draw one run of `iterations` iterations with twice the work of a step
+    /// (the derivative, or the second run), plus one NaN-probe run.
     /// - Parameters:
-    ///   - delta: added to every channel of the perturbed state at the source cell.
+    ///   - delta: added to every channel of the perturbed state at the source cell (``ResponseMethod/difference``).
     ///   - seed: draw d uses `SplitMix64(seed + d)` for h₀, x and then the weights (so all variants see the
     ///     same states in draw d).
     public static func measure(_ variant: GRUVariant, channels: GRUChannels, height: Int, width: Int,
-                               iterations: Int, draws: Int, delta: Float, perturbing: PerturbedState,
-                               seed: UInt64) -> ImpulseResponse {
+                               iterations: Int, draws: Int, delta: Float = 1, perturbing: PerturbedState,
+                               method: ResponseMethod = .linearized, seed: UInt64) -> ImpulseResponse {
         precondition(height > 0 && width > 0 && iterations > 0 && draws > 0, "ImpulseResponse: bad sizes")
+        precondition(delta.isFinite && delta != 0, "ImpulseResponse: delta must be finite and non-zero")
         let source = (y: height / 2, x: width / 2)
         let plane = height * width
         let centre = source.y * width + source.x
-        var sums = [[Double]](repeating: [Double](repeating: 0, count: plane), count: iterations)
+        var energy = [[Double]](repeating: [Double](repeating: 0, count: plane), count: iterations)
+        var meanSquare = energy
+        var peakAmplitude = [Double](repeating: 0, count: iterations)
         var probe: [GridMask] = []
         let workspace = Workspace()
+
+        /// Accumulates one draw's change `values·scale` (hidden-state layout) after iteration k.
+        func record(_ values: [Float], scale: Double, iteration k: Int) {
+            var map = [Double](repeating: 0, count: plane)
+            for c in 0..<channels.hidden {
+                let o = c * plane
+                for p in 0..<plane {
+                    let d = Double(values[o + p])
+                    map[p] += d * d
+                }
+            }
+            let total = map.reduce(0, +)
+            guard total > 0 else { return }
+            let perChannel = scale * scale / Double(channels.hidden)
+            for p in 0..<plane {
+                energy[k][p] += map[p] / total
+                meanSquare[k][p] += map[p] * perChannel
+            }
+            peakAmplitude[k] += (map.max()! * perChannel).squareRoot()
+        }
 
         for draw in 0..<draws {
             var rng = SplitMix64(seed: seed &+ UInt64(draw))
@@ -62,6 +110,13 @@ public struct ImpulseResponse: Sendable {
                 for c in 0..<count { v[c * plane + centre] = change(v[c * plane + centre]) }
                 return v
             }
+            func step(_ h: inout [Float], _ input: [Float]) {
+                h.withUnsafeMutableBufferPointer { hp in
+                    input.withUnsafeBufferPointer { xp in
+                        gru.step(hidden: hp.baseAddress!, input: xp.baseAddress!, height: height, width: width, workspace: workspace)
+                    }
+                }
+            }
 
             if draw == 0 {
                 // NaN probe: the exact dependency support, iteration by iteration.
@@ -72,12 +127,7 @@ public struct ImpulseResponse: Sendable {
                     h = perturbed(h0, channels: channels.hidden) { _ in .nan }
                 }
                 for _ in 0..<iterations {
-                    h.withUnsafeMutableBufferPointer { hp in
-                        input.withUnsafeBufferPointer { xp in
-                            gru.step(hidden: hp.baseAddress!, input: xp.baseAddress!, height: height, width: width,
-                                     workspace: workspace)
-                        }
-                    }
+                    step(&h, input)
                     var mask = GridMask(height: height, width: width)
                     for c in 0..<channels.hidden {
                         for p in 0..<plane where h[c * plane + p].isNaN { mask.cells[p] = true }
@@ -86,51 +136,81 @@ public struct ImpulseResponse: Sendable {
                 }
             }
 
-            // Finite difference: base and perturbed runs in lockstep.
-            var hBase = h0, hPert = h0
-            var xPert = x
-            if perturbing == .input {
-                xPert = perturbed(x, channels: channels.input) { $0 + delta }
-            } else {
-                hPert = perturbed(h0, channels: channels.hidden) { $0 + delta }
-            }
-            for k in 0..<iterations {
-                hBase.withUnsafeMutableBufferPointer { hp in
-                    x.withUnsafeBufferPointer { xp in
-                        gru.step(hidden: hp.baseAddress!, input: xp.baseAddress!, height: height, width: width, workspace: workspace)
-                    }
+            switch method {
+            case .difference:
+                var hBase = h0, hPert = h0
+                var xPert = x
+                if perturbing == .input {
+                    xPert = perturbed(x, channels: channels.input) { $0 + delta }
+                } else {
+                    hPert = perturbed(h0, channels: channels.hidden) { $0 + delta }
                 }
-                hPert.withUnsafeMutableBufferPointer { hp in
-                    xPert.withUnsafeBufferPointer { xp in
-                        gru.step(hidden: hp.baseAddress!, input: xp.baseAddress!, height: height, width: width, workspace: workspace)
-                    }
+                for k in 0..<iterations {
+                    step(&hBase, x)
+                    step(&hPert, xPert)
+                    record(zip(hPert, hBase).map { $0 - $1 }, scale: 1 / Double(delta), iteration: k)
                 }
-                var map = [Double](repeating: 0, count: plane)
-                for c in 0..<channels.hidden {
-                    let o = c * plane
-                    for p in 0..<plane {
-                        let d = Double(hPert[o + p]) - Double(hBase[o + p])
-                        map[p] += d * d
-                    }
+            case .linearized:
+                var h = h0
+                var tangentH = [Float](repeating: 0, count: h0.count)
+                var tangentX = [Float](repeating: 0, count: x.count)
+                if perturbing == .input {
+                    tangentX = perturbed(tangentX, channels: channels.input) { _ in 1 }
+                } else {
+                    tangentH = perturbed(tangentH, channels: channels.hidden) { _ in 1 }
                 }
-                let total = map.reduce(0, +)
-                if total > 0 {
-                    for p in 0..<plane { sums[k][p] += map[p] / total }
+                var scale = 1.0  // the true derivative is scale · (tangentH, tangentX)
+                for k in 0..<iterations {
+                    h.withUnsafeMutableBufferPointer { hp in
+                        tangentH.withUnsafeMutableBufferPointer { tp in
+                            x.withUnsafeBufferPointer { xp in
+                                tangentX.withUnsafeBufferPointer { txp in
+                                    gru.stepWithTangent(hidden: hp.baseAddress!, input: xp.baseAddress!,
+                                                        tangentHidden: tp.baseAddress!, tangentInput: txp.baseAddress!,
+                                                        height: height, width: width, workspace: workspace)
+                                }
+                            }
+                        }
+                    }
+                    record(tangentH, scale: scale, iteration: k)
+                    // Keep the tangent near 1 (the system is linear in (ṫh, ṫx)) and flush what can no longer
+                    // matter, so that nothing underflows into slow subnormals.
+                    let m = tangentH.reduce(Float(0)) { max($0, abs($1)) }
+                    guard m > 0 else { continue }
+                    for i in 0..<tangentH.count {
+                        let v = tangentH[i] / m
+                        tangentH[i] = abs(v) < 1e-20 ? 0 : v
+                    }
+                    for i in 0..<tangentX.count where tangentX[i] != 0 { tangentX[i] /= m }
+                    scale *= Double(m)
                 }
             }
         }
-        let energy = sums.map { $0.map { $0 / Double(draws) } }
-        return ImpulseResponse(height: height, width: width, source: source, energy: energy, probe: probe)
+        let n = Double(draws)
+        return ImpulseResponse(height: height, width: width, source: source, method: method,
+                               delta: method == .difference ? delta : 1,
+                               energy: energy.map { $0.map { $0 / n } }, meanSquare: meanSquare.map { $0.map { $0 / n } },
+                               peakAmplitude: peakAmplitude.map { $0 / n }, probe: probe)
     }
 
-    /// Extent of the cells whose response amplitude exceeds `threshold` times the peak amplitude
-    /// (`E(p) > threshold² · max E`) after iteration `iteration` (1-based).
+    /// Whether cell `p`'s change after iteration `iteration` is resolved: always for the derivative; for a finite
+    /// difference only above ``differenceNoiseGuard`` RMS change per channel.
+    public func isResolved(iteration: Int, cell p: Int) -> Bool {
+        guard method == .difference else { return true }
+        let guardPerUnit = Self.differenceNoiseGuard / Double(abs(delta))  // meanSquare is per unit perturbation
+        return meanSquare[iteration - 1][p] > guardPerUnit * guardPerUnit
+    }
+
+    /// Extent of the cells whose response amplitude exceeds `threshold` times the peak amplitude after iteration
+    /// `iteration` (1-based): `E(p) > threshold² · max E` on the draw-averaged map, and, for a finite
+    /// difference, resolved above rounding noise (``isResolved(iteration:cell:)``).
     public func thresholdExtent(iteration: Int, threshold: Double) -> Extent {
         let map = energy[iteration - 1]
         let peak = map.max() ?? 0
         guard peak > 0 else { return Extent(y: 0, x: 0) }
         let cut = threshold * threshold * peak
-        return GridMask(height: height, width: width, cells: map.map { $0 > cut }).extent(from: source)
+        let cells = (0..<map.count).map { map[$0] > cut && isResolved(iteration: iteration, cell: $0) }
+        return GridMask(height: height, width: width, cells: cells).extent(from: source)
     }
 
     /// Effective receptive field: the Chebyshev radius ρ whose square window `(2ρ+1)²` around the source holds

@@ -7,88 +7,120 @@ extension ReceptiveFieldStudy {
     public var headline: String {
         let o = options
         let dims = o.channels == .basic ? " (RAFT basic)" : o.channels == .small ? " (RAFT small)" : ""
-        let state = o.perturbing == .input ? "x" : "h₀"
+        let states = o.perturbations.map(Self.symbol).joined(separator: ", then ")
+        let how = o.method == .linearized ? "linearised response (derivative)"
+            : "finite difference, δ = \(Self.number(Double(o.delta))), changes below \(Self.scientific(ImpulseResponse.differenceNoiseGuard)) RMS ignored as noise"
         return "GRU receptive field on a \(o.height)x\(o.width) grid, hidden \(o.channels.hidden) / input \(o.channels.input)\(dims); "
-            + "\(state) perturbed by \(Self.number(Double(o.delta))) at cell (\(o.source.y), \(o.source.x)); \(o.iterations) iterations; "
-            + "\(o.draws) draw\(o.draws == 1 ? "" : "s"); threshold τ = \(Self.scientific(o.threshold)); "
-            + "OpenBLAS \(blasCore), \(threads) thread\(threads == 1 ? "" : "s")"
+            + "\(states) perturbed at cell (\(o.source.y), \(o.source.x)); \(how); \(o.iterations) iterations; "
+            + "mean of \(o.draws) draw\(o.draws == 1 ? "" : "s") of PyTorch-default weights and uniform [-1, 1] states; "
+            + "extent threshold τ = \(Self.scientific(o.threshold)) of the peak amplitude; "
+            + "timing: OpenBLAS \(blasCore), \(threads) thread\(threads == 1 ? "" : "s")"
     }
+
+    /// `x` or `h₀`.
+    static func symbol(_ state: PerturbedState) -> String { state == .input ? "x" : "h₀" }
 
     /// Summary table: cost, reach per iteration, and the receptive field after the last iteration.
     public var summaryTable: String {
         let k = options.iterations
-        var rows: [[String]] = [[
-            "variant", "spec", "params", "GMAC/it", "reach/it", "GMAC per reach cell", "RF after \(k) it",
-            "support coverage", "NaN probe", "extent > τ", "ERF r50", "ERF r90", "ms/it", "GFLOP/s", "GEMM share",
-        ]]
+        var header = ["variant", "spec", "params", "GMAC/it", "reach/it", "GMAC per reach cell", "RF after \(k) it",
+                      "support coverage", "NaN probe"]
+        var right = [2, 3, 5]
+        for state in options.perturbations {
+            right += [header.count, header.count + 1]
+            header += ["extent > τ (\(Self.symbol(state)))", "ERF r50 / r90 (\(Self.symbol(state)))"]
+        }
+        right += [header.count, header.count + 1, header.count + 2]
+        header += ["ms/it", "GFLOP/s", "GEMM share"]
+        var rows: [[String]] = [header]
         for r in results {
-            let last = r.iterations[r.iterations.count - 1]
+            let first = r.measurements[0].iterations[k - 1]
             let reach = Double(r.reachPerIteration.y + r.reachPerIteration.x) / 2
             let gmac = Double(r.multiplyAccumulates) / 1e9
-            let window = last.theoretical.window
-            let clipped = last.support != last.theoretical ? " (grid: \(last.support))" : ""
-            let mismatches = r.iterations.filter { !$0.probeMatchesAnalysis }.map { String($0.iteration) }
-            rows.append([
+            let window = first.theoretical.window
+            let clipped = first.support != first.theoretical ? " (grid: \(first.support))" : ""
+            var mismatches: [String] = []
+            for m in r.measurements {
+                for i in m.iterations where !i.probeMatchesAnalysis { mismatches.append("\(Self.symbol(m.perturbed)) k=\(i.iteration)") }
+            }
+            var row = [
                 r.name, "`\(r.spec)`", Self.grouped(r.parameters), String(format: "%.2f", gmac),
                 r.reachPerIteration.description, reach > 0 ? String(format: "%.2f", gmac / reach) : "-",
-                "\(last.theoretical) = \(window.height)x\(window.width)\(clipped)",
-                String(format: "%.0f %%", 100 * last.supportCoverage),
-                mismatches.isEmpty ? "= analysis" : "differs at k = " + mismatches.joined(separator: ","),
-                last.thresholdExtent.description, String(format: "%.1f", last.radius50), String(format: "%.1f", last.radius90),
+                "\(first.theoretical) = \(window.height)x\(window.width)\(clipped)",
+                String(format: "%.0f %%", 100 * first.supportCoverage),
+                mismatches.isEmpty ? "= analysis" : "differs: " + mismatches.joined(separator: ", "),
+            ]
+            for m in r.measurements {
+                let last = m.iterations[k - 1]
+                row += [last.thresholdExtent.description, String(format: "%.1f / %.1f", last.radius50, last.radius90)]
+            }
+            row += [
                 r.timing.map { String(format: "%.1f", $0.secondsPerIteration * 1000) } ?? "-",
                 r.timing.map { String(format: "%.1f", $0.gflops) } ?? "-",
                 r.timing.map { String(format: "%.0f %%", 100 * $0.gemmFraction) } ?? "-",
-            ])
+            ]
+            rows.append(row)
         }
-        return Self.markdown(rows, rightAligned: [2, 3, 5, 10, 11, 12, 13, 14])
+        return Self.markdown(rows, rightAligned: right)
     }
 
-    /// Per-iteration tables: effective radii r50 / r90 and the extent above the threshold after k = 1…K.
+    /// Per-iteration tables: for each perturbed state the effective radii r50 / r90 and the extent above the
+    /// threshold after k = 1…K, then the analytical extent.
     public var iterationTables: String {
         let ks = 1...options.iterations
-        var erf: [[String]] = [["variant"] + ks.map { "k=\($0)" }]
-        var ext: [[String]] = [["variant"] + ks.map { "k=\($0)" }]
-        var theory: [[String]] = [["variant"] + ks.map { "k=\($0)" }]
-        for r in results {
-            erf.append([r.name] + r.iterations.map { String(format: "%.1f / %.1f", $0.radius50, $0.radius90) })
-            ext.append([r.name] + r.iterations.map { $0.thresholdExtent.description })
-            theory.append([r.name] + r.iterations.map { $0.support.description })
-        }
+        let header = ["variant"] + ks.map { "k=\($0)" }
         let right = Array(1...options.iterations)
-        return "Effective receptive field, Chebyshev radius (cells) holding 50 % / 90 % of the response energy:\n\n"
-            + Self.markdown(erf, rightAligned: right)
-            + "\nExtent of the response above τ = \(Self.scientific(options.threshold)) of the peak amplitude:\n\n"
-            + Self.markdown(ext, rightAligned: right)
-            + "\nAnalytical extent on this grid (= NaN-probe extent):\n\n"
-            + Self.markdown(theory, rightAligned: right)
+        var out = ""
+        for (index, state) in options.perturbations.enumerated() {
+            var erf = [header], ext = [header], peak = [header]
+            for r in results {
+                let m = r.measurements[index]
+                erf.append([r.name] + m.iterations.map { String(format: "%.1f / %.1f", $0.radius50, $0.radius90) })
+                ext.append([r.name] + m.iterations.map { $0.thresholdExtent.description })
+                peak.append([r.name] + m.iterations.map { String(format: "%.1e", $0.peakAmplitude) })
+            }
+            let s = Self.symbol(state)
+            out += "Effective receptive field, \(s) perturbed: Chebyshev radius (cells) holding 50 % / 90 % of the response energy:\n\n"
+                + Self.markdown(erf, rightAligned: right)
+                + "\nExtent of the response above τ = \(Self.scientific(options.threshold)) of the peak amplitude, \(s) perturbed:\n\n"
+                + Self.markdown(ext, rightAligned: right)
+                + "\nPeak response, \(s) perturbed: RMS change per hidden channel at the strongest cell, per unit perturbation:\n\n"
+                + Self.markdown(peak, rightAligned: right) + "\n"
+        }
+        var theory = [header]
+        for r in results { theory.append([r.name] + r.measurements[0].iterations.map { $0.support.description }) }
+        return out + "Analytical extent on this grid (= NaN-probe extent):\n\n" + Self.markdown(theory, rightAligned: right)
     }
 
     /// Headline, summary and per-iteration tables.
     public var report: String { headline + "\n\n" + summaryTable + "\n" + iterationTables }
 
-    /// One CSV row per variant and iteration.
+    /// One CSV row per variant, perturbed state and iteration.
     public var csv: String {
-        var lines = ["spec,name,hidden,input,height,width,perturbed,delta,draws,threshold,parameters,macs_per_iteration,"
+        var lines = ["spec,name,hidden,input,height,width,perturbed,method,delta,draws,threshold,parameters,macs_per_iteration,"
             + "reach_y,reach_x,iteration,theory_y,theory_x,support_y,support_x,support_cells,support_coverage,probe_y,probe_x,"
-            + "probe_matches,extent_y,extent_x,erf_r50,erf_r90,energy_outside_support,ms_per_iteration,gflops,gemm_ms_per_iteration"]
+            + "probe_matches,extent_y,extent_x,erf_r50,erf_r90,peak_amplitude,energy_outside_support,ms_per_iteration,gflops,gemm_ms_per_iteration"]
         let o = options
         for r in results {
-            for i in r.iterations {
-                var f: [String] = ["\"\(r.spec)\"", "\"\(r.name)\"", "\(o.channels.hidden)", "\(o.channels.input)", "\(o.height)",
-                                   "\(o.width)", o.perturbing.rawValue, "\(o.delta)", "\(o.draws)", "\(o.threshold)",
-                                   "\(r.parameters)", "\(r.multiplyAccumulates)", "\(r.reachPerIteration.y)",
-                                   "\(r.reachPerIteration.x)", "\(i.iteration)", "\(i.theoretical.y)", "\(i.theoretical.x)",
-                                   "\(i.support.y)", "\(i.support.x)", "\(i.supportCells)", String(format: "%.4f", i.supportCoverage),
-                                   "\(i.probe.y)", "\(i.probe.x)", i.probeMatchesAnalysis ? "true" : "false",
-                                   "\(i.thresholdExtent.y)", "\(i.thresholdExtent.x)", String(format: "%.4f", i.radius50),
-                                   String(format: "%.4f", i.radius90), "\(i.energyOutsideSupport)"]
-                if let t = r.timing {
-                    f += [String(format: "%.4f", t.secondsPerIteration * 1000), String(format: "%.3f", t.gflops),
-                          String(format: "%.4f", t.gemmSecondsPerIteration * 1000)]
-                } else {
-                    f += ["", "", ""]
+            for m in r.measurements {
+                for i in m.iterations {
+                    var f: [String] = ["\"\(r.spec)\"", "\"\(r.name)\"", "\(o.channels.hidden)", "\(o.channels.input)", "\(o.height)",
+                                       "\(o.width)", m.perturbed.rawValue, o.method.rawValue, "\(o.delta)", "\(o.draws)", "\(o.threshold)",
+                                       "\(r.parameters)", "\(r.multiplyAccumulates)", "\(r.reachPerIteration.y)",
+                                       "\(r.reachPerIteration.x)", "\(i.iteration)", "\(i.theoretical.y)", "\(i.theoretical.x)",
+                                       "\(i.support.y)", "\(i.support.x)", "\(i.supportCells)", String(format: "%.4f", i.supportCoverage),
+                                       "\(i.probe.y)", "\(i.probe.x)", i.probeMatchesAnalysis ? "true" : "false",
+                                       "\(i.thresholdExtent.y)", "\(i.thresholdExtent.x)", String(format: "%.4f", i.radius50),
+                                       String(format: "%.4f", i.radius90), String(format: "%.4e", i.peakAmplitude),
+                                       "\(i.energyOutsideSupport)"]
+                    if let t = r.timing {
+                        f += [String(format: "%.4f", t.secondsPerIteration * 1000), String(format: "%.3f", t.gflops),
+                              String(format: "%.4f", t.gemmSecondsPerIteration * 1000)]
+                    } else {
+                        f += ["", "", ""]
+                    }
+                    lines.append(f.joined(separator: ","))
                 }
-                lines.append(f.joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -20,18 +20,23 @@ public struct ReceptiveFieldStudy: Sendable {
         public var iterations: Int
         /// Random weight and state draws averaged in the impulse response.
         public var draws: Int
-        /// Amplitude threshold relative to the peak cell for the measured extent (`|Δh|(p) > τ·max |Δh|`).
+        /// Threshold τ of the measured extent: a cell counts when its response amplitude exceeds τ times the
+        /// peak cell's (see ``ImpulseResponse/thresholdExtent(iteration:threshold:)``).
         public var threshold: Double
-        /// Perturbation added to every channel of the perturbed state at the grid centre.
+        /// How the response is measured (derivative, or finite difference with ``delta``).
+        public var method: ResponseMethod
+        /// Perturbation added to every channel of the perturbed state at the grid centre (finite difference).
         public var delta: Float
-        public var perturbing: PerturbedState
+        /// The states perturbed, each in its own measurement (x: the steady response to an input feature;
+        /// h₀: how hidden-state information spreads over iterations).
+        public var perturbations: [PerturbedState]
         /// Timed iterations per median; 0 skips timing.
         public var repeats: Int
         public var seed: UInt64
 
         public init(variants: [GRUVariant] = GRUVariant.defaults, channels: GRUChannels = .basic,
                     height: Int = 55, width: Int = 128, iterations: Int = 8, draws: Int = 4,
-                    threshold: Double = 1e-4, delta: Float = 1, perturbing: PerturbedState = .input,
+                    threshold: Double = 1e-6, method: ResponseMethod = .linearized, delta: Float = 1, perturbations: [PerturbedState] = [.input, .hidden],
                     repeats: Int = 5, seed: UInt64 = 0) {
             self.variants = variants
             self.channels = channels
@@ -40,8 +45,9 @@ public struct ReceptiveFieldStudy: Sendable {
             self.iterations = iterations
             self.draws = draws
             self.threshold = threshold
+            self.method = method
             self.delta = delta
-            self.perturbing = perturbing
+            self.perturbations = perturbations
             self.repeats = repeats
             self.seed = seed
         }
@@ -64,13 +70,27 @@ public struct ReceptiveFieldStudy: Sendable {
         /// Extent of the NaN-probe support, and whether the probe's cells equal the analytical support exactly.
         public var probe: Extent
         public var probeMatchesAnalysis: Bool
-        /// Extent of the cells whose response amplitude exceeds ``Options/threshold`` × the peak.
+        /// Extent of the cells whose response amplitude exceeds ``Options/threshold`` × the peak cell's.
         public var thresholdExtent: Extent
         /// Chebyshev radii holding 50 % and 90 % of the response energy (effective receptive field).
         public var radius50: Double
         public var radius90: Double
+        /// RMS change per channel per unit perturbation at the strongest cell (how much of the perturbation is left).
+        public var peakAmplitude: Double
         /// Response energy found outside the analytical support (0 when measurement and analysis agree).
         public var energyOutsideSupport: Double
+    }
+
+    /// The receptive field of one variant for one perturbed state, iteration by iteration.
+    public struct Measurement: Sendable, Codable {
+        public var perturbed: PerturbedState
+        public var iterations: [Iteration]
+        /// The measured impulse response (energy maps); not encoded.
+        public var response: ImpulseResponse?
+        /// Analytical support after each iteration; not encoded.
+        public var supports: [GridMask] = []
+
+        enum CodingKeys: String, CodingKey { case perturbed, iterations }
     }
 
     /// Everything measured for one variant.
@@ -81,16 +101,12 @@ public struct ReceptiveFieldStudy: Sendable {
         /// Gate-convolution multiply-accumulates of one iteration on the grid.
         public var multiplyAccumulates: Int
         public var reachPerIteration: Extent
-        public var iterations: [Iteration]
+        /// One per ``Options/perturbations``, in that order.
+        public var measurements: [Measurement]
         public var timing: StepTiming?
-        /// The measured impulse response (energy maps); not encoded.
-        public var response: ImpulseResponse?
-        /// Analytical support after each iteration; not encoded.
-        public var supports: [GridMask] = []
 
-        enum CodingKeys: String, CodingKey {
-            case spec, name, parameters, multiplyAccumulates, reachPerIteration, iterations, timing
-        }
+        /// The measurement perturbing `state`, if it was measured.
+        public func measurement(_ state: PerturbedState) -> Measurement? { measurements.first { $0.perturbed == state } }
     }
 
     public var options: Options
@@ -101,36 +117,15 @@ public struct ReceptiveFieldStudy: Sendable {
 
     /// Runs the study; `progress` receives one line per finished stage (for a terminal).
     public static func run(_ options: Options, progress: (String) -> Void = { _ in }) -> ReceptiveFieldStudy {
-        precondition(!options.variants.isEmpty && options.height > 0 && options.width > 0 && options.iterations > 0
-                     && options.draws > 0 && options.repeats >= 0, "ReceptiveFieldStudy: bad options")
+        precondition(!options.variants.isEmpty && !options.perturbations.isEmpty && options.height > 0 && options.width > 0
+                     && options.iterations > 0 && options.draws > 0 && options.repeats >= 0, "ReceptiveFieldStudy: bad options")
         var results: [Result] = []
         let clock = ContinuousClock()
         for variant in options.variants {
             let start = clock.now
-            let supports = ReceptiveField.support(of: variant, height: options.height, width: options.width,
-                                                  source: options.source, perturbing: options.perturbing,
-                                                  iterations: options.iterations)
-            let response = ImpulseResponse.measure(variant, channels: options.channels, height: options.height,
-                                                   width: options.width, iterations: options.iterations,
-                                                   draws: options.draws, delta: options.delta,
-                                                   perturbing: options.perturbing, seed: options.seed)
-            var rows: [Iteration] = []
-            for k in 1...options.iterations {
-                let mask = supports[k - 1]
-                let extent = mask.extent(from: options.source)
-                let windowCells = countWindow(extent, around: options.source, height: options.height, width: options.width)
-                rows.append(Iteration(
-                    iteration: k,
-                    theoretical: ReceptiveField.extent(variant, iterations: k),
-                    support: extent,
-                    supportCells: mask.count,
-                    supportCoverage: Double(mask.count) / Double(max(windowCells, 1)),
-                    probe: response.probe[k - 1].extent(from: options.source),
-                    probeMatchesAnalysis: response.probe[k - 1] == mask,
-                    thresholdExtent: response.thresholdExtent(iteration: k, threshold: options.threshold),
-                    radius50: response.effectiveRadius(iteration: k, fraction: 0.5),
-                    radius90: response.effectiveRadius(iteration: k, fraction: 0.9),
-                    energyOutsideSupport: response.energyOutside(mask, iteration: k)))
+            var measurements: [Measurement] = []
+            for state in options.perturbations {
+                measurements.append(measure(variant, perturbing: state, options: options))
             }
             let timing = options.repeats > 0
                 ? StepTiming.measure(variant, channels: options.channels, height: options.height, width: options.width,
@@ -140,12 +135,42 @@ public struct ReceptiveFieldStudy: Sendable {
                                   parameters: variant.parameterCount(options.channels),
                                   multiplyAccumulates: variant.multiplyAccumulates(options.channels, height: options.height,
                                                                                     width: options.width),
-                                  reachPerIteration: ReceptiveField.reachPerIteration(variant), iterations: rows,
-                                  timing: timing, response: response, supports: supports))
+                                  reachPerIteration: ReceptiveField.reachPerIteration(variant), measurements: measurements,
+                                  timing: timing))
             let d = clock.now - start
             progress("\(variant.spec): " + String(format: "%.1f s", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18))
         }
         return ReceptiveFieldStudy(options: options, results: results, blasCore: BLAS.coreName, threads: BLAS.threads)
+    }
+
+    /// Analytical support, NaN probe and finite-difference response of `variant` with `state` perturbed.
+    static func measure(_ variant: GRUVariant, perturbing state: PerturbedState, options: Options) -> Measurement {
+        let supports = ReceptiveField.support(of: variant, height: options.height, width: options.width,
+                                              source: options.source, perturbing: state, iterations: options.iterations)
+        let response = ImpulseResponse.measure(variant, channels: options.channels, height: options.height,
+                                               width: options.width, iterations: options.iterations, draws: options.draws,
+                                               delta: options.delta, perturbing: state, method: options.method,
+                                               seed: options.seed)
+        var rows: [Iteration] = []
+        for k in 1...options.iterations {
+            let mask = supports[k - 1]
+            let extent = mask.extent(from: options.source)
+            let windowCells = countWindow(extent, around: options.source, height: options.height, width: options.width)
+            rows.append(Iteration(
+                iteration: k,
+                theoretical: ReceptiveField.extent(variant, iterations: k),
+                support: extent,
+                supportCells: mask.count,
+                supportCoverage: Double(mask.count) / Double(max(windowCells, 1)),
+                probe: response.probe[k - 1].extent(from: options.source),
+                probeMatchesAnalysis: response.probe[k - 1] == mask,
+                thresholdExtent: response.thresholdExtent(iteration: k, threshold: options.threshold),
+                radius50: response.effectiveRadius(iteration: k, fraction: 0.5),
+                radius90: response.effectiveRadius(iteration: k, fraction: 0.9),
+                peakAmplitude: response.peakAmplitude[k - 1],
+                energyOutsideSupport: response.energyOutside(mask, iteration: k)))
+        }
+        return Measurement(perturbed: state, iterations: rows, response: response, supports: supports)
     }
 
     /// Cells of the `(2y+1)×(2x+1)` window around `source` that lie on the grid.

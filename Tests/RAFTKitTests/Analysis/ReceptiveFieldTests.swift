@@ -144,21 +144,24 @@ struct ReceptiveFieldTests {
         }
     }
 
-    /// The NaN probe runs the real `SeqConvGRU.step`: its support must equal the analytical one cell for cell.
+    /// The NaN probe runs the real `SeqConvGRU.step`: its support must equal the analytical one cell for cell, and
+    /// the linearised response must be non-zero exactly there.
     @Test(arguments: GRUVariant.defaults)
     func measuredSupportEqualsAnalyticalSupport(_ variant: GRUVariant) {
         for state in PerturbedState.allCases {
             let (h, w) = (40, 40)
             let response = ImpulseResponse.measure(variant, channels: Self.channels, height: h, width: w, iterations: 3,
-                                                   draws: 2, delta: 1, perturbing: state, seed: 7)
+                                                   draws: 2, perturbing: state, method: .linearized, seed: 7)
             let masks = ReceptiveField.support(of: variant, height: h, width: w, source: response.source, perturbing: state,
                                                iterations: 3)
             for k in 1...3 {
                 #expect(response.probe[k - 1] == masks[k - 1], "\(variant.spec) \(state) k=\(k)")
                 #expect(response.probe[k - 1].extent(from: response.source) == ReceptiveField.extent(variant, iterations: k))
-                // Float32 finite differences never leak outside the support, and never reach past it.
+                // The derivative is exactly zero outside the support and resolved (non-zero) everywhere inside it.
                 #expect(response.energyOutside(masks[k - 1], iteration: k) == 0)
-                let t = response.thresholdExtent(iteration: k, threshold: 1e-4)
+                let nonZero = GridMask(height: h, width: w, cells: response.energy[k - 1].map { $0 > 0 })
+                #expect(nonZero == masks[k - 1], "\(variant.spec) \(state) k=\(k)")
+                let t = response.thresholdExtent(iteration: k, threshold: 1e-6)
                 let s = masks[k - 1].extent(from: response.source)
                 #expect(t.y <= s.y && t.x <= s.x)
                 let r50 = response.effectiveRadius(iteration: k, fraction: 0.5)
@@ -166,8 +169,74 @@ struct ReceptiveFieldTests {
                 #expect(r50 >= 0 && r50 <= r90 && r90 <= Double(max(s.y, s.x)) + 0.5)
             }
             // One iteration: the response is strong enough to be seen at the full analytical extent.
-            #expect(response.thresholdExtent(iteration: 1, threshold: 1e-4) == ReceptiveField.extent(variant, iterations: 1),
+            #expect(response.thresholdExtent(iteration: 1, threshold: 1e-6) == ReceptiveField.extent(variant, iterations: 1),
                     "\(variant.spec) \(state)")
+
+            // Float32 finite differences never leak outside the support either.
+            let difference = ImpulseResponse.measure(variant, channels: Self.channels, height: h, width: w, iterations: 3,
+                                                     draws: 1, delta: 1, perturbing: state, method: .difference, seed: 7)
+            #expect(difference.probe == response.probe)
+            for k in 1...3 {
+                let mask = ReceptiveField.support(of: variant, height: h, width: w, source: difference.source, perturbing: state,
+                                                  iterations: k)[k - 1]
+                #expect(difference.energyOutside(mask, iteration: k) == 0)
+            }
+        }
+    }
+
+    /// The tangent step runs exactly the base arithmetic of `ConvGRU.step`, and its derivative matches a small
+    /// finite difference where that is resolved.
+    @Test func linearisedResponseMatchesFiniteDifference() {
+        let channels = GRUChannels(hidden: 6, input: 5)
+        let (height, width) = (16, 18)
+        let plane = height * width
+        for variant in [GRUVariant.conv3x3, .separable5, .conv3x3Dilated2] {
+            var rng = SplitMix64(seed: 11)
+            let h0 = (0..<(channels.hidden * plane)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let x = (0..<(channels.input * plane)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let gru = variant.randomGRU(channels, using: &rng)
+            var viaStep = h0, viaTangent = h0
+            var tangent = [Float](repeating: 0, count: h0.count)
+            let tangentX = (0..<x.count).map { _ in Float.random(in: -1...1, using: &rng) }
+            let workspace = Workspace()
+            for _ in 0..<2 {
+                viaStep.withUnsafeMutableBufferPointer { hp in
+                    x.withUnsafeBufferPointer { xp in
+                        gru.step(hidden: hp.baseAddress!, input: xp.baseAddress!, height: height, width: width, workspace: workspace)
+                    }
+                }
+                viaTangent.withUnsafeMutableBufferPointer { hp in
+                    tangent.withUnsafeMutableBufferPointer { tp in
+                        x.withUnsafeBufferPointer { xp in
+                            tangentX.withUnsafeBufferPointer { txp in
+                                gru.stepWithTangent(hidden: hp.baseAddress!, input: xp.baseAddress!, tangentHidden: tp.baseAddress!,
+                                                    tangentInput: txp.baseAddress!, height: height, width: width, workspace: workspace)
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(viaStep == viaTangent, "\(variant.spec): the tangent step must not change the base arithmetic")
+            // Central difference with δ = 1e-2 along the same direction.
+            let delta: Float = 1e-2
+            func run(_ sign: Float) -> [Float] {
+                var h = h0
+                let input = zip(x, tangentX).map { $0 + sign * delta * $1 }
+                for _ in 0..<2 {
+                    h.withUnsafeMutableBufferPointer { hp in
+                        input.withUnsafeBufferPointer { xp in
+                            gru.step(hidden: hp.baseAddress!, input: xp.baseAddress!, height: height, width: width, workspace: workspace)
+                        }
+                    }
+                }
+                return h
+            }
+            let plus = run(1), minus = run(-1)
+            let numeric = zip(plus, minus).map { ($0 - $1) / (2 * delta) }
+            let scale = tangent.map { abs($0) }.max()!
+            let error = zip(numeric, tangent).map { abs($0 - $1) }.max()!
+            // Float32 central difference: truncation O(δ²) and rounding ~6e-8/δ; observed ≤ 3e-5 of the scale.
+            #expect(error < 2e-4 * scale, "\(variant.spec): max |numeric − tangent| = \(error), scale \(scale)")
         }
     }
 
@@ -183,7 +252,8 @@ struct ReceptiveFieldTests {
 
     @Test func effectiveRadiusOfKnownMaps() {
         func response(_ map: [Double]) -> ImpulseResponse {
-            ImpulseResponse(height: 5, width: 5, source: (2, 2), energy: [map], probe: [])
+            ImpulseResponse(height: 5, width: 5, source: (2, 2), method: .linearized, delta: 1, energy: [map],
+                            meanSquare: [map], peakAmplitude: [map.max()!.squareRoot()], probe: [])
         }
         var point = [Double](repeating: 0, count: 25)
         point[12] = 1
@@ -194,7 +264,12 @@ struct ReceptiveFieldTests {
         let r = response(box).effectiveRadius(iteration: 1, fraction: 0.5)
         #expect(abs(r - (0.5 + (0.5 - 1.0 / 9) / (8.0 / 9))) < 1e-12)
         #expect(abs(response(box).effectiveRadius(iteration: 1, fraction: 1) - 1.5) < 1e-12)
-        #expect(response(box).thresholdExtent(iteration: 1, threshold: 0.5) == Extent(y: 1, x: 1))
+        #expect(response(box).thresholdExtent(iteration: 1, threshold: 0.9) == Extent(y: 1, x: 1))
+        // Centre 1, ring 1 at 10⁻⁴ of its energy (10⁻² of its amplitude): counted only below τ = 10⁻².
+        var peaked = box.map { $0 > 0 ? 1e-4 : 0 }
+        peaked[12] = 1
+        #expect(response(peaked).thresholdExtent(iteration: 1, threshold: 2e-2) == Extent(y: 0, x: 0))
+        #expect(response(peaked).thresholdExtent(iteration: 1, threshold: 5e-3) == Extent(y: 1, x: 1))
     }
 
     @Test func studyTablesAndHeatMap() throws {
@@ -203,16 +278,23 @@ struct ReceptiveFieldTests {
         let study = ReceptiveFieldStudy.run(options)
         #expect(study.results.map(\.parameters) == options.variants.map { $0.parameterCount(Self.channels) })
         for r in study.results {
-            #expect(r.iterations.allSatisfy { $0.probeMatchesAnalysis })
+            #expect(r.measurements.map(\.perturbed) == [.input, .hidden])
+            for m in r.measurements { #expect(m.iterations.allSatisfy { $0.probeMatchesAnalysis && $0.energyOutsideSupport == 0 }) }
             #expect(r.timing != nil && r.timing!.secondsPerIteration > 0)
         }
-        let dilated = study.results[2].iterations[0]
+        let dilated = study.results[2].measurements[0].iterations[0]
         #expect(abs(dilated.supportCoverage - 25.0 / 81) < 1e-12)
         #expect(study.summaryTable.contains("SeqConvGRU 1x5>5x1") && study.summaryTable.contains("= analysis"))
         #expect(study.iterationTables.contains("k=3"))
-        #expect(study.csv.split(separator: "\n").count == 1 + 3 * 3)
+        #expect(study.csv.split(separator: "\n").count == 1 + 3 * 2 * 3)
         let json = try JSONEncoder().encode(study)
         #expect(String(decoding: json, as: UTF8.self).contains("\"radius50\""))
+
+        let difference = ReceptiveFieldStudy.run(ReceptiveFieldStudy.Options(
+            variants: [.separable3], channels: Self.channels, height: 24, width: 24, iterations: 2, draws: 1,
+            method: .difference, delta: 0.5, perturbations: [.hidden], repeats: 0))
+        #expect(difference.results[0].timing == nil && difference.report.contains("finite difference"))
+        #expect(difference.heatMap().width > 0)
 
         let picture = study.heatMap(scale: 2)
         #expect(picture.pixels.count == 3 * picture.width * picture.height)
