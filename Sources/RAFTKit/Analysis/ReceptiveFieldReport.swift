@@ -14,25 +14,18 @@ extension ReceptiveFieldStudy {
             + "\(states) perturbed at cell (\(o.source.y), \(o.source.x)); \(how); \(o.iterations) iterations; "
             + "mean of \(o.draws) draw\(o.draws == 1 ? "" : "s") of PyTorch-default weights and uniform [-1, 1] states; "
             + "extent threshold τ = \(Self.scientific(o.threshold)) of the peak amplitude; "
-            + "timing: OpenBLAS \(blasCore), \(threads) thread\(threads == 1 ? "" : "s")"
+            + "timing: median and minimum of \(o.repeats) round-robin runs, OpenBLAS \(blasCore), \(threads) thread\(threads == 1 ? "" : "s")"
     }
 
     /// `x` or `h₀`.
     static func symbol(_ state: PerturbedState) -> String { state == .input ? "x" : "h₀" }
 
-    /// Summary table: cost, reach per iteration, and the receptive field after the last iteration.
-    public var summaryTable: String {
+    /// Cost and reach: parameters, compute, analytical reach, NaN-probe check and speed of each variant.
+    public var costTable: String {
         let k = options.iterations
-        var header = ["variant", "spec", "params", "GMAC/it", "reach/it", "GMAC per reach cell", "RF after \(k) it",
-                      "support coverage", "NaN probe"]
-        var right = [2, 3, 5]
-        for state in options.perturbations {
-            right += [header.count, header.count + 1]
-            header += ["extent > τ (\(Self.symbol(state)))", "ERF r50 / r90 (\(Self.symbol(state)))"]
-        }
-        right += [header.count, header.count + 1, header.count + 2]
-        header += ["ms/it", "GFLOP/s", "GEMM share"]
-        var rows: [[String]] = [header]
+        var rows: [[String]] = [["variant", "spec", "params", "GMAC/it", "reach/it", "GMAC per reach cell",
+                                 "RF after \(k) it", "support coverage", "NaN probe", "ms/it", "min ms/it", "GFLOP/s",
+                                 "GEMM share"]]
         for r in results {
             let first = r.measurements[0].iterations[k - 1]
             let reach = Double(r.reachPerIteration.y + r.reachPerIteration.x) / 2
@@ -43,25 +36,50 @@ extension ReceptiveFieldStudy {
             for m in r.measurements {
                 for i in m.iterations where !i.probeMatchesAnalysis { mismatches.append("\(Self.symbol(m.perturbed)) k=\(i.iteration)") }
             }
-            var row = [
+            rows.append([
                 r.name, "`\(r.spec)`", Self.grouped(r.parameters), String(format: "%.2f", gmac),
                 r.reachPerIteration.description, reach > 0 ? String(format: "%.2f", gmac / reach) : "-",
                 "\(first.theoretical) = \(window.height)x\(window.width)\(clipped)",
                 String(format: "%.0f %%", 100 * first.supportCoverage),
                 mismatches.isEmpty ? "= analysis" : "differs: " + mismatches.joined(separator: ", "),
-            ]
-            for m in r.measurements {
-                let last = m.iterations[k - 1]
-                row += [last.thresholdExtent.description, String(format: "%.1f / %.1f", last.radius50, last.radius90)]
-            }
-            row += [
                 r.timing.map { String(format: "%.1f", $0.secondsPerIteration * 1000) } ?? "-",
+                r.timing.map { String(format: "%.1f", $0.minimumSecondsPerIteration * 1000) } ?? "-",
                 r.timing.map { String(format: "%.1f", $0.gflops) } ?? "-",
                 r.timing.map { String(format: "%.0f %%", 100 * $0.gemmFraction) } ?? "-",
-            ]
+            ])
+        }
+        return Self.markdown(rows, rightAligned: [2, 3, 5, 9, 10, 11, 12])
+    }
+
+    /// The measured receptive field after the last iteration, for each perturbed state: extent above τ,
+    /// effective radii r50 / r90 and the peak response left.
+    public var measuredTable: String {
+        let k = options.iterations
+        var header = ["variant"]
+        for state in options.perturbations {
+            let s = Self.symbol(state)
+            header += ["extent > τ (\(s))", "ERF r50 / r90 (\(s))", "peak response (\(s))"]
+        }
+        var rows = [header]
+        for r in results {
+            var row = [r.name]
+            for m in r.measurements {
+                let last = m.iterations[k - 1]
+                row += [last.thresholdExtent.description, String(format: "%.1f / %.1f", last.radius50, last.radius90),
+                        String(format: "%.1e", last.peakAmplitude)]
+            }
             rows.append(row)
         }
-        return Self.markdown(rows, rightAligned: right)
+        return Self.markdown(rows, rightAligned: Array(1..<header.count))
+    }
+
+    /// Both summary tables with one-line captions.
+    public var summaryTable: String {
+        "Cost and reach (GMAC per reach cell = GMAC/it ÷ reach/it; support coverage = reachable cells ÷ the RF window "
+            + "on this grid):\n\n" + costTable
+            + "\nMeasured receptive field after \(options.iterations) iterations (extent in cells; ERF radii: Chebyshev "
+            + "radius holding 50 % / 90 % of the response energy; peak response: RMS change per hidden channel at the "
+            + "strongest cell, per unit perturbation):\n\n" + measuredTable
     }
 
     /// Per-iteration tables: for each perturbed state the effective radii r50 / r90 and the extent above the
@@ -99,7 +117,7 @@ extension ReceptiveFieldStudy {
     public var csv: String {
         var lines = ["spec,name,hidden,input,height,width,perturbed,method,delta,draws,threshold,parameters,macs_per_iteration,"
             + "reach_y,reach_x,iteration,theory_y,theory_x,support_y,support_x,support_cells,support_coverage,probe_y,probe_x,"
-            + "probe_matches,extent_y,extent_x,erf_r50,erf_r90,peak_amplitude,energy_outside_support,ms_per_iteration,gflops,gemm_ms_per_iteration"]
+            + "probe_matches,extent_y,extent_x,erf_r50,erf_r90,peak_amplitude,energy_outside_support,ms_per_iteration,min_ms_per_iteration,gflops,gemm_ms_per_iteration,min_gemm_ms_per_iteration"]
         let o = options
         for r in results {
             for m in r.measurements {
@@ -114,10 +132,12 @@ extension ReceptiveFieldStudy {
                                        String(format: "%.4f", i.radius90), String(format: "%.4e", i.peakAmplitude),
                                        "\(i.energyOutsideSupport)"]
                     if let t = r.timing {
-                        f += [String(format: "%.4f", t.secondsPerIteration * 1000), String(format: "%.3f", t.gflops),
-                              String(format: "%.4f", t.gemmSecondsPerIteration * 1000)]
+                        f += [String(format: "%.4f", t.secondsPerIteration * 1000),
+                              String(format: "%.4f", t.minimumSecondsPerIteration * 1000), String(format: "%.3f", t.gflops),
+                              String(format: "%.4f", t.gemmSecondsPerIteration * 1000),
+                              String(format: "%.4f", t.minimumGemmSecondsPerIteration * 1000)]
                     } else {
-                        f += ["", "", ""]
+                        f += ["", "", "", "", ""]
                     }
                     lines.append(f.joined(separator: ","))
                 }

@@ -127,18 +127,22 @@ public struct ReceptiveFieldStudy: Sendable {
             for state in options.perturbations {
                 measurements.append(measure(variant, perturbing: state, options: options))
             }
-            let timing = options.repeats > 0
-                ? StepTiming.measure(variant, channels: options.channels, height: options.height, width: options.width,
-                                     repeats: options.repeats, seed: options.seed)
-                : nil
             results.append(Result(spec: variant.spec, name: variant.name,
                                   parameters: variant.parameterCount(options.channels),
                                   multiplyAccumulates: variant.multiplyAccumulates(options.channels, height: options.height,
                                                                                     width: options.width),
                                   reachPerIteration: ReceptiveField.reachPerIteration(variant), measurements: measurements,
-                                  timing: timing))
+                                  timing: nil))
             let d = clock.now - start
             progress("\(variant.spec): " + String(format: "%.1f s", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18))
+        }
+        if options.repeats > 0 {
+            let start = clock.now
+            let timings = StepTiming.measure(options.variants, channels: options.channels, height: options.height,
+                                             width: options.width, repeats: options.repeats, seed: options.seed)
+            for i in results.indices { results[i].timing = timings[i] }
+            let d = clock.now - start
+            progress("timing: " + String(format: "%.1f s", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18))
         }
         return ReceptiveFieldStudy(options: options, results: results, blasCore: BLAS.coreName, threads: BLAS.threads)
     }

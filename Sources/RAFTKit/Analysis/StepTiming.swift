@@ -1,3 +1,5 @@
+import Foundation
+
 /// Wall-clock cost of one GRU iteration (`SeqConvGRU.step`, allocation-free with a reused ``Workspace``),
 /// next to the bare `sgemm`s of the same shapes, the limit it chases.
 public struct StepTiming: Sendable, Codable, Hashable {
@@ -15,65 +17,82 @@ public struct StepTiming: Sendable, Codable, Hashable {
 
     /// `2·MACs / time`, in 10⁹ FLOP/s.
     public var gflops: Double { 2 * Double(multiplyAccumulates) / secondsPerIteration / 1e9 }
-    /// Bare-GEMM time over step time (1 = the step costs no more than its GEMMs).
-    public var gemmFraction: Double { gemmSecondsPerIteration / secondsPerIteration }
+    /// Bare-GEMM time over step time, from the fastest runs of each (1 = the step costs no more than its GEMMs;
+    /// the rest is im2col, gate arithmetic and activations).
+    public var gemmFraction: Double { minimumGemmSecondsPerIteration / minimumSecondsPerIteration }
 
-    /// Times `variant` on an `height × width` grid with random weights and states.
-    public static func measure(_ variant: GRUVariant, channels: GRUChannels, height: Int, width: Int,
-                               repeats: Int, seed: UInt64 = 0) -> StepTiming {
+    /// Fastest iteration over the repeats: the least disturbed by other processes on a shared machine.
+    public var minimumSecondsPerIteration: Double
+    /// Fastest run of the bare GEMMs.
+    public var minimumGemmSecondsPerIteration: Double
+
+    /// Times each variant on an `height × width` grid with random weights and states. The variants are timed
+    /// round-robin (one iteration of each, then the next round), so that interference from other processes spreads
+    /// evenly over them; each round also times the variant's bare GEMMs. One workspace serves all variants.
+    public static func measure(_ variants: [GRUVariant], channels: GRUChannels, height: Int, width: Int,
+                               repeats: Int, seed: UInt64 = 0) -> [StepTiming] {
         precondition(repeats > 0, "StepTiming needs at least one repeat")
         var rng = SplitMix64(seed: seed)
         let plane = height * width
-        var h = (0..<(channels.hidden * plane)).map { _ in Float.random(in: -1...1, using: &rng) }
+        var hidden = (0..<(channels.hidden * plane)).map { _ in Float.random(in: -1...1, using: &rng) }
         let x = (0..<(channels.input * plane)).map { _ in Float.random(in: -1...1, using: &rng) }
-        let gru = variant.randomGRU(channels, using: &rng)
-        let workspace = Workspace()
-        let step = h.withUnsafeMutableBufferPointer { hp in
-            x.withUnsafeBufferPointer { xp in
-                median(repeats: repeats) {
-                    gru.step(hidden: hp.baseAddress!, input: xp.baseAddress!, height: height, width: width, workspace: workspace)
-                }
-            }
-        }
-
-        // The same GEMM shapes on their own.
-        let maxK = variant.kernels.map { channels.total * $0.height * $0.width }.max()!
+        let grus = variants.map { $0.randomGRU(channels, using: &rng) }
+        let maxK = variants.flatMap(\.kernels).map { channels.total * $0.height * $0.width }.max()!
         let a = (0..<(2 * channels.hidden * maxK)).map { _ in Float.random(in: -0.05...0.05, using: &rng) }
         let b = (0..<(maxK * plane)).map { _ in Float.random(in: -1...1, using: &rng) }
         var c = [Float](repeating: 0, count: 2 * channels.hidden * plane)
-        let gemm = a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                c.withUnsafeMutableBufferPointer { cp in
-                    median(repeats: repeats) {
-                        for kernel in variant.kernels {
-                            let k = channels.total * kernel.height * kernel.width
-                            for m in [2 * channels.hidden, channels.hidden] {
-                                BLAS.sgemm(m: m, n: plane, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: plane,
-                                           c: cp.baseAddress!, ldc: plane)
+        let workspace = Workspace()
+        let clock = ContinuousClock()
+        var stepSamples = [[Double]](repeating: [], count: variants.count)
+        var gemmSamples = stepSamples
+
+        func seconds(_ body: () -> Void) -> Double {
+            let start = clock.now
+            body()
+            let d = clock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        hidden.withUnsafeMutableBufferPointer { hp in
+            x.withUnsafeBufferPointer { xp in
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            func step(_ i: Int) {
+                                grus[i].step(hidden: hp.baseAddress!, input: xp.baseAddress!, height: height, width: width,
+                                             workspace: workspace)
+                            }
+                            func gemms(_ i: Int) {
+                                for kernel in variants[i].kernels {
+                                    let k = channels.total * kernel.height * kernel.width
+                                    for m in [2 * channels.hidden, channels.hidden] {
+                                        BLAS.sgemm(m: m, n: plane, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!,
+                                                   ldb: plane, c: cp.baseAddress!, ldc: plane)
+                                    }
+                                }
+                            }
+                            for i in variants.indices { step(i); gemms(i) }  // warm-up, workspace growth
+                            for _ in 0..<repeats {
+                                for i in variants.indices {
+                                    stepSamples[i].append(seconds { step(i) })
+                                    gemmSamples[i].append(seconds { gemms(i) })
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        return StepTiming(secondsPerIteration: step, gemmSecondsPerIteration: gemm,
-                          multiplyAccumulates: variant.multiplyAccumulates(channels, height: height, width: width),
-                          repeats: repeats, threads: BLAS.threads)
+        return variants.indices.map { i in
+            StepTiming(secondsPerIteration: median(stepSamples[i]), gemmSecondsPerIteration: median(gemmSamples[i]),
+                       multiplyAccumulates: variants[i].multiplyAccumulates(channels, height: height, width: width),
+                       repeats: repeats, threads: BLAS.threads, minimumSecondsPerIteration: stepSamples[i].min()!,
+                       minimumGemmSecondsPerIteration: gemmSamples[i].min()!)
+        }
     }
 
-    /// Median wall-clock seconds of `body` over `repeats` runs after one warm-up run.
-    static func median(repeats: Int, _ body: () -> Void) -> Double {
-        body()
-        let clock = ContinuousClock()
-        var samples: [Double] = []
-        for _ in 0..<repeats {
-            let start = clock.now
-            body()
-            let d = clock.now - start
-            samples.append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
-        }
-        samples.sort()
-        return samples.count % 2 == 1 ? samples[samples.count / 2]
-            : 0.5 * (samples[samples.count / 2 - 1] + samples[samples.count / 2])
+    /// The median of `samples` (mean of the middle two for an even count).
+    static func median(_ samples: [Double]) -> Double {
+        let s = samples.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
     }
 }
