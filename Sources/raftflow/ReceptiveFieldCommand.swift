@@ -101,19 +101,41 @@ struct ReceptiveFieldCommand: ParsableCommand {
         guard (0...10_000).contains(repeats) else { throw ValidationError("--repeats must be in 0…10000, got \(repeats)") }
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1…1024, got \(threads)") }
         guard (1...16).contains(heatmapScale) else { throw ValidationError("--heatmap-scale must be in 1…16, got \(heatmapScale)") }
+        let options = try studyOptions()
+        let gib = Double(options.estimatedPeakBytes) / Double(1 << 30)
+        guard gib <= Self.memoryLimitGiB else {
+            throw ValidationError(String(format: "this study needs about %.1f GiB of memory (limit %.0f GiB); use a smaller --grid, fewer channels or smaller kernels", gib, Self.memoryLimitGiB))
+        }
+        if heatmap != nil {
+            // Rows of panels per variant, columns per perturbed state and shown iteration, plus labels and legend.
+            let columns = options.perturbations.count * ReceptiveFieldHeatMap.defaultIterations(upTo: steps).count
+            let width = 600 + columns * (options.width * heatmapScale + 40)
+            let height = 200 + options.variants.count * (max(options.height * heatmapScale, 80) + 10)
+            guard width * height <= 1 << 26 else {
+                throw ValidationError("the heat map would be about \(width)x\(height) pixels; lower --heatmap-scale or the grid")
+            }
+        }
+    }
+
+    /// Largest memory estimate a run may have (the machines this runs on have tens of GiB).
+    static let memoryLimitGiB = 8.0
+
+    /// The study the options describe (after validation).
+    func studyOptions() throws -> ReceptiveFieldStudy.Options {
+        let base = dims == .basic ? GRUChannels.basic : GRUChannels.small
+        let channels = GRUChannels(hidden: hidden ?? base.hidden, input: input ?? base.input)
+        let (height, width) = try gridSize()
+        return ReceptiveFieldStudy.Options(variants: try variants(), channels: channels, height: height, width: width,
+                                           iterations: steps, draws: draws, threshold: threshold,
+                                           method: method == .linearized ? .linearized : .difference, delta: delta,
+                                           perturbations: perturb.states, repeats: repeats, seed: seed)
     }
 
     func run() throws {
         try reportingInputErrors {
             for path in [json, csv, heatmap] { try checkWritable(path) }
             if let threads { BLAS.threads = threads }
-            let base = dims == .basic ? GRUChannels.basic : GRUChannels.small
-            let channels = GRUChannels(hidden: hidden ?? base.hidden, input: input ?? base.input)
-            let (height, width) = try gridSize()
-            let options = ReceptiveFieldStudy.Options(variants: try variants(), channels: channels, height: height, width: width,
-                                                      iterations: steps, draws: draws, threshold: threshold,
-                                                      method: method == .linearized ? .linearized : .difference, delta: delta,
-                                                      perturbations: perturb.states, repeats: repeats, seed: seed)
+            let options = try studyOptions()
             let study = ReceptiveFieldStudy.run(options) { printError("receptive-field: \($0)") }
             print(study.report, terminator: "")
             if let json { try writeText(jsonString(study) + "\n", to: json) }

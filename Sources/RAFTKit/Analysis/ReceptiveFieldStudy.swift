@@ -54,6 +54,20 @@ public struct ReceptiveFieldStudy: Sendable {
 
         /// The perturbed cell, `(height/2, width/2)`.
         public var source: (y: Int, x: Int) { (height / 2, width / 2) }
+
+        /// An upper estimate of the memory ``ReceptiveFieldStudy/run(_:progress:)`` needs, in bytes: the weights of
+        /// every variant (all are held while timing), the largest variant's column buffers (twice, for the
+        /// derivative) and gate buffers, the states and the energy maps.
+        public var estimatedPeakBytes: Int {
+            let pixels = height * width
+            let weights = variants.reduce(0) { $0 + $1.parameterCount(channels) }
+            let patch = variants.flatMap(\.kernels).map { channels.total * $0.height * $0.width }.max() ?? 0
+            let workspace = 2 * patch * pixels + 8 * channels.hidden * pixels
+            let gemmOperands = patch * pixels + 2 * channels.hidden * (patch + pixels)
+            let states = 6 * channels.total * pixels
+            let maps = 2 * 2 * iterations * pixels * max(1, perturbations.count)  // Double maps
+            return 4 * (weights + workspace + gemmOperands + states + maps)
+        }
     }
 
     /// The receptive field of one variant after one iteration.

@@ -296,6 +296,10 @@ struct ReceptiveFieldTests {
         #expect(difference.results[0].timing == nil && difference.report.contains("finite difference"))
         #expect(difference.heatMap().width > 0)
 
+        // The memory estimate bounds the real buffers: the largest column matrix alone, twice for the derivative.
+        let sintel = ReceptiveFieldStudy.Options()
+        #expect(sintel.estimatedPeakBytes > 2 * 4 * 384 * 25 * 55 * 128 && sintel.estimatedPeakBytes < 2 << 30)
+
         let picture = study.heatMap(scale: 2)
         #expect(picture.pixels.count == 3 * picture.width * picture.height)
         #expect(picture.width > 3 * 24 * 2 && picture.height > 3 * 24 * 2)
