@@ -6,8 +6,9 @@ import Foundation
 ///
 /// For each ``GRUVariant`` at one grid and channel count it reports the exact parameter count and
 /// multiply-accumulates per iteration, the analytical reach (``ReceptiveField``), the NaN-probe support and the
-/// effective receptive field of the finite-difference impulse response (``ImpulseResponse``) after each
-/// iteration, and the median time of an iteration (``StepTiming``).
+/// effective receptive field of the impulse response to x and to h₀ (``ImpulseResponse``) after each iteration,
+/// and the median and fastest time of an iteration (``StepTiming``). Tables: ``report``, ``csv``; picture:
+/// ``heatMap(iterations:scale:decades:)``; JSON: `Encodable`.
 public struct ReceptiveFieldStudy: Sendable {
     /// What to measure.
     public struct Options: Sendable, Codable, Hashable {
