@@ -10,13 +10,19 @@ package enum FileAccess {
     /// A failed file operation; callers wrap the reason in their own typed error.
     package struct Failure: Error { package var reason: String }
 
-    /// The bytes of the file at `url` (memory-mapped when safe).
-    package static func read(_ url: URL) throws(Failure) -> Data {
+    /// The bytes of the file at `url`, read into memory (not mapped: a file truncated by another process
+    /// while mapped would crash the reader with SIGBUS).
+    /// Files larger than `maxBytes` are refused before they are read.
+    package static func read(_ url: URL, maxBytes: Int = .max) throws(Failure) -> Data {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw Failure(reason: "is a directory")
         }
-        do { return try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber,
+           size.int64Value > Int64(maxBytes) {
+            throw Failure(reason: "the file has \(size.int64Value) bytes, more than the \(maxBytes) that any image or flow within the size limits needs")
+        }
+        do { return try Data(contentsOf: url) } catch {
             if !FileManager.default.fileExists(atPath: url.path) { throw Failure(reason: "no such file") }
             throw Failure(reason: (error as NSError).localizedDescription)
         }

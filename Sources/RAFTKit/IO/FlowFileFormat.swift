@@ -32,7 +32,7 @@ extension FlowField {
     /// flow holds NaN or infinity (``FlowFileError/nonFinite(file:count:)``).
     public static func read(contentsOf url: URL, limits: ImageLimits = .standard) throws(FlowFileError) -> FlowField {
         let data: Data
-        do { data = try FileAccess.read(url) } catch { throw .unreadable(file: url.path, reason: error.reason) }
+        do { data = try FileAccess.read(url, maxBytes: limits.maxFileBytes) } catch { throw .unreadable(file: url.path, reason: error.reason) }
         let format = FlowFileFormat(sniffing: data) ?? FlowFileFormat(pathExtension: url.pathExtension)
         guard let format else {
             throw .unknownFormat(file: url.path, detail: ImageFileFormat.describeUnknown(data))

@@ -55,6 +55,9 @@ public struct ImageLimits: Sendable, Equatable {
     /// (HD1K is 2560×1080) while an RGB float copy stays below 1 GB.
     public static let standard = ImageLimits(maxWidth: 1 << 15, maxHeight: 1 << 15, maxPixels: 1 << 26)
 
+    /// The largest file worth reading: 16 bytes per pixel (PFM flow needs 12, raw 16-bit RGBA 8) plus 1 MiB.
+    var maxFileBytes: Int { maxPixels.multipliedReportingOverflow(by: 16).overflow ? .max : maxPixels * 16 + (1 << 20) }
+
     /// The reason a `width`×`height` header is refused, or nil when it fits.
     func violation(width: Int, height: Int) -> String? {
         if width > maxWidth { return "width exceeds the limit of \(maxWidth)" }

@@ -53,9 +53,13 @@ package enum PNGCodec {
                            samples: samples)
     }
 
+    /// zlib level used when writing. Measured in release on this machine (1024×436 RGB, 1242×375 KITTI
+    /// flow): level 3 encodes in 80 / 163 ms, libpng's default 6 in 206 / 795 ms for files 3–14 % smaller.
+    package static let defaultCompressionLevel = 3
+
     /// Encodes a raster (1–4 channels, 8 or 16 bits) as PNG bytes; `interlaced` writes Adam7.
     package static func encode(_ image: RasterImage, file: String, interlaced: Bool = false,
-                               compressionLevel: Int = -1) throws(ImageError) -> Data {
+                               compressionLevel: Int = defaultCompressionLevel) throws(ImageError) -> Data {
         guard image.width > 0, image.height > 0 else {
             throw .unsupported(file: file, reason: "PNG cannot store an empty \(image.width)x\(image.height) image")
         }

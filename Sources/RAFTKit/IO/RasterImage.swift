@@ -39,7 +39,7 @@ public struct RasterImage: Sendable, Equatable {
     /// Reads a PNG, PPM (P6) or PGM (P5) file, chosen by its first bytes, not by its name.
     public init(contentsOf url: URL, limits: ImageLimits = .standard) throws(ImageError) {
         let data: Data
-        do { data = try FileAccess.read(url) } catch { throw .unreadable(file: url.path, reason: error.reason) }
+        do { data = try FileAccess.read(url, maxBytes: limits.maxFileBytes) } catch { throw .unreadable(file: url.path, reason: error.reason) }
         try self.init(data: data, source: url.path, limits: limits)
     }
 

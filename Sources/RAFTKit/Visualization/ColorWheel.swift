@@ -29,6 +29,9 @@ public enum ColorWheel {
         return wheel
     }()
 
+    /// π as NumPy uses it in a float32 division: rounded to nearest (`Float.pi` is rounded down).
+    static let piFloat32 = Float(Double.pi)
+
     /// The colour of one *normalised* flow vector, exactly as the reference `flow_uv_to_colors`:
     /// angle `a = atan2(−v, −u)/π`, position `fk = (a + 1)/2 · 54` between wheel entries ⌊fk⌋ and ⌊fk⌋ + 1
     /// (wrapping to 0), linear interpolation, then with `r = √(u² + v²)`: for r ≤ 1 the colour is blended
@@ -41,9 +44,11 @@ public enum ColorWheel {
     public static func color(u: Float, v: Float) -> (r: UInt8, g: UInt8, b: UInt8) {
         guard u.isFinite && v.isFinite else { return (0, 0, 0) }
         let radius = (u * u + v * v).squareRoot()
-        let angle = atan2f(-v, -u) / Float.pi
+        // π rounded to nearest, as NumPy converts np.pi for a float32 division (Float.pi is rounded down,
+        // which would push atan2's ±π just outside ±1).
+        let angle = atan2f(-v, -u) / piFloat32
         let position = (angle + 1) / 2 * Float(colors.count - 1)
-        let k0 = Int(position.rounded(.down))
+        let k0 = min(max(Int(position.rounded(.down)), 0), colors.count - 1)
         let k1 = k0 + 1 == colors.count ? 0 : k0 + 1
         let f = Double(position) - Double(k0)
         let c0 = colors[k0], c1 = colors[k1]

@@ -191,6 +191,16 @@ struct ImageIOTests {
                 #expect(error.description.hasPrefix(url.path))
             }
         }
+        // A file larger than any image within the limits could need is refused before it is read.
+        let big = dir.appendingPathComponent("big.png")
+        try Data(Self.smallPNG + [UInt8](repeating: 0, count: 2 << 20)).write(to: big)
+        let limits = ImageLimits(maxWidth: 10, maxHeight: 10, maxPixels: 100)
+        #expect(throws: ImageError.self) { try RasterImage(contentsOf: big, limits: limits) }
+        do { _ = try RasterImage(contentsOf: big, limits: limits) } catch {
+            guard case .unreadable(_, let reason) = error else { Issue.record("\(error)"); return }
+            #expect(reason.contains("bytes"))
+        }
+        #expect(throws: FlowFileError.self) { try FlowField.read(contentsOf: big, limits: limits) }
     }
 
     // MARK: PPM / PGM
