@@ -17,6 +17,6 @@ struct RAFTFlow: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [FlowCommand.self, SequenceCommand.self, VisualizeCommand.self, EvaluateCommand.self,
-                      InfoCommand.self]
+                      InfoCommand.self, ReceptiveFieldCommand.self]
     )
 }
