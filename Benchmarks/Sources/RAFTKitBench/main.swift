@@ -2,7 +2,7 @@ import Foundation
 import RAFTKit
 
 // raftkit-bench SUITE… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]
-// Suites: kernels, update, loop, correlation, model, scaling, memory, all.  Build in release:
+// Suites: kernels, update, loop, correlation, model, scaling, memory, receptive-field, all.  Build in release:
 //   cd Benchmarks && swift run -c release raftkit-bench all --pytorch pytorch-times.json
 
 var suites: [String] = []
@@ -17,7 +17,7 @@ while let a = arguments.next() {
     case "--pytorch": pytorchPath = arguments.next()
     case "--threads": BLAS.threads = Int(arguments.next() ?? "") ?? BLAS.threads
     case "-h", "--help":
-        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|all]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
+        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|receptive-field|all]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
         exit(0)
     default: suites.append(a)
     }
@@ -123,6 +123,11 @@ do {
         print("\nAll-pairs volume + pyramid size: 256×256 \(String(format: "%.0f", bytes(256, 256))) MiB, 512×512 \(String(format: "%.0f", bytes(512, 512))) MiB, 1024×440 \(String(format: "%.0f", bytes(440, 1024))) MiB, 1920×1080 \(String(format: "%.0f", bytes(1080, 1920))) MiB (automatic mode switches to on-demand above \(CorrelationMode.defaultMemoryBudget >> 20) MiB).")
         record("scaling", rows)
         print()
+    }
+    if suites.contains("receptive-field") {
+        print("## Receptive field of GRU variants at 55×128 (see receptive-field.md)\n")
+        let studies = runReceptiveFieldBenchmark(repeats: repeats)
+        printReceptiveFieldTables(studies)
     }
     if suites.contains("memory") {
         // One configuration per process run gives a clean peak-RSS figure.
