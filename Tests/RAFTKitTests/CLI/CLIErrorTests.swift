@@ -88,6 +88,10 @@ struct CLIErrorTests {
         let tiny1 = try CLIInputs.writeFrame("tiny1.png", in: s.scratch, width: 64, height: 64)
         let tiny2 = try CLIInputs.writeFrame("tiny2.png", in: s.scratch, width: 64, height: 64, dx: 1)
         try s.expectFailure(["flow", tiny1, tiny2] + s.outputs, status: 65, mentions: [tiny1, "too small", "128x128"])
+        // Sizes read width x height, as in every other message.
+        let wide1 = try CLIInputs.writeFrame("wide1.png", in: s.scratch, width: 300, height: 60)
+        let wide2 = try CLIInputs.writeFrame("wide2.png", in: s.scratch, width: 300, height: 60, dx: 1)
+        try s.expectFailure(["flow", wide1, wide2] + s.outputs, status: 65, mentions: [wide1, "300x60", "too small"])
     }
 
     // MARK: Flow files
@@ -248,7 +252,7 @@ struct CLIErrorTests {
         #expect(r.status == 73, "\(r.stderr)")
         #expect(r.stderrLines.count == 1 && r.stderr.contains(frames + "/f1.png"), "\(r.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: frames).sorted() == before)
-        #expect(try RGBImage(contentsOf: URL(fileURLWithPath: frames + "/f1.png")) == CLIInputs.frame(dx: 1))
+        #expect(try RGBImage(contentsOf: URL(fileURLWithPath: frames + "/f1.png")) == RGBImage(CLIInputs.frame(dx: 1).raster))
     }
 
     // MARK: Usage
