@@ -50,13 +50,18 @@ struct CLISequenceTests {
         #expect(second.stdout.contains("0 pair(s) computed, 3 skipped"), "\(second.stdout)")
         #expect(try ["frame1", "frame2", "frame3"].map { try modificationDate(out + "/\($0).flo") } == dates)
 
-        // An interrupted run (one output missing) resumes with just that pair.
+        // An interrupted run (one output missing, the killed writer's temporary file left) resumes with just
+        // that pair and removes the temporary file.
         try FileManager.default.removeItem(atPath: out + "/frame2.png")
+        try scratch.write([1, 2, 3], to: "out/.frame2.png.3735928559.tmp")
+        try scratch.write([1, 2, 3], to: "out/.unrelated.png.12.tmp")
         let resumed = try RAFTFlowCLI.run(["sequence", frames, "--output-dir", out, "--iterations", "2", "--quiet"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stdout.contains("1 pair(s) computed, 2 skipped"), "\(resumed.stdout)")
         #expect(resumed.stderr.isEmpty, "--quiet printed: \(resumed.stderr)")
         #expect(FileManager.default.fileExists(atPath: out + "/frame2.png"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/.frame2.png.3735928559.tmp"))
+        try FileManager.default.removeItem(atPath: out + "/.unrelated.png.12.tmp")   // not ours: kept
 
         // --overwrite recomputes everything, with the same result.
         let before = try Data(contentsOf: URL(fileURLWithPath: out + "/frame3.flo"))
