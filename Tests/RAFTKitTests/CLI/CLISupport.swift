@@ -34,14 +34,15 @@ enum RAFTFlowCLI {
         let fm = FileManager.default
         var candidates: [URL] = []
         if let explicit = ProcessInfo.processInfo.environment["RAFTFLOW_BINARY"], !explicit.isEmpty {
-            candidates.append(URL(fileURLWithPath: explicit))
-        }
-        // The test bundle's resource bundle sits in the build products directory, next to the executables.
-        candidates.append(Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("raftflow"))
-        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("raftflow"))
-        for configuration in ["release", "debug"] {
-            candidates.append(packageRoot.appendingPathComponent(".build/\(configuration)/raftflow"))
+            candidates.append(URL(fileURLWithPath: explicit))   // an explicit choice: no fallback
+        } else {
+            // The test bundle's resource bundle sits in the build products directory, next to the executables.
+            candidates.append(Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("raftflow"))
+            candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+                .appendingPathComponent("raftflow"))
+            for configuration in ["release", "debug"] {
+                candidates.append(packageRoot.appendingPathComponent(".build/\(configuration)/raftflow"))
+            }
         }
         guard let binary = candidates.first(where: { fm.isExecutableFile(atPath: $0.path) }) else {
             return .failure(Failure(description: """
