@@ -147,9 +147,12 @@ func naturalLess(_ a: String, _ b: String) -> Bool {
     a.compare(b, options: [.numeric, .caseInsensitive]) == .orderedAscending
 }
 
-/// JSON encoding with sorted keys and pretty printing.
-func jsonString<T: Encodable>(_ value: T) -> String {
+/// JSON encoding with sorted keys and pretty printing. Non-finite numbers (an infinite EPE from a prediction
+/// whose error overflows Float) are written as the strings "inf", "-inf" and "nan", which JSON has no
+/// numbers for; JSONEncoder would otherwise refuse the whole document.
+func jsonString<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

@@ -86,7 +86,7 @@ struct EvaluateCommand: ParsableCommand {
                 rows.append(EvaluationRow(name: pair.name, statistics: statistics))
             }
             let summary = aggregate.summary
-            if json { print(jsonString(EvaluationReport(pairs: rows, summary: summary))); return }
+            if json { print(try jsonString(EvaluationReport(pairs: rows, summary: summary))); return }
             func line(_ name: String, _ m: FlowErrorMeans, pixels: Int) -> String {
                 name.padding(toLength: 24, withPad: " ", startingAt: 0)
                     + String(format: "%9.3f %8.2f %8.2f %8.2f %8.2f %10d", m.epe, 100 * m.accuracy1px, 100 * m.accuracy3px,

@@ -116,7 +116,7 @@ struct FlowCommand: ParsableCommand {
                                           model: estimator.variant.rawValue, iterations: modelOptions.iterations,
                                           maxMagnitude: result.flow.maxMagnitude, metrics: metrics,
                                           seconds: result.timings.total.seconds)
-                print(jsonString(summary))
+                print(try jsonString(summary))
             } else {
                 var line = "\(frame1) -> \(frame2): \(image1.width)x\(image1.height), RAFT-\(estimator.variant.rawValue), \(modelOptions.iterations) iterations, max |flow| \(String(format: "%.2f", result.flow.maxMagnitude)) px, \(formatSeconds(result.timings.total.seconds))"
                 if let metrics { line += String(format: ", EPE %.3f px, 1px %.1f%%, Fl-all %.2f%%", metrics.epe, 100 * metrics.accuracy1px, 100 * metrics.flAll) }

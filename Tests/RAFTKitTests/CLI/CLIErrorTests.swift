@@ -78,6 +78,13 @@ struct CLIErrorTests {
         let missing = s.path("missing.png")
         try s.expectFailure(["flow", s.a, missing] + s.outputs, status: 65, mentions: [missing, "no such file"])
 
+        // Without read permission (root reads anything, so only as another user).
+        if getuid() != 0 {
+            let locked = try CLIInputs.writeFrame("locked.png", in: s.scratch)
+            try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: locked)
+            try s.expectFailure(["flow", locked, s.b] + s.outputs, status: 65, mentions: [locked, "cannot read"])
+        }
+
         let directory = try s.scratch.directory("adirectory.png")
         try s.expectFailure(["flow", directory, s.b] + s.outputs, status: 65, mentions: [directory, "directory"])
 

@@ -54,6 +54,22 @@ struct CLIEvaluateVisualizeTests {
         #expect(abs((maskedStatistics["epe"] as? Double ?? 0) - 0.5) < 1e-6)
     }
 
+    /// A finite prediction whose error overflows Float has an infinite EPE: the table says inf, and the JSON
+    /// stays a valid document (JSON has no infinity; it is written as the string "inf").
+    @Test func evaluateInfiniteError() throws {
+        let scratch = try CLIScratch()
+        let huge = try CLIInputs.writeFlow(CLIInputs.constantFlow(u: 3e38, v: -3e38, width: 4, height: 2), "huge.flo",
+                                           in: scratch)
+        let zero = try CLIInputs.writeFlow(CLIInputs.constantFlow(u: 0, v: 0, width: 4, height: 2), "zero.flo", in: scratch)
+        let table = try RAFTFlowCLI.run(["evaluate", "--prediction", huge, "--ground-truth", zero])
+        #expect(table.status == 0 && table.stdout.contains("inf"), "\(table.stdout) \(table.stderr)")
+        let json = try RAFTFlowCLI.run(["evaluate", "--prediction", huge, "--ground-truth", zero, "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let statistics = ((try jsonObject(json.stdout))["pairs"] as? [[String: Any]])?.first?["statistics"] as? [String: Any]
+        #expect(statistics?["epe"] as? String == "inf", "\(json.stdout)")
+        #expect(statistics?["validPixels"] as? Int == 8)
+    }
+
     @Test func evaluateDirectories() throws {
         let scratch = try CLIScratch()
         try scratch.directory("pred")
