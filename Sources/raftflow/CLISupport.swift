@@ -42,13 +42,90 @@ struct OutputError: Error, CustomStringConvertible {
     var description: String { "cannot write '\(path)': \(reason)" }
 }
 
-/// Checks before any work starts that `path`'s directory exists, so a long run never fails at the end.
-func checkWritable(_ path: String?) throws {
-    guard let path else { return }
-    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: dir.isEmpty ? "." : dir, isDirectory: &isDir), isDir.boolValue else {
-        throw OutputError(path: path, reason: "directory '\(dir)' does not exist")
+/// A problem with an input file that RAFTKit's own errors cannot name (the library sees images, not paths).
+struct InputError: Error, CustomStringConvertible {
+    var file: String
+    var reason: String
+    var description: String { "\(file): \(reason)" }
+}
+
+/// The path with `.`/`..` and symbolic links resolved, for comparing two names of one file.
+func canonicalPath(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+}
+
+/// Checks before any work starts that every output can be created, so a long run never fails at the end:
+/// its directory exists, it is not an existing directory, not one of the `inputs`, and not named twice.
+func checkOutputs(_ outputs: [String?], inputs: [String?] = []) throws {
+    let inputPaths = Set(inputs.compactMap { $0 }.map(canonicalPath))
+    var seen: Set<String> = []
+    for case let path? in outputs {
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.isEmpty ? "." : dir, isDirectory: &isDir), isDir.boolValue else {
+            throw OutputError(path: path, reason: "directory '\(dir)' does not exist")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw OutputError(path: path, reason: "it is a directory")
+        }
+        let canonical = canonicalPath(path)
+        if inputPaths.contains(canonical) { throw OutputError(path: path, reason: "it is also an input; refusing to overwrite it") }
+        guard seen.insert(canonical).inserted else { throw OutputError(path: path, reason: "it is named for two outputs") }
+    }
+}
+
+/// Outputs encoded in memory first, then written together: each file atomically (temporary file + rename,
+/// see `FileAccess.writeAtomically`), and if one of them cannot be written, the ones this batch already
+/// wrote are removed again, so a failed command leaves none of its outputs behind.
+struct OutputBatch {
+    private var files: [(path: String, data: Data)] = []
+
+    /// Adds a flow file in `format`.
+    mutating func add(_ flow: FlowField, to path: String, format: FlowFileFormat) throws {
+        do { files.append((path, try flow.encoded(as: format, source: path))) } catch {
+            throw OutputError(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Adds an 8-bit RGB PNG (binary PPM for a `.ppm`/`.pnm` name, as `RGBImage.write` does).
+    mutating func add(_ image: RGBImage, to path: String) throws {
+        let format = ImageFileFormat(pathExtension: (path as NSString).pathExtension)
+        do { files.append((path, try image.raster.encoded(as: format, source: path))) } catch {
+            throw OutputError(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Removes the temporary files that a writer killed between write and rename (Ctrl-C, out of memory)
+    /// left next to `paths`: `FileAccess.writeAtomically` names them `.<name>.<number>.tmp`.
+    static func removeStaleTemporaries(for paths: [String]) {
+        let fm = FileManager.default
+        for (directory, group) in Dictionary(grouping: paths, by: { ($0 as NSString).deletingLastPathComponent }) {
+            let names = Set(group.map { ($0 as NSString).lastPathComponent })
+            let dir = directory.isEmpty ? "." : directory
+            for entry in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where entry.hasPrefix(".") && entry.hasSuffix(".tmp") {
+                let parts = entry.dropFirst().dropLast(4)
+                guard let dot = parts.lastIndex(of: "."), parts[parts.index(after: dot)...].allSatisfy(\.isNumber),
+                      names.contains(String(parts[..<dot])) else { continue }
+                try? fm.removeItem(atPath: (dir as NSString).appendingPathComponent(entry))
+            }
+        }
+    }
+
+    /// Writes every file, or none.
+    func commit() throws {
+        for (k, file) in files.enumerated() {
+            do { try FileAccess.writeAtomically(file.data, to: URL(fileURLWithPath: file.path)) } catch {
+                for written in files[..<k] { try? FileManager.default.removeItem(atPath: written.path) }
+                throw OutputError(path: file.path, reason: error.reason)
+            }
+        }
+    }
+}
+
+/// Validates a `--max-magnitude` value.
+func validateMaxMagnitude(_ value: Float?) throws {
+    if let value, !(value > 0 && value.isFinite) {
+        throw ValidationError("--max-magnitude must be a positive finite number of pixels")
     }
 }
 
@@ -70,11 +147,12 @@ func naturalLess(_ a: String, _ b: String) -> Bool {
     a.compare(b, options: [.numeric, .caseInsensitive]) == .orderedAscending
 }
 
-/// JSON encoding with sorted keys and pretty printing.
-func jsonString<T: Encodable>(_ value: T) -> String {
+/// JSON encoding with sorted keys and pretty printing. Non-finite numbers (an infinite EPE from a prediction
+/// whose error overflows Float) are written as the strings "inf", "-inf" and "nan", which JSON has no
+/// numbers for; JSONEncoder would otherwise refuse the whole document.
+func jsonString<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    // A non-finite prediction makes an EPE infinite; say so rather than fail to encode.
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

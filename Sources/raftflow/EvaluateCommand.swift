@@ -7,12 +7,14 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Compare predicted flow with ground truth: EPE, 1/3/5-px accuracy, Fl-all.",
         discussion: """
-        Pixels count where the ground truth is valid (KITTI's third channel ≥ 0.5, finite values) and,
-        with --valid, where the mask PNG is non-zero. In the directory form, predictions and ground truth
-        are matched by file name stem; the table lists each pair, then the mean over pairs (KITTI-style)
+        Pixels count where the ground truth is valid (KITTI's third channel ≥ 0.5, finite values) and, \
+        with --valid, where the mask PNG is non-zero. In the directory form, predictions and ground truth \
+        are matched by file name stem; the table lists each pair, then the mean over pairs (KITTI-style) \
         and the pooled-pixel figures.
+
         Examples:
           raftflow evaluate --prediction flow.flo --ground-truth gt.flo
+          raftflow evaluate --prediction flow.flo --ground-truth gt.png --valid mask.png
           raftflow evaluate --prediction pred/ --ground-truth gt/ --json
         """
     )
@@ -36,6 +38,14 @@ struct EvaluateCommand: ParsableCommand {
             }
             var pairs: [(name: String, prediction: String, truth: String)] = []
             if isDir.boolValue {
+                if valid != nil { throw ValidationError("--valid works with single files, not with directories") }
+                var truthIsDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: groundTruth, isDirectory: &truthIsDir) else {
+                    throw FlowEstimatorError.missingInput(path: groundTruth)
+                }
+                guard truthIsDir.boolValue else {
+                    throw InputError(file: groundTruth, reason: "is a file, but --prediction '\(prediction)' is a directory")
+                }
                 let truthFiles = try FileManager.default.contentsOfDirectory(atPath: groundTruth)
                 let truthByStem = Dictionary(truthFiles.filter { Self.flowExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
                     .map { (($0 as NSString).deletingPathExtension, $0) }, uniquingKeysWith: { a, _ in a })
@@ -76,7 +86,7 @@ struct EvaluateCommand: ParsableCommand {
                 rows.append(EvaluationRow(name: pair.name, statistics: statistics))
             }
             let summary = aggregate.summary
-            if json { print(jsonString(EvaluationReport(pairs: rows, summary: summary))); return }
+            if json { print(try jsonString(EvaluationReport(pairs: rows, summary: summary))); return }
             func line(_ name: String, _ m: FlowErrorMeans, pixels: Int) -> String {
                 name.padding(toLength: 24, withPad: " ", startingAt: 0)
                     + String(format: "%9.3f %8.2f %8.2f %8.2f %8.2f %10d", m.epe, 100 * m.accuracy1px, 100 * m.accuracy3px,

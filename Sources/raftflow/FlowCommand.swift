@@ -7,11 +7,13 @@ struct FlowCommand: ParsableCommand {
         commandName: "flow",
         abstract: "Estimate the optical flow from FRAME1 to FRAME2.",
         discussion: """
+        Frames: PNG (8/16-bit gray, RGB, RGBA, palette), binary PPM/PGM. Every input is checked before \
+        the network runs; the outputs are written together and atomically, so a failed run leaves none.
+
         Examples:
           raftflow flow a.png b.png --output flow.flo --visualization flow.png
-          raftflow flow a.png b.png --weights raft-things.pth --iterations 24 --kitti-output flow_kitti.png
-          raftflow flow a.png b.png --visualization v.png --ground-truth gt.flo --composite c.png --verbose
-        Frames: PNG (8/16-bit gray, RGB, RGBA, palette), binary PPM/PGM. Outputs are written atomically.
+          raftflow flow a.png b.png --weights raft-things.pth --kitti-output k.png
+          raftflow flow a.png b.png --composite c.png --ground-truth gt.flo -v
         """
     )
 
@@ -45,12 +47,13 @@ struct FlowCommand: ParsableCommand {
         if output == nil && visualization == nil && kittiOutput == nil && composite == nil {
             throw ValidationError("nothing to write: give --output, --visualization, --kitti-output or --composite")
         }
-        if let m = maxMagnitude, !(m > 0 && m.isFinite) { throw ValidationError("--max-magnitude must be a positive, finite number") }
+        try validateMaxMagnitude(maxMagnitude)
     }
 
     func run() throws {
         try reportingInputErrors {
-            for path in [output, visualization, kittiOutput, composite] { try checkWritable(path) }
+            try checkOutputs([output, visualization, kittiOutput, composite],
+                             inputs: [frame1, frame2, warmStart, groundTruth, modelOptions.weights])
             let clock = ContinuousClock()
             let t0 = clock.now
             let estimator = try modelOptions.makeEstimator()
@@ -62,30 +65,40 @@ struct FlowCommand: ParsableCommand {
                 throw FlowEstimatorError.sizeMismatch(first: frame1, firstSize: (image1.width, image1.height),
                                                       second: frame2, secondSize: (image2.width, image2.height))
             }
-            let warm = try warmStart.map { try FlowField.read(contentsOf: URL(fileURLWithPath: $0)) }
-            let truth = try groundTruth.map { try FlowField.read(contentsOf: URL(fileURLWithPath: $0)) }
+            // Every input is checked before the network runs and before anything is written.
+            func read(_ path: String?) throws -> FlowField? {
+                guard let path else { return nil }
+                let flow = try FlowField.read(contentsOf: URL(fileURLWithPath: path))
+                guard flow.width == image1.width && flow.height == image1.height else {
+                    throw FlowEstimatorError.sizeMismatch(first: frame1, firstSize: (image1.width, image1.height),
+                                                          second: path, secondSize: (flow.width, flow.height))
+                }
+                return flow
+            }
+            let warm = try read(warmStart)
+            let truth = try read(groundTruth)
             let decodeTime = (clock.now - t1).seconds
 
-            let result = try estimator.estimate(from: image1, to: image2, iterations: modelOptions.iterations,
+            let result: FlowEstimate
+            do {
+                result = try estimator.estimate(from: image1, to: image2, iterations: modelOptions.iterations,
                                                 padding: modelOptions.padding, warmStart: warm)
+            } catch {
+                throw InputError(file: frame1, reason: "\(error)")   // e.g. frames too small for RAFT
+            }
             let t2 = clock.now
             let flowImage = FlowVisualization.colorImage(result.flow, maximumMagnitude: maxMagnitude)
-            if let output { try writeFlow(result.flow, to: output, format: .middlebury) }
-            if let kittiOutput { try writeFlow(result.flow, to: kittiOutput, format: .kittiPNG) }
-            if let visualization { try writeImage(flowImage, to: visualization) }
-            var metrics: FlowErrorStatistics?
-            if let truth {
-                guard truth.width == result.flow.width && truth.height == result.flow.height else {
-                    throw FlowEstimatorError.sizeMismatch(first: frame1, firstSize: (image1.width, image1.height),
-                                                          second: groundTruth!, secondSize: (truth.width, truth.height))
-                }
-                metrics = try FlowErrorStatistics(prediction: result.flow, groundTruth: truth)
-            }
+            let metrics = try truth.map { try FlowErrorStatistics(prediction: result.flow, groundTruth: $0) }
+            var outputs = OutputBatch()
+            if let output { try outputs.add(result.flow, to: output, format: .middlebury) }
+            if let kittiOutput { try outputs.add(result.flow, to: kittiOutput, format: .kittiPNG) }
+            if let visualization { try outputs.add(flowImage, to: visualization) }
             if let composite {
                 var panels = [image1, flowImage]
                 if let truth { panels.append(FlowVisualization.errorImage(result.flow, groundTruth: truth)) }
-                try writeImage(FlowVisualization.sideBySide(panels), to: composite)
+                try outputs.add(FlowVisualization.sideBySide(panels), to: composite)
             }
+            try outputs.commit()
             let encodeTime = (clock.now - t2).seconds
 
             if verbose {
@@ -103,7 +116,7 @@ struct FlowCommand: ParsableCommand {
                                           model: estimator.variant.rawValue, iterations: modelOptions.iterations,
                                           maxMagnitude: result.flow.maxMagnitude, metrics: metrics,
                                           seconds: result.timings.total.seconds)
-                print(jsonString(summary))
+                print(try jsonString(summary))
             } else {
                 var line = "\(frame1) -> \(frame2): \(image1.width)x\(image1.height), RAFT-\(estimator.variant.rawValue), \(modelOptions.iterations) iterations, max |flow| \(String(format: "%.2f", result.flow.maxMagnitude)) px, \(formatSeconds(result.timings.total.seconds))"
                 if let metrics { line += String(format: ", EPE %.3f px, 1px %.1f%%, Fl-all %.2f%%", metrics.epe, 100 * metrics.accuracy1px, 100 * metrics.flAll) }
@@ -118,20 +131,6 @@ struct FlowSummary: Encodable {
     var maxMagnitude: Float
     var metrics: FlowErrorStatistics?
     var seconds: Double
-}
-
-/// Writes a flow file atomically, reporting failures as output errors.
-func writeFlow(_ flow: FlowField, to path: String, format: FlowFileFormat) throws {
-    do { try flow.write(to: URL(fileURLWithPath: path), format: format) } catch {
-        throw OutputError(path: path, reason: "\(error)")
-    }
-}
-
-/// Writes an 8-bit PNG atomically, reporting failures as output errors.
-func writeImage(_ image: RGBImage, to path: String) throws {
-    do { try image.write(to: URL(fileURLWithPath: path)) } catch {
-        throw OutputError(path: path, reason: "\(error)")
-    }
 }
 
 extension Duration {

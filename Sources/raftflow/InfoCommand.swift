@@ -24,7 +24,7 @@ struct InfoCommand: ParsableCommand {
             let info = try weights.map { try WeightsLoader.load(contentsOf: URL(fileURLWithPath: $0)) } ?? WeightsLoader.bundled()
             let summary = info.summary
             if json {
-                print(jsonString(InfoSummary(file: weights ?? summary.file, model: info.variant?.rawValue ?? "unknown",
+                print(try jsonString(InfoSummary(file: weights ?? summary.file, model: info.variant?.rawValue ?? "unknown",
                                              parameters: info.parameterCount, tensors: info.stateDict.tensors.count,
                                              keyScheme: info.keyScheme.rawValue, format: info.format.rawValue,
                                              dataTypes: summary.storedDataTypes)))

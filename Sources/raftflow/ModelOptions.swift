@@ -31,8 +31,8 @@ struct ModelOptions: ParsableArguments {
         if let threads { BLAS.threads = threads }
         let estimator = try weights.map { try FlowEstimator(contentsOf: URL(fileURLWithPath: $0)) } ?? FlowEstimator.bundled()
         if let model, model != estimator.variant {
-            throw WeightsError.unknownModel(file: weights ?? "bundled model",
-                                            reason: "--model \(model.rawValue) was requested, but the weights are RAFT-\(estimator.variant.rawValue)")
+            throw InputError(file: weights ?? estimator.weights?.file ?? "the bundled model",
+                             reason: "the weights are RAFT-\(estimator.variant.rawValue), but --model \(model.rawValue) was requested")
         }
         return estimator
     }

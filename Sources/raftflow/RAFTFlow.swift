@@ -9,10 +9,16 @@ struct RAFTFlow: ParsableCommand {
         commandName: "raftflow",
         abstract: "RAFT optical flow on the CPU: estimate, visualise and evaluate flow.",
         discussion: """
-        Weights default to the bundled RAFT-small model; pass --weights for an official checkpoint
+        Weights default to the bundled RAFT-small model; pass --weights for an official checkpoint \
         (raft-things.pth, raft-small.pth, …), a torchvision state_dict or a safetensors file.
 
-        Exit codes: 0 success · 64 usage error · 65 bad input data (unreadable, corrupt or mismatched
+        Examples:
+          raftflow flow a.png b.png --output flow.flo --visualization flow.png
+          raftflow sequence frames/ --output-dir flows/ --warm-start
+          raftflow evaluate --prediction flows/ --ground-truth gt/
+          raftflow info raft-things.pth
+
+        Exit codes: 0 success · 64 usage error · 65 bad input data (unreadable, corrupt or mismatched \
         images, flow files or weights; NaN) · 73 an output file cannot be created.
         """,
         version: "0.1.0",

@@ -25,19 +25,21 @@ struct VisualizeCommand: ParsableCommand {
 
     func validate() throws {
         if flow == nil && !legend { throw ValidationError("give a flow file, or --legend") }
-        if let m = maxMagnitude, !(m > 0 && m.isFinite) { throw ValidationError("--max-magnitude must be a positive, finite number") }
+        try validateMaxMagnitude(maxMagnitude)
     }
 
     func run() throws {
         try reportingInputErrors {
-            try checkWritable(output)
+            try checkOutputs([output], inputs: [flow])
             var panels: [RGBImage] = []
             if let flow {
                 let field = try FlowField.read(contentsOf: URL(fileURLWithPath: flow))
                 panels.append(FlowVisualization.colorImage(field, maximumMagnitude: maxMagnitude))
             }
             if legend { panels.append(FlowVisualization.colorWheelLegend(size: panels.first?.height ?? 256)) }
-            try writeImage(panels.count == 1 ? panels[0] : FlowVisualization.sideBySide(panels), to: output)
+            var outputs = OutputBatch()
+            try outputs.add(panels.count == 1 ? panels[0] : FlowVisualization.sideBySide(panels), to: output)
+            try outputs.commit()
         }
     }
 }

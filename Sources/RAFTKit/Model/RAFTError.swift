@@ -19,7 +19,7 @@ public enum RAFTError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .frameSizeMismatch(a, b):
             "the frames differ in size: image1 is \(a), image2 is \(b)"
         case let .imageTooSmall(h, w, ph, pw, m):
-            "image \(h)x\(w) (padded \(ph)x\(pw)) is too small: RAFT needs at least \(m)x\(m) after padding to a multiple of 8"
+            "image \(w)x\(h) (padded \(pw)x\(ph), width x height) is too small: RAFT needs at least \(m)x\(m) after padding to a multiple of 8"
         case let .nonFinite(input, index):
             "\(input) contains NaN or infinity at \(index)"
         case let .invalidIterations(n):
