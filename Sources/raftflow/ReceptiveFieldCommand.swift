@@ -133,7 +133,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
 
     func run() throws {
         try reportingInputErrors {
-            for path in [json, csv, heatmap] { try checkWritable(path) }
+            try checkOutputs([json, csv, heatmap])
             if let threads { BLAS.threads = threads }
             let options = try studyOptions()
             let study = ReceptiveFieldStudy.run(options) { printError("receptive-field: \($0)") }

@@ -124,7 +124,7 @@ struct SequenceCommand: ParsableCommand {
                     skipped += 1
                     previousLowRes = nil   // the chain of warm starts restarts after a skipped pair
                     if scale == nil, let existing = try? FlowField.read(contentsOf: URL(fileURLWithPath: paths.flo)) {
-                        scale = existing.maxMagnitude
+                        scale = max(existing.maxMagnitude, 1e-3)
                     }
                     continue
                 }
