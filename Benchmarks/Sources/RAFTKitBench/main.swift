@@ -9,6 +9,9 @@ var suites: [String] = []
 var repeats = 5
 var jsonPath: String?
 var pytorchPath: String?
+var singleVariant = RAFTVariant.basic
+var singleSize = (width: 1024, height: 440)
+var singleCorrelation = CorrelationMode.automatic(memoryBudget: CorrelationMode.defaultMemoryBudget)
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let a = arguments.next() {
     switch a {
@@ -16,8 +19,18 @@ while let a = arguments.next() {
     case "--json": jsonPath = arguments.next()
     case "--pytorch": pytorchPath = arguments.next()
     case "--threads": BLAS.threads = Int(arguments.next() ?? "") ?? BLAS.threads
+    case "--variant": singleVariant = RAFTVariant(rawValue: arguments.next() ?? "") ?? singleVariant
+    case "--size":
+        let parts = (arguments.next() ?? "").split(separator: "x").compactMap { Int($0) }
+        if parts.count == 2 { singleSize = (parts[0], parts[1]) }
+    case "--correlation":
+        switch arguments.next() {
+        case "all-pairs": singleCorrelation = .allPairs
+        case "on-demand": singleCorrelation = .onDemand
+        default: singleCorrelation = .automatic(memoryBudget: CorrelationMode.defaultMemoryBudget)
+        }
     case "-h", "--help":
-        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|receptive-field|all]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
+        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|receptive-field|single|all] [--variant basic|small --size WxH --correlation all-pairs|on-demand|automatic]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
         exit(0)
     default: suites.append(a)
     }
@@ -128,6 +141,13 @@ do {
         print("## Receptive field of GRU variants at 55×128 (see receptive-field.md)\n")
         let studies = runReceptiveFieldBenchmark(repeats: repeats)
         printReceptiveFieldTables(studies)
+    }
+    if suites.contains("single") {
+        // One configuration per process, so that the peak RSS belongs to it alone (Scripts/bench runs these).
+        let r = try runModelBenchmark(variant: singleVariant, height: singleSize.height, width: singleSize.width,
+                                      iterations: 12, correlation: singleCorrelation, repeats: max(1, repeats / 3))
+        modelTable([r])
+        record("single", [r])
     }
     if suites.contains("memory") {
         // One configuration per process run gives a clean peak-RSS figure.
