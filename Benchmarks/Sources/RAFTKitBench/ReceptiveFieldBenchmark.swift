@@ -2,7 +2,7 @@ import Foundation
 import RAFTKit
 
 /// Issue 5: the receptive field of GRU variants — parameters, compute, reach and speed, side by side
-/// (``ReceptiveFieldStudy``). The same study as `raftflow receptive-field`; see Benchmarks/receptive-field.md.
+/// (``ReceptiveFieldStudy``). The same study as `raftflow receptive-field`; see Benchmarks/README.md.
 ///
 /// - Parameters:
 ///   - dims: channel counts to study, RAFT's basic (hidden 128, input 256) and small (96, 146) by default.
@@ -35,7 +35,7 @@ func runReceptiveFieldBenchmark(dims: [GRUChannels] = [.basic, .small], variants
     return studies
 }
 
-/// Prints each study's summary and per-iteration tables (Markdown, as in Benchmarks/receptive-field.md).
+/// Prints each study's summary and per-iteration tables (Markdown, as in Benchmarks/README.md).
 func printReceptiveFieldTables(_ studies: [ReceptiveFieldStudy]) {
     for study in studies {
         print("### GRU receptive field, hidden \(study.options.channels.hidden) / input \(study.options.channels.input)\n")

@@ -138,7 +138,7 @@ do {
         print()
     }
     if suites.contains("receptive-field") {
-        print("## Receptive field of GRU variants at 55×128 (see receptive-field.md)\n")
+        print("## Receptive field of GRU variants at 55×128 (see README.md)\n")
         let studies = runReceptiveFieldBenchmark(repeats: repeats)
         printReceptiveFieldTables(studies)
     }
