@@ -184,26 +184,11 @@ public struct UpdateBlock: Sendable {
     public func callAsFunction(hidden: Tensor, context: Tensor, correlation: Tensor, flow: Tensor,
                                computeMask: Bool = true, workspace: Workspace? = nil)
         -> (hidden: Tensor, mask: Tensor?, deltaFlow: Tensor) {
-        let c = configuration
-        let (n, h, w) = (hidden.n, hidden.h, hidden.w)
-        for (t, ch, name) in [(hidden, c.hiddenChannels, "hidden"), (context, c.contextChannels, "context"),
-                              (correlation, c.correlationChannels, "correlation"), (flow, 2, "flow")] {
-            precondition(t.rank == 4 && t.n == n && t.c == ch && t.h == h && t.w == w,
-                         "\(name) must be [\(n), \(ch), \(h), \(w)], got \(t.shape)")
-        }
-        let pixels = h * w
         var newHidden = hidden
-        var delta = Tensor(shape: [n, 2, h, w])
-        var mask: Tensor? = maskHead == nil || !computeMask ? nil : Tensor(shape: [n, MaskHead.outputChannels, h, w])
-        let workspace = workspace ?? Workspace()
-        let hp = newHidden.mutablePointer(), dp = delta.mutablePointer()
-        let mp = mask?.mutablePointer()
-        for b in 0..<n {
-            step(hidden: hp + b * c.hiddenChannels * pixels, context: context.pointer + b * c.contextChannels * pixels,
-                 correlation: correlation.pointer + b * c.correlationChannels * pixels, flow: flow.pointer + b * 2 * pixels,
-                 height: h, width: w, deltaFlow: dp + b * 2 * pixels,
-                 mask: mp.map { $0 + b * MaskHead.outputChannels * pixels }, workspace: workspace)
-        }
+        var delta = Tensor(shape: [0])
+        var mask: Tensor? = maskHead != nil && computeMask ? Tensor(shape: [0]) : nil
+        step(hidden: &newHidden, context: context, correlation: correlation, flow: flow, deltaFlow: &delta,
+             mask: &mask, workspace: workspace ?? Workspace())
         return (newHidden, mask, delta)
     }
 }
