@@ -12,7 +12,7 @@ public struct BottleneckBlock: Sendable {
     let conv1: Conv2d, norm1: NormLayer
     let conv2: Conv2d, norm2: NormLayer
     let conv3: Conv2d, norm3: NormLayer
-    let downsample: (conv: Conv2d, norm: NormLayer)?
+    let shortcut: Shortcut
 
     package init(parameters: ParameterReader, prefix: String, inputChannels: Int, planes: Int, stride: Int,
                  normalization: Normalization) throws(WeightsError) {
@@ -29,16 +29,8 @@ public struct BottleneckBlock: Sendable {
         conv3 = try parameters.conv(prefix + ".conv3", inputChannels: mid, outputChannels: planes,
                                     geometry: ConvGeometry(square: 1, padding: 0))
         norm3 = try NormLayer(normalization, channels: planes, groups: groups, parameters: parameters, prefix: prefix + ".norm3")
-        if stride == 1 {
-            precondition(inputChannels == planes, "a stride-1 bottleneck block keeps its channel count")
-            downsample = nil
-        } else {
-            let conv = try parameters.conv(prefix + ".downsample.0", inputChannels: inputChannels, outputChannels: planes,
-                                           geometry: ConvGeometry(square: 1, stride: stride, padding: 0))
-            let norm = try NormLayer.shortcut(normalization, channels: planes, groups: groups, parameters: parameters,
-                                              prefix: prefix, alias: "norm4")
-            downsample = (conv, norm)
-        }
+        shortcut = try Shortcut(parameters: parameters, prefix: prefix, inputChannels: inputChannels, planes: planes,
+                                stride: stride, normalization: normalization, groups: groups, alias: "norm4")
     }
 
     /// Output extent for an `height × width` input (`⌈·/stride⌉`).
@@ -50,7 +42,7 @@ public struct BottleneckBlock: Sendable {
     public var parameterCount: Int {
         conv1.parameterCount + conv2.parameterCount + conv3.parameterCount
             + norm1.parameterCount + norm2.parameterCount + norm3.parameterCount
-            + (downsample.map { $0.conv.parameterCount + $0.norm.parameterCount } ?? 0)
+            + shortcut.parameterCount
     }
 
     /// One sample, allocation-free once the workspace has grown.
@@ -60,7 +52,7 @@ public struct BottleneckBlock: Sendable {
     package func forward(_ input: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
                          workspace: Workspace) {
         let (oh, ow) = outputSize(height: height, width: width)
-        let pixels = oh * ow, count = planes * pixels
+        let pixels = oh * ow
         let mid = conv1.outputChannels
         let y1 = workspace.buffer("encoder.block.a", mid * height * width)
         conv1.forward(input, height: height, width: width, output: y1, workspace: workspace)
@@ -70,13 +62,6 @@ public struct BottleneckBlock: Sendable {
         norm2.apply(y2, pixels: pixels, relu: true)
         conv3.forward(y2, height: oh, width: ow, output: output, workspace: workspace)
         norm3.apply(output, pixels: pixels, relu: true)
-        var shortcut = input
-        if let downsample {
-            let s = workspace.buffer("encoder.block.shortcut", count)
-            downsample.conv.forward(input, height: height, width: width, output: s, workspace: workspace)
-            downsample.norm.apply(s, pixels: pixels, relu: false)
-            shortcut = UnsafePointer(s)
-        }
-        for i in 0..<count { output[i] = max(output[i] + shortcut[i], 0) }
+        shortcut.add(input, height: height, width: width, to: output, channels: planes, pixels: pixels, workspace: workspace)
     }
 }

@@ -12,7 +12,7 @@ public struct ResidualBlock: Sendable {
     public let stride: Int
     let conv1: Conv2d, norm1: NormLayer
     let conv2: Conv2d, norm2: NormLayer
-    let downsample: (conv: Conv2d, norm: NormLayer)?
+    let shortcut: Shortcut
 
     package init(parameters: ParameterReader, prefix: String, inputChannels: Int, planes: Int, stride: Int,
                  normalization: Normalization) throws(WeightsError) {
@@ -26,16 +26,8 @@ public struct ResidualBlock: Sendable {
         conv2 = try parameters.conv(prefix + ".conv2", inputChannels: planes, outputChannels: planes,
                                     geometry: ConvGeometry(square: 3, padding: 1))
         norm2 = try NormLayer(normalization, channels: planes, groups: groups, parameters: parameters, prefix: prefix + ".norm2")
-        if stride == 1 {
-            precondition(inputChannels == planes, "a stride-1 residual block keeps its channel count")
-            downsample = nil
-        } else {
-            let conv = try parameters.conv(prefix + ".downsample.0", inputChannels: inputChannels, outputChannels: planes,
-                                           geometry: ConvGeometry(square: 1, stride: stride, padding: 0))
-            let norm = try NormLayer.shortcut(normalization, channels: planes, groups: groups, parameters: parameters,
-                                              prefix: prefix, alias: "norm3")
-            downsample = (conv, norm)
-        }
+        shortcut = try Shortcut(parameters: parameters, prefix: prefix, inputChannels: inputChannels, planes: planes,
+                                stride: stride, normalization: normalization, groups: groups, alias: "norm3")
     }
 
     /// Output extent for an `height × width` input (`⌈·/stride⌉`).
@@ -46,7 +38,7 @@ public struct ResidualBlock: Sendable {
     /// Learnable parameters.
     public var parameterCount: Int {
         conv1.parameterCount + conv2.parameterCount + norm1.parameterCount + norm2.parameterCount
-            + (downsample.map { $0.conv.parameterCount + $0.norm.parameterCount } ?? 0)
+            + shortcut.parameterCount
     }
 
     /// One sample, allocation-free once the workspace has grown.
@@ -62,28 +54,6 @@ public struct ResidualBlock: Sendable {
         norm1.apply(y1, pixels: pixels, relu: true)
         conv2.forward(y1, height: oh, width: ow, output: output, workspace: workspace)
         norm2.apply(output, pixels: pixels, relu: true)
-        var shortcut = input
-        if let downsample {
-            let s = workspace.buffer("encoder.block.shortcut", count)
-            downsample.conv.forward(input, height: height, width: width, output: s, workspace: workspace)
-            downsample.norm.apply(s, pixels: pixels, relu: false)
-            shortcut = UnsafePointer(s)
-        }
-        for i in 0..<count { output[i] = max(output[i] + shortcut[i], 0) }
-    }
-}
-
-extension NormLayer {
-    /// The norm of a stride-2 shortcut: `prefix.downsample.1`, or (if only that is present) the official
-    /// alias `prefix.<alias>`; the other copy, when both exist, is marked as read.
-    static func shortcut(_ kind: Normalization, channels: Int, groups: Int, parameters: ParameterReader,
-                         prefix: String, alias: String) throws(WeightsError) -> NormLayer {
-        let main = prefix + ".downsample.1", duplicate = prefix + "." + alias
-        let useAlias = !parameters.contains(main + ".weight") && parameters.contains(duplicate + ".weight")
-        let norm = try NormLayer(kind, channels: channels, groups: groups, parameters: parameters,
-                                 prefix: useAlias ? duplicate : main)
-        let ignored = (useAlias ? main : duplicate) + "."
-        parameters.ignore { $0.hasPrefix(ignored) }
-        return norm
+        shortcut.add(input, height: height, width: width, to: output, channels: planes, pixels: pixels, workspace: workspace)
     }
 }
