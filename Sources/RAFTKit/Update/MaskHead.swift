@@ -49,22 +49,16 @@ public struct MaskHead: Sendable {
         conv1.multiplyAccumulates(height: height, width: width) + conv2.multiplyAccumulates(height: height, width: width)
     }
 
-    /// One sample, allocation-free once the workspace has grown ("maskhead.hidden" and "im2col").
+    /// One sample, allocation-free once the workspace has grown ("heads.hidden", shared with ``FlowHead``, and
+    /// "im2col").
     /// - Parameters:
     ///   - hidden: `[inputChannels, height, width]`.
     ///   - output: scaled logits `[576, height, width]`.
     package func forward(_ hidden: UnsafePointer<Float>, height: Int, width: Int,
                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        let mid = workspace.buffer("maskhead.hidden", conv1.outputChannels * height * width)
+        let mid = workspace.buffer("heads.hidden", conv1.outputChannels * height * width)
         conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
-        finish(mid, height: height, width: width, output: output, workspace: workspace)
-    }
-
-    /// `output = scale · conv2(intermediate)` for an intermediate `[conv1.outputChannels, height, width]`
-    /// already through ReLU (lets ``UpdateBlock`` compute conv1 fused with the flow head's first conv).
-    package func finish(_ intermediate: UnsafePointer<Float>, height: Int, width: Int,
-                        output: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        conv2.forward(intermediate, height: height, width: width, output: output, workspace: workspace)
+        conv2.forward(mid, height: height, width: width, output: output, workspace: workspace)
         let count = Self.outputChannels * height * width
         let s = scale
         for i in 0..<count { output[i] *= s }

@@ -159,15 +159,11 @@ public struct UpdateBlock: Sendable {
         splitGRU.step(hidden: hidden, dynamicInput: motion, staticContribution: contextCache,
                       height: height, width: width, workspace: workspace)
 
-        // Δflow always takes the same path, so the flow after any iteration is bit-identical whether or not the
-        // mask head runs (it only runs when a full-resolution flow is wanted, at inference the last iteration).
-        // Both heads' intermediates share "heads.hidden", so switching the mask on and off never allocates.
-        let mid = workspace.buffer("heads.hidden", flowHead.conv1.outputChannels * pixels)
-        flowHead.conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
-        flowHead.conv2.forward(mid, height: height, width: width, output: deltaFlow, workspace: workspace)
+        // The mask head runs only when a full-resolution flow is wanted (at inference, the last iteration); the
+        // heads share their scratch, so switching it on never allocates.
+        flowHead.forward(hidden, height: height, width: width, output: deltaFlow, workspace: workspace)
         if let mask, let maskHead {
-            maskHead.conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
-            maskHead.finish(mid, height: height, width: width, output: mask, workspace: workspace)
+            maskHead.forward(hidden, height: height, width: width, output: mask, workspace: workspace)
         }
     }
 
