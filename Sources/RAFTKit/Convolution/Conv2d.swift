@@ -1,7 +1,12 @@
-/// A 2-D convolution (PyTorch `nn.Conv2d`, groups 1, with bias) computed as im2col + one `sgemm`.
+/// A 2-D convolution (PyTorch `nn.Conv2d`, groups 1, with bias) computed with OpenBLAS `sgemm`.
 ///
-/// Weights are OIHW `[outputChannels, inputChannels, kh, kw]`, as in PyTorch checkpoints. A 1×1, stride-1,
-/// unpadded convolution skips im2col and multiplies the input planes directly.
+/// Weights are OIHW `[outputChannels, inputChannels, kh, kw]`, as in PyTorch checkpoints. The algorithm is
+/// chosen once, from the shape (``algorithm``):
+/// - 1×1, stride 1, unpadded: one GEMM on the input planes;
+/// - stride 1 with at least ``ConvolutionAlgorithm/shiftedMinimumInputChannels`` input channels: one GEMM per tap on
+///   shifted views of a padded copy of the input (``ShiftedGEMM``), no im2col;
+/// - few outputs (RAFT's 2-channel flow head): one GEMM over the input planes, then shifted sums;
+/// - otherwise (strided convolutions, the 3-channel stem, 2-channel flow input): im2col + one GEMM.
 public struct Conv2d: Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -13,6 +18,8 @@ public struct Conv2d: Sendable {
     /// For convolutions with very few outputs (RAFT's flow head writes 2 channels): the weights as
     /// `[outputChannels·kh·kw, inputChannels]`, one row per (output, tap). See ``usesShiftAdd``.
     let tapWeights: Tensor?
+    /// For ``ConvolutionAlgorithm/shiftedGEMM``: the weights tap-major, `[kh·kw, outputChannels, inputChannels]`.
+    let shiftedWeights: Tensor?
 
     /// A convolution with given weights.
     public init(weight: Tensor, bias: Tensor? = nil, geometry: ConvGeometry) {
@@ -37,9 +44,25 @@ public struct Conv2d: Sendable {
                 }
             }
             tapWeights = t
+            shiftedWeights = nil
         } else {
             tapWeights = nil
+            shiftedWeights = Self.prefersShiftedGEMM(inputChannels: weight.shape[1], taps: taps, geometry: geometry)
+                ? ShiftedGEMM.tapMajor(weight, channels: [0..<weight.shape[1]]) : nil
         }
+    }
+
+    /// Shifted GEMMs replace im2col for stride-1 kernels with more than one tap, once each tap's GEMM has a useful
+    /// depth (K = input channels); below that (RAFT's 2-channel 7×7 flow input) im2col's single deep GEMM wins.
+    static func prefersShiftedGEMM(inputChannels: Int, taps: Int, geometry g: ConvGeometry) -> Bool {
+        taps > 1 && g.strideY == 1 && g.strideX == 1 && inputChannels >= ConvolutionAlgorithm.shiftedMinimumInputChannels
+    }
+
+    /// How this convolution is computed.
+    public var algorithm: ConvolutionAlgorithm {
+        if tapWeights != nil { return .shiftAdd }
+        if shiftedWeights != nil { return .shiftedGEMM }
+        return geometry.isPointwise ? .pointwise : .im2col
     }
 
     /// Shift-and-add pays off when `outputs·taps` is small: the GEMM then has few rows, and the im2col it would
@@ -120,6 +143,11 @@ public struct Conv2d: Sendable {
             activation.apply(output, count: outputChannels * pixels)
             return
         }
+        if let shiftedWeights {
+            shifted(input, height: height, width: width, weights: shiftedWeights, output: output, workspace: columns)
+            activation.apply(output, count: outputChannels * pixels)
+            return
+        }
         let b: UnsafePointer<Float>
         if geometry.isPointwise {
             b = input
@@ -164,6 +192,34 @@ public struct Conv2d: Sendable {
         }
     }
 
+    /// One GEMM per tap over shifted views of the zero-padded input (``ShiftedGEMM``), then the bias. Without
+    /// horizontal padding the wide grid is the output itself; otherwise the wide rows are compacted.
+    private func shifted(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
+                         output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
+        let padded = workspace.buffer("conv.padded", layout.paddedCount(channels: inputChannels))
+        ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded)
+        let (oh, ow, wp) = (layout.outputHeight, layout.outputWidth, layout.paddedWidth)
+        if layout.isCompact {
+            for o in 0..<outputChannels { (output + o * oh * ow).update(repeating: bias.pointer[o], count: oh * ow) }
+            ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
+                                 lda: inputChannels, padded: padded, layout: layout, wide: output, ldc: oh * ow,
+                                 accumulate: true)
+            return
+        }
+        let wide = workspace.buffer("conv.wide", outputChannels * layout.wideCount)
+        ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
+                             lda: inputChannels, padded: padded, layout: layout, wide: wide, ldc: layout.wideCount,
+                             accumulate: false)
+        for o in 0..<outputChannels {
+            let b = bias.pointer[o]
+            for oy in 0..<oh {
+                let src = wide + o * layout.wideCount + oy * wp, dst = output + (o * oh + oy) * ow
+                for ox in 0..<ow { dst[ox] = src[ox] + b }
+            }
+        }
+    }
+
     /// `output = W · columns + bias` for a prepared column matrix `[patchSize, pixels]`.
     /// `ldc` lets callers write into a larger matrix (e.g. one gate of several).
     package func gemm(columns: UnsafePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -192,4 +248,19 @@ public struct Conv2d: Sendable {
         }
         return Conv2d(weight: w, bias: b, geometry: g)
     }
+}
+
+/// How a ``Conv2d`` computes its output; chosen from the shape when the convolution is made.
+public enum ConvolutionAlgorithm: Sendable, Equatable {
+    /// 1×1, stride 1, unpadded: `W · input`, no copy of the input.
+    case pointwise
+    /// Stride 1: one GEMM per kernel tap over shifted views of a zero-padded copy of the input.
+    case shiftedGEMM
+    /// Few outputs: one GEMM of the per-tap weights over the input planes, then shifted sums.
+    case shiftAdd
+    /// The patch matrix (im2col), then one GEMM with K = input channels · taps.
+    case im2col
+
+    /// Input channels from which stride-1 convolutions use shifted GEMMs (each tap's GEMM has K = input channels).
+    public static let shiftedMinimumInputChannels = 32
 }

@@ -9,9 +9,11 @@
 /// `2·padding = dilation·(kernel − 1)` on both axes). RAFT-S uses a single 3×3 step (``ConvGRU/small(hiddenChannels:inputChannels:)``);
 /// RAFT chains a 1×5 and a 5×1 step (``SeqConvGRU``).
 ///
-/// Cost per step: the im2col of `[h, x]` is written once into a column buffer; z and r come from one GEMM
-/// of the stacked `[Conv_z; Conv_r]` weights (`2·hidden` rows); q then re-uses the same column buffer after
-/// only its hidden-state rows are overwritten with im2col(r⊙h).
+/// Cost per step: `[h, x]` is copied once into zero-padded planes and the gates are computed by shifted GEMMs
+/// (one per kernel tap, ``ShiftedGEMM``, no im2col); z and r come from the same GEMMs of the stacked
+/// `[Conv_z; Conv_r]` weights (`2·hidden` rows). The pass that applies σ writes r⊙h straight into the hidden
+/// planes of the padded buffer, so q re-uses it with only those planes changed, and the last pass applies tanh
+/// and the blend.
 public struct ConvGRU: Sendable {
     /// Channels of the hidden state h.
     public let hiddenChannels: Int
@@ -27,6 +29,10 @@ public struct ConvGRU: Sendable {
     public let q: Conv2d
     /// `[z; r]` stacked into one convolution with `2·hidden` outputs (one GEMM for both gates).
     let zr: Conv2d
+    /// `[W_z; W_r]` tap-major, `[taps, 2·hidden, hidden + input]`, for the shifted GEMMs.
+    let zrTaps: Tensor
+    /// `W_q` tap-major, `[taps, hidden, hidden + input]`.
+    let qTaps: Tensor
     /// Weights split for a constant leading part of x, if requested (``splittingStaticInput(channels:)``).
     public private(set) var staticSplit: StaticInputSplit?
 
@@ -48,6 +54,9 @@ public struct ConvGRU: Sendable {
         self.r = r
         self.q = q
         zr = Conv2d.stacked([z, r])
+        let all = [0..<z.inputChannels]
+        zrTaps = ShiftedGEMM.tapMajor(zr.weight, channels: all)
+        qTaps = ShiftedGEMM.tapMajor(q.weight, channels: all)
     }
 
     /// The same step, also prepared to take its first `channels` input channels as a precomputed, constant
@@ -101,50 +110,92 @@ public struct ConvGRU: Sendable {
     /// term, ±2e through r inside q, with e = dilation·(kernel−1)/2. A 3×3 step reaches ±2 (a 5×5 window).
     public var reach: (y: Int, x: Int) { (2 * geometry.paddingY, 2 * geometry.paddingX) }
 
-    /// Floats of workspace this step uses on an `height × width` grid (column buffer and gate buffers).
+    /// Floats of workspace this step uses on an `height × width` grid (padded `[h, x]`, gate and z buffers).
     public func workspaceCount(height: Int, width: Int) -> Int {
-        let pixels = height * width
-        return z.patchSize * pixels + 4 * hiddenChannels * pixels
+        let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
+        return layout.paddedCount(channels: z.inputChannels) + 2 * hiddenChannels * layout.wideCount
+            + hiddenChannels * height * width
     }
 
     /// One step on one sample, updating `hidden` in place. Allocation-free once `workspace` holds
-    /// "gru.columns", "gru.zr", "gru.rh" and "gru.q" of this size.
+    /// "gru.padded", "gru.gates" and "gru.z" of this size.
     /// - Parameters:
     ///   - hidden: `[hiddenChannels, height, width]`, replaced by h'.
     ///   - input: x, `[inputChannels, height, width]`.
     public func step(hidden: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                      height: Int, width: Int, workspace: Workspace) {
-        let pixels = height * width
-        let hid = hiddenChannels
-        let taps = geometry.kernelHeight * geometry.kernelWidth
-        let hiddenRows = hid * taps
-        let columns = workspace.buffer("gru.columns", z.patchSize * pixels)
-        let zr = workspace.buffer("gru.zr", 2 * hid * pixels)
-        let rh = workspace.buffer("gru.rh", hid * pixels)
-        let qBuffer = workspace.buffer("gru.q", hid * pixels)
+        gatedStep(hidden: hidden, input: input, inputChannels: inputChannels, zrWeights: zrTaps.pointer,
+                  qWeights: qTaps.pointer, preactivation: nil, height: height, width: width, workspace: workspace)
+    }
 
-        // im2col([h, x]) once: hidden rows first, then the input rows.
-        Im2col.write(input: hidden, channels: hid, height: height, width: width, geometry: geometry, columns: columns)
-        Im2col.write(input: input, channels: inputChannels, height: height, width: width, geometry: geometry,
-                     columns: columns + hiddenRows * pixels)
+    /// The step on `[h, input]` with the gate weights given tap-major (`[taps, 2·hidden, hidden + inputChannels]`
+    /// and `[taps, hidden, hidden + inputChannels]`). `preactivation`, if given, is added to the three gates'
+    /// pre-activations (`[3·hidden, height, width]`, biases included); otherwise the gates' biases are.
+    func gatedStep(hidden: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, inputChannels: Int,
+                   zrWeights: UnsafePointer<Float>, qWeights: UnsafePointer<Float>,
+                   preactivation: UnsafePointer<Float>?, height: Int, width: Int, workspace: Workspace) {
+        let hid = hiddenChannels, pixels = height * width
+        let k = hid + inputChannels
+        let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
+        let (plane, wideCount, wp) = (layout.planeCount, layout.wideCount, layout.paddedWidth)
+        let padded = workspace.buffer("gru.padded", layout.paddedCount(channels: k))
+        let gates = workspace.buffer("gru.gates", 2 * hid * wideCount)
+        let zBuffer = workspace.buffer("gru.z", hid * pixels)
 
-        // [z; r] = σ([W_z; W_r] · cols + b) in one GEMM.
-        self.zr.gemm(columns: columns, pixels: pixels, output: zr, ldc: pixels)
-        Activations.sigmoid(zr, count: 2 * hid * pixels)
+        // [h, x] into zero-padded planes, once.
+        ShiftedGEMM.pad(hidden, channels: hid, layout: layout, into: padded)
+        ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded + hid * plane)
 
-        // r⊙h, then refresh only the hidden-state rows of the column matrix.
-        let r = UnsafePointer(zr + hid * pixels)
-        for i in 0..<(hid * pixels) { rh[i] = r[i] * hidden[i] }
-        Im2col.write(input: rh, channels: hid, height: height, width: width, geometry: geometry, columns: columns)
+        // [z; r] pre-activations on the wide grid, one GEMM per tap for both gates.
+        ShiftedGEMM.multiply(weights: zrWeights, outputs: 2 * hid, inputChannels: k, lda: k, padded: padded,
+                             layout: layout, wide: gates, ldc: wideCount, accumulate: false)
 
-        // q = tanh(W_q · [im2col(r⊙h); im2col(x)] + b).
-        q.gemm(columns: columns, pixels: pixels, output: qBuffer, ldc: pixels)
-        Activations.tanh(qBuffer, count: hid * pixels)
+        // z = σ(·), r = σ(·); r⊙h overwrites the hidden planes of the padded input (their zero border stays).
+        let zBias = z.bias.pointer, rBias = r.bias.pointer, qBias = q.bias.pointer
+        for c in 0..<hid {
+            for y in 0..<height {
+                let zw = gates + c * wideCount + y * wp, rw = gates + (hid + c) * wideCount + y * wp
+                let h = hidden + c * pixels + y * width, zOut = zBuffer + c * pixels + y * width
+                let rh = ShiftedGEMM.interior(padded + c * plane, layout: layout, y: y, x: 0)
+                if let preactivation {
+                    let sz = preactivation + c * pixels + y * width, sr = sz + hid * pixels
+                    for x in 0..<width {
+                        zOut[x] = Activations.sigmoid(zw[x] + sz[x])
+                        rh[x] = Activations.sigmoid(rw[x] + sr[x]) * h[x]
+                    }
+                } else {
+                    let bz = zBias[c], br = rBias[c]
+                    for x in 0..<width {
+                        zOut[x] = Activations.sigmoid(zw[x] + bz)
+                        rh[x] = Activations.sigmoid(rw[x] + br) * h[x]
+                    }
+                }
+            }
+        }
 
-        // h' = (1 − z)⊙h + z⊙q.
-        for i in 0..<(hid * pixels) {
-            let zi = zr[i]
-            hidden[i] = (1 - zi) * hidden[i] + zi * qBuffer[i]
+        // q's pre-activation from [r⊙h, x], into the first half of the gate buffer.
+        ShiftedGEMM.multiply(weights: qWeights, outputs: hid, inputChannels: k, lda: k, padded: padded,
+                             layout: layout, wide: gates, ldc: wideCount, accumulate: false)
+
+        // q = tanh(·); h' = (1 − z)⊙h + z⊙q.
+        for c in 0..<hid {
+            for y in 0..<height {
+                let qw = gates + c * wideCount + y * wp
+                let h = hidden + c * pixels + y * width, zRow = zBuffer + c * pixels + y * width
+                if let preactivation {
+                    let sq = preactivation + (2 * hid + c) * pixels + y * width
+                    for x in 0..<width {
+                        let q = Activations.tanh(qw[x] + sq[x]), zx = zRow[x]
+                        h[x] = (1 - zx) * h[x] + zx * q
+                    }
+                } else {
+                    let bq = qBias[c]
+                    for x in 0..<width {
+                        let q = Activations.tanh(qw[x] + bq), zx = zRow[x]
+                        h[x] = (1 - zx) * h[x] + zx * q
+                    }
+                }
+            }
         }
     }
 

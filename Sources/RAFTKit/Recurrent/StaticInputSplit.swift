@@ -1,20 +1,20 @@
 /// A ``ConvGRU``'s weights split for an input `x = [s, d]` whose first channels `s` stay the same at every
 /// iteration (RAFT's context features) while `d` changes (the motion features).
 ///
-/// Convolution is linear, so every gate's pre-activation is `W_s·im2col(s) + b` (fixed) plus
-/// `W_[h,d]·im2col([h, d])` (per iteration). The fixed part of all three gates is computed once per image
+/// Convolution is linear, so every gate's pre-activation is `W_s ∗ s + b` (fixed) plus
+/// `W_[h,d] ∗ [h, d]` (per iteration). The fixed part of all three gates is computed once per image
 /// pair by one GEMM (``ConvGRU/prepareStaticInput(_:height:width:output:workspace:)``), and each step then
 /// multiplies only the hidden and dynamic rows: for RAFT that removes 128 of 384 input channels (a third of
-/// the GRU's work) and the context's im2col from every iteration. Exact up to float rounding (the sums are
+/// the GRU's work) and the context's padded copy from every iteration. Exact up to float rounding (the sums are
 /// only re-associated).
 public struct StaticInputSplit: Sendable {
     /// Leading input channels that are constant over iterations.
     public let staticChannels: Int
     /// `[W_z; W_r; W_q]` restricted to the static channels, with the three biases: `3·hidden` outputs.
     let staticGates: Conv2d
-    /// `[W_z; W_r]` restricted to the hidden and dynamic channels, row-major `[2·hidden, (hidden + dynamic)·taps]`.
+    /// `[W_z; W_r]` restricted to the hidden and dynamic channels, tap-major `[taps, 2·hidden, hidden + dynamic]`.
     let zrDynamic: Tensor
-    /// `W_q` restricted to the hidden and dynamic channels, `[hidden, (hidden + dynamic)·taps]`.
+    /// `W_q` restricted to the hidden and dynamic channels, tap-major `[taps, hidden, hidden + dynamic]`.
     let qDynamic: Tensor
 
     init(gru: ConvGRU, staticChannels: Int) {
@@ -22,7 +22,6 @@ public struct StaticInputSplit: Sendable {
                      "static channels must be a proper, non-empty prefix of the GRU input")
         let hid = gru.hiddenChannels, taps = gru.geometry.kernelHeight * gru.geometry.kernelWidth
         let cin = hid + gru.inputChannels
-        let dynamicRows = (cin - staticChannels) * taps
         func columns(of conv: Conv2d, channels: [Range<Int>]) -> [Float] {
             var out: [Float] = []
             let w = conv.weight.pointer
@@ -42,9 +41,8 @@ public struct StaticInputSplit: Sendable {
         staticGates = Conv2d(weight: Tensor(shape: [3 * hid, staticChannels, gru.geometry.kernelHeight, gru.geometry.kernelWidth],
                                             values: staticWeights),
                              bias: Tensor(shape: [3 * hid], values: staticBias), geometry: gru.geometry)
-        zrDynamic = Tensor(shape: [2 * hid, dynamicRows],
-                           values: columns(of: gru.z, channels: dynamicRanges) + columns(of: gru.r, channels: dynamicRanges))
-        qDynamic = Tensor(shape: [hid, dynamicRows], values: columns(of: gru.q, channels: dynamicRanges))
+        zrDynamic = ShiftedGEMM.tapMajor(gru.zr.weight, channels: dynamicRanges)
+        qDynamic = ShiftedGEMM.tapMajor(gru.q.weight, channels: dynamicRanges)
     }
 }
 
@@ -52,7 +50,7 @@ extension ConvGRU {
     /// Floats of the precomputed static contribution for one sample: `3·hidden·height·width`.
     public func staticContributionCount(height: Int, width: Int) -> Int { 3 * hiddenChannels * height * width }
 
-    /// Computes `[W_z; W_r; W_q]_static · im2col(s) + biases` for one sample, once per image pair.
+    /// Computes `[W_z; W_r; W_q]_static ∗ s + biases` for one sample, once per image pair.
     /// - Parameters:
     ///   - input: the static input channels s, `[staticChannels, height, width]`.
     ///   - output: `[3·hiddenChannels, height, width]` (z, r, q pre-activations).
@@ -71,40 +69,9 @@ extension ConvGRU {
     public func step(hidden: UnsafeMutablePointer<Float>, dynamicInput: UnsafePointer<Float>,
                      staticContribution: UnsafePointer<Float>, height: Int, width: Int, workspace: Workspace) {
         guard let split = staticSplit else { preconditionFailure("this ConvGRU has no static input split") }
-        let pixels = height * width
-        let hid = hiddenChannels
-        let taps = geometry.kernelHeight * geometry.kernelWidth
-        let dynamicChannels = inputChannels - split.staticChannels
-        let k = (hid + dynamicChannels) * taps
-        let columns = workspace.buffer("gru.columns", z.patchSize * pixels)
-        let zr = workspace.buffer("gru.zr", 2 * hid * pixels)
-        let rh = workspace.buffer("gru.rh", hid * pixels)
-        let qBuffer = workspace.buffer("gru.q", hid * pixels)
-
-        // im2col([h, d]) once.
-        Im2col.write(input: hidden, channels: hid, height: height, width: width, geometry: geometry, columns: columns)
-        Im2col.write(input: dynamicInput, channels: dynamicChannels, height: height, width: width, geometry: geometry,
-                     columns: columns + hid * taps * pixels)
-
-        // [z; r] = σ(static + [W_z; W_r]_[h,d] · cols).
-        zr.update(from: staticContribution, count: 2 * hid * pixels)
-        BLAS.sgemm(m: 2 * hid, n: pixels, k: k, a: split.zrDynamic.pointer, lda: k, b: columns, ldb: pixels,
-                   beta: 1, c: zr, ldc: pixels)
-        Activations.sigmoid(zr, count: 2 * hid * pixels)
-
-        let r = UnsafePointer(zr + hid * pixels)
-        for i in 0..<(hid * pixels) { rh[i] = r[i] * hidden[i] }
-        Im2col.write(input: rh, channels: hid, height: height, width: width, geometry: geometry, columns: columns)
-
-        qBuffer.update(from: staticContribution + 2 * hid * pixels, count: hid * pixels)
-        BLAS.sgemm(m: hid, n: pixels, k: k, a: split.qDynamic.pointer, lda: k, b: columns, ldb: pixels,
-                   beta: 1, c: qBuffer, ldc: pixels)
-        Activations.tanh(qBuffer, count: hid * pixels)
-
-        for i in 0..<(hid * pixels) {
-            let zi = zr[i]
-            hidden[i] = (1 - zi) * hidden[i] + zi * qBuffer[i]
-        }
+        gatedStep(hidden: hidden, input: dynamicInput, inputChannels: inputChannels - split.staticChannels,
+                  zrWeights: split.zrDynamic.pointer, qWeights: split.qDynamic.pointer,
+                  preactivation: staticContribution, height: height, width: width, workspace: workspace)
     }
 }
 

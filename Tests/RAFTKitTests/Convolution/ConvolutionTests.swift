@@ -67,16 +67,30 @@ let convCases: [ConvCase] = [
     ConvCase(n: 2, cin: 9, cout: 3, h: 7, w: 6, kernel: (3, 3)),
     ConvCase(cin: 5, cout: 1, h: 10, w: 9, kernel: (5, 5), padding: (2, 2), dilation: (2, 2)),
     ConvCase(cin: 4, cout: 2, h: 2, w: 3, kernel: (3, 3), padding: (3, 3)),
+    // Stride 1 with ≥ 32 input channels: one GEMM per tap on a padded copy (ShiftedGEMM), including unpadded,
+    // asymmetric, dilated, larger-than-input padding, 1-pixel and batched inputs.
+    ConvCase(cin: 32, cout: 7, h: 10, w: 12, kernel: (3, 3), padding: (1, 1)),
+    ConvCase(cin: 33, cout: 6, h: 10, w: 12, kernel: (3, 3)),
+    ConvCase(cin: 40, cout: 8, h: 6, w: 14, kernel: (1, 5), padding: (0, 2)),
+    ConvCase(cin: 40, cout: 8, h: 14, w: 6, kernel: (5, 1), padding: (2, 0)),
+    ConvCase(cin: 36, cout: 4, h: 12, w: 13, kernel: (3, 3), padding: (2, 2), dilation: (2, 2)),
+    ConvCase(cin: 34, cout: 5, h: 9, w: 15, kernel: (3, 3), padding: (1, 2), dilation: (1, 2)),
+    ConvCase(cin: 32, cout: 9, h: 11, w: 10, kernel: (7, 7), padding: (3, 3)),
+    ConvCase(cin: 32, cout: 4, h: 4, w: 4, kernel: (5, 5), padding: (3, 3)),
+    ConvCase(cin: 32, cout: 4, h: 1, w: 1, kernel: (3, 3), padding: (1, 1)),
+    ConvCase(cin: 35, cout: 12, h: 3, w: 5, kernel: (3, 1), padding: (0, 1)),
+    ConvCase(n: 2, cin: 48, cout: 16, h: 9, w: 11, kernel: (3, 3), padding: (1, 1)),
 ]
 
 @Suite("Convolution core") struct ConvolutionTests {
-    @Test("im2col + sgemm equals direct convolution", arguments: convCases)
+    @Test("every algorithm equals direct convolution", arguments: convCases)
     func matchesNaive(_ c: ConvCase) {
         var rng = SeededGenerator(seed: UInt64(c.cin * 1000 + c.cout * 10 + c.h))
         let g = ConvGeometry(kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation)
         let conv = Conv2d(weight: .random([c.cout, c.cin, c.kernel.0, c.kernel.1], using: &rng),
                           bias: .random([c.cout], using: &rng), geometry: g)
         let x = Tensor.random([c.n, c.cin, c.h, c.w], in: -3...3, using: &rng)
+        if c.cin >= 32 && c.cout * c.kernel.0 * c.kernel.1 > 32 && c.stride == (1, 1) { #expect(conv.algorithm == .shiftedGEMM) }
         let fast = conv(x), slow = naiveConvolution(x, conv)
         #expect(fast.shape == slow.shape)
         #expect(fast.maxRelativeDifference(slow) <= 1e-4)
@@ -109,6 +123,38 @@ let convCases: [ConvCase] = [
         #expect(Conv2d(inputChannels: 256, outputChannels: 2, geometry: ConvGeometry(square: 3)).usesShiftAdd)
         #expect(!Conv2d(inputChannels: 256, outputChannels: 128, geometry: ConvGeometry(square: 3)).usesShiftAdd)
         #expect(!Conv2d(inputChannels: 3, outputChannels: 2, geometry: ConvGeometry(square: 3, stride: 2)).usesShiftAdd)
+    }
+
+    @Test("the algorithm follows the shape")
+    func algorithmSelection() {
+        func conv(_ cin: Int, _ cout: Int, _ g: ConvGeometry) -> ConvolutionAlgorithm {
+            Conv2d(inputChannels: cin, outputChannels: cout, geometry: g).algorithm
+        }
+        #expect(conv(256, 192, ConvGeometry(square: 3)) == .shiftedGEMM)          // motion encoder convc2
+        #expect(conv(256, 256, ConvGeometry(kernel: (1, 5), padding: (0, 2))) == .shiftedGEMM)   // GRU gates
+        #expect(conv(64, 64, ConvGeometry(square: 3)) == .shiftedGEMM)            // encoder layer1
+        #expect(conv(324, 256, ConvGeometry(square: 1)) == .pointwise)            // convc1
+        #expect(conv(256, 2, ConvGeometry(square: 3)) == .shiftAdd)               // flow head conv2
+        #expect(conv(2, 128, ConvGeometry(square: 7)) == .im2col)                 // convf1: K would be 2 per tap
+        #expect(conv(64, 96, ConvGeometry(square: 3, stride: 2)) == .im2col)      // strided encoder conv
+        #expect(conv(3, 64, ConvGeometry(square: 7, stride: 2)) == .im2col)       // stem
+    }
+
+    @Test("shifted GEMMs leave no stale data between differently sized calls")
+    func shiftedReusesWorkspace() {
+        // One workspace, a large call then a smaller one with another layout: the padded buffer is reused with a
+        // different plane size and must be fully rewritten (borders included).
+        var rng = SeededGenerator(seed: 5)
+        let conv = Conv2d(weight: .random([6, 32, 3, 3], using: &rng), bias: .random([6], using: &rng),
+                          geometry: ConvGeometry(square: 3))
+        let workspace = Workspace()
+        let big = Tensor.random([1, 32, 12, 17], in: -3...3, using: &rng)
+        let small = Tensor.random([1, 32, 5, 6], in: -3...3, using: &rng)
+        var out = Tensor(shape: [1])
+        conv.forward(big, into: &out, workspace: workspace)
+        #expect(out.maxRelativeDifference(naiveConvolution(big, conv)) <= 1e-4)
+        conv.forward(small, into: &out, workspace: workspace)
+        #expect(out.maxRelativeDifference(naiveConvolution(small, conv)) <= 1e-4)
     }
 
     @Test("output size follows PyTorch's floor rule")

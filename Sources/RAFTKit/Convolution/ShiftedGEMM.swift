@@ -1,0 +1,118 @@
+/// Stride-1 convolution without im2col: one GEMM per kernel tap, each reading a shifted view of a zero-padded
+/// copy of the input.
+///
+/// With the input copied once into planes of `paddedHeight × paddedWidth` (zero border), the output computed on
+/// a "wide" grid of `outputHeight × paddedWidth` cells (cell `oy·paddedWidth + ox`) is, for every tap
+/// `(ky, kx)`, a GEMM `wide += W_tap[Cout, Cin] · P_tap[Cin, outputHeight·paddedWidth]` where row c of `P_tap`
+/// is plane c read from offset `ky·dy·paddedWidth + kx·dx` — a plain strided matrix (leading dimension = plane
+/// size), so no patch matrix is ever written. The last `paddedWidth − outputWidth` cells of each wide row read
+/// across the row boundary and are discarded. Same products as im2col + one GEMM, summed tap by tap.
+///
+/// Against im2col this saves writing and re-reading a `Cin·taps × pixels` matrix (65 MB for a 3×3 convolution of
+/// 256 channels on RAFT's 55×128 grid): measured 10–30 % faster per convolution on the project machine, and the
+/// workspace shrinks by that matrix. OpenBLAS blocks K in chunks of a few hundred anyway, so splitting K by tap
+/// costs little, even at 64 input channels. See `Benchmarks/README.md`.
+package enum ShiftedGEMM {
+    /// Sizes of the padded input and of the wide output grid for one geometry and input size.
+    package struct Layout: Equatable {
+        package let height: Int, width: Int
+        package let paddedHeight: Int, paddedWidth: Int
+        package let outputHeight: Int, outputWidth: Int
+        package let paddingY: Int, paddingX: Int
+        /// Extra zero floats after the last plane: the discarded cells of the last wide row read that far.
+        package let slack: Int
+        /// Kernel taps and dilation (tap `(ky, kx)` reads from offset `ky·dy·paddedWidth + kx·dx`).
+        package let kernelHeight: Int, kernelWidth: Int, dilationY: Int, dilationX: Int
+
+        package init(height: Int, width: Int, geometry g: ConvGeometry) {
+            precondition(g.strideY == 1 && g.strideX == 1, "ShiftedGEMM needs stride 1")
+            self.height = height
+            self.width = width
+            paddingY = g.paddingY
+            paddingX = g.paddingX
+            paddedHeight = height + 2 * g.paddingY
+            paddedWidth = width + 2 * g.paddingX
+            (outputHeight, outputWidth) = g.outputSize(height: height, width: width)
+            slack = (g.kernelWidth - 1) * g.dilationX
+            kernelHeight = g.kernelHeight
+            kernelWidth = g.kernelWidth
+            dilationY = g.dilationY
+            dilationX = g.dilationX
+        }
+
+        /// Floats of one padded plane.
+        package var planeCount: Int { paddedHeight * paddedWidth }
+        /// Floats of the padded input of `channels` planes, slack included.
+        package func paddedCount(channels: Int) -> Int { channels * planeCount + slack }
+        /// Cells of one wide output plane (GEMM N).
+        package var wideCount: Int { outputHeight * paddedWidth }
+        /// Whether wide and compact outputs coincide (no horizontal padding): the GEMMs can then write the
+        /// output directly.
+        package var isCompact: Bool { paddedWidth == outputWidth }
+    }
+
+    /// Copies `channels` planes of `height × width` into `padded` (`[channels, paddedHeight, paddedWidth]` plus
+    /// slack) with a zero border. Every float of the destination is written, so the buffer needs no clearing.
+    package static func pad(_ input: UnsafePointer<Float>, channels: Int, layout l: Layout,
+                            into padded: UnsafeMutablePointer<Float>) {
+        let (H, W, Wp) = (l.height, l.width, l.paddedWidth)
+        for c in 0..<channels {
+            let src = input + c * H * W
+            let dst = padded + c * l.planeCount
+            dst.update(repeating: 0, count: l.paddingY * Wp)
+            for y in 0..<H {
+                let row = dst + (y + l.paddingY) * Wp
+                row.update(repeating: 0, count: l.paddingX)
+                (row + l.paddingX).update(from: src + y * W, count: W)
+                (row + l.paddingX + W).update(repeating: 0, count: l.paddingX)
+            }
+            (dst + (H + l.paddingY) * Wp).update(repeating: 0, count: l.paddingY * Wp)
+        }
+        (padded + channels * l.planeCount).update(repeating: 0, count: l.slack)
+    }
+
+    /// Pointer to input pixel `(y, x)` of plane 0 inside a padded buffer (add `c·planeCount` for plane c).
+    @inline(__always)
+    package static func interior(_ padded: UnsafeMutablePointer<Float>, layout l: Layout, y: Int, x: Int)
+        -> UnsafeMutablePointer<Float> {
+        padded + (y + l.paddingY) * l.paddedWidth + x + l.paddingX
+    }
+
+    /// `wide[M, wideCount] (+)= Σ_tap W_tap · P_tap` over `inputChannels` padded planes.
+    /// - Parameters:
+    ///   - weights: tap-major `[taps, outputs, lda]`, of which the first `inputChannels` columns are used.
+    ///   - accumulate: add to `wide` (true) or overwrite it with the first tap's product (false).
+    package static func multiply(weights: UnsafePointer<Float>, outputs: Int, inputChannels: Int, lda: Int,
+                                 padded: UnsafePointer<Float>, layout l: Layout,
+                                 wide: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        for ky in 0..<l.kernelHeight {
+            for kx in 0..<l.kernelWidth {
+                let t = ky * l.kernelWidth + kx
+                BLAS.sgemm(m: outputs, n: l.wideCount, k: inputChannels, a: weights + t * outputs * lda, lda: lda,
+                           b: padded + ky * l.dilationY * l.paddedWidth + kx * l.dilationX, ldb: l.planeCount,
+                           beta: (accumulate || t > 0) ? 1 : 0, c: wide, ldc: ldc)
+            }
+        }
+    }
+
+    /// OIHW weights `[O, Cin, kh, kw]` rearranged tap-major, `[taps, O, selected channels]`, keeping the input
+    /// channels in `channels` (in that order).
+    package static func tapMajor(_ weight: Tensor, channels: [Range<Int>]) -> Tensor {
+        let (o, cin, taps) = (weight.shape[0], weight.shape[1], weight.shape[2] * weight.shape[3])
+        let selected = channels.reduce(0) { $0 + $1.count }
+        var out = Tensor(shape: [taps, o, selected])
+        let dst = out.mutablePointer(), src = weight.pointer
+        for t in 0..<taps {
+            for oc in 0..<o {
+                var k = 0
+                for range in channels {
+                    for c in range {
+                        dst[(t * o + oc) * selected + k] = src[(oc * cin + c) * taps + t]
+                        k += 1
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
