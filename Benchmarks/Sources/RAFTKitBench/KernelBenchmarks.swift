@@ -49,6 +49,9 @@ func kernelShapes() -> [ConvShape] {
 struct KernelResult: Codable {
     var name: String
     var m: Int, n: Int, k: Int
+    /// The algorithm a Conv2d of this shape uses by default, and the time of every algorithm that supports it.
+    var algorithm: String
+    var algorithmMs: [String: Double]
     var convolutionMs: Double, sgemmMs: Double
     var convolutionGFLOPs: Double, sgemmGFLOPs: Double
     var efficiency: Double
@@ -67,7 +70,15 @@ func runKernelBenchmarks(repeats: Int) -> [KernelResult] {
         var output = Tensor(shape: [1])
         let (oh, ow) = conv.outputSize(height: s.height, width: s.width)
         let m = s.outputChannels, n = oh * ow, k = conv.patchSize
+        var perAlgorithm: [String: Double] = [:]
+        for algorithm in ConvolutionAlgorithm.allCases where algorithm.supports(s.geometry) && algorithm != conv.algorithm {
+            let other = Conv2d(weight: weight, bias: nil, geometry: s.geometry, algorithm: algorithm)
+            perAlgorithm[algorithm.rawValue] = 1000 * medianSeconds(repeats: repeats) {
+                other.forward(input, into: &output, workspace: workspace)
+            }
+        }
         let tConv = medianSeconds(repeats: repeats) { conv.forward(input, into: &output, workspace: workspace) }
+        perAlgorithm[conv.algorithm.rawValue] = tConv * 1000
         let a = [Float](repeating: 0.01, count: m * k), b = [Float](repeating: 0.02, count: k * n)
         var c = [Float](repeating: 0, count: m * n)
         let tGemm = medianSeconds(repeats: repeats) {
@@ -76,7 +87,8 @@ func runKernelBenchmarks(repeats: Int) -> [KernelResult] {
             } } }
         }
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
-        results.append(KernelResult(name: s.name, m: m, n: n, k: k, convolutionMs: tConv * 1000, sgemmMs: tGemm * 1000,
+        results.append(KernelResult(name: s.name, m: m, n: n, k: k, algorithm: conv.algorithm.rawValue,
+                                    algorithmMs: perAlgorithm, convolutionMs: tConv * 1000, sgemmMs: tGemm * 1000,
                                     convolutionGFLOPs: flops / tConv / 1e9, sgemmGFLOPs: flops / tGemm / 1e9,
                                     efficiency: tGemm / tConv))
     }
@@ -84,9 +96,12 @@ func runKernelBenchmarks(repeats: Int) -> [KernelResult] {
 }
 
 func printKernelTable(_ results: [KernelResult]) {
-    print("| convolution | M×N×K | conv ms | conv GFLOP/s | sgemm ms | sgemm GFLOP/s | conv / sgemm |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| convolution | M×N×K | algorithm | conv ms | conv GFLOP/s | sgemm ms | sgemm GFLOP/s | conv / sgemm | im2col ms | shifted GEMM ms | Winograd ms |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    func ms(_ r: KernelResult, _ a: ConvolutionAlgorithm) -> String {
+        r.algorithmMs[a.rawValue].map { String(format: "%.2f", $0) } ?? "–"
+    }
     for r in results {
-        print("| \(r.name) | \(r.m)×\(r.n)×\(r.k) | \(String(format: "%.2f", r.convolutionMs)) | \(String(format: "%.1f", r.convolutionGFLOPs)) | \(String(format: "%.2f", r.sgemmMs)) | \(String(format: "%.1f", r.sgemmGFLOPs)) | \(String(format: "%.0f %%", 100 * r.efficiency)) |")
+        print("| \(r.name) | \(r.m)×\(r.n)×\(r.k) | \(r.algorithm) | \(String(format: "%.2f", r.convolutionMs)) | \(String(format: "%.1f", r.convolutionGFLOPs)) | \(String(format: "%.2f", r.sgemmMs)) | \(String(format: "%.1f", r.sgemmGFLOPs)) | \(String(format: "%.0f %%", 100 * r.efficiency)) | \(ms(r, .im2col)) | \(ms(r, .shiftedGEMM)) | \(ms(r, .winograd)) |")
     }
 }

@@ -23,48 +23,15 @@ extension ConvGRU {
         let count = hid * pixels
         let hiddenRows = hid * geometry.kernelHeight * geometry.kernelWidth
         let k = z.patchSize
-        let zrBuffer = workspace.buffer("rf.zr", 2 * count)
-        let qBuffer = workspace.buffer("rf.q", count)
         let tangentColumns = workspace.buffer("rf.tcolumns", k * pixels)
         let tangentZR = workspace.buffer("rf.tzr", 2 * count)
         let tangentRH = workspace.buffer("rf.trh", count)
         let tangentQ = workspace.buffer("rf.tq", count)
 
-        // Base: exactly ConvGRU.step (same shifted GEMMs, same element-wise expressions), with z, r and q kept.
-        let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
-        let (plane, wideCount, wp) = (layout.planeCount, layout.wideCount, layout.paddedWidth)
-        let padded = workspace.buffer("rf.padded", layout.paddedCount(channels: hid + inputChannels))
-        let gates = workspace.buffer("rf.gates", 2 * hid * wideCount)
-        ShiftedGEMM.pad(hidden, channels: hid, layout: layout, into: padded)
-        ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded + hid * plane)
-        ShiftedGEMM.multiply(weights: zrTaps.pointer, outputs: 2 * hid, inputChannels: hid + inputChannels,
-                             lda: hid + inputChannels, padded: padded, layout: layout, wide: gates, ldc: wideCount,
-                             accumulate: false)
-        for c in 0..<hid {
-            let bz = z.bias[c], br = r.bias[c]
-            for y in 0..<height {
-                let zw = gates + c * wideCount + y * wp, rw = gates + (hid + c) * wideCount + y * wp
-                let i0 = c * pixels + y * width
-                let rhPadded = ShiftedGEMM.interior(padded + c * plane, layout: layout, y: y, x: 0)
-                for x in 0..<width {
-                    zrBuffer[i0 + x] = Activations.sigmoid(zw[x] + bz)
-                    let rx = Activations.sigmoid(rw[x] + br)
-                    zrBuffer[count + i0 + x] = rx
-                    rhPadded[x] = rx * hidden[i0 + x]
-                }
-            }
-        }
-        let zGate = UnsafePointer(zrBuffer), rGate = UnsafePointer(zrBuffer + count)
-        ShiftedGEMM.multiply(weights: qTaps.pointer, outputs: hid, inputChannels: hid + inputChannels,
-                             lda: hid + inputChannels, padded: padded, layout: layout, wide: gates, ldc: wideCount,
-                             accumulate: false)
-        for c in 0..<hid {
-            let bq = q.bias[c]
-            for y in 0..<height {
-                let qw = gates + c * wideCount + y * wp, i0 = c * pixels + y * width
-                for x in 0..<width { qBuffer[i0 + x] = Activations.tanh(qw[x] + bq) }
-            }
-        }
+        // Base: exactly ConvGRU.step (the same gate routine and blend), with z, r and q kept.
+        let (zGate, rGate, qBuffer) = gates(hidden: hidden, input: input, inputChannels: inputChannels,
+                                            zrWeights: zrPrepared, qWeights: qPrepared, preactivation: nil,
+                                            height: height, width: width, workspace: workspace)
 
         // Tangent: [ż; ṙ] from one GEMM without bias, then q̇.
         Im2col.write(input: tangentHidden, channels: hid, height: height, width: width, geometry: geometry,

@@ -1,79 +1,66 @@
 /// A 2-D convolution (PyTorch `nn.Conv2d`, groups 1, with bias) computed with OpenBLAS `sgemm`.
 ///
 /// Weights are OIHW `[outputChannels, inputChannels, kh, kw]`, as in PyTorch checkpoints. The algorithm is
-/// chosen once, from the shape (``algorithm``):
+/// chosen once, from the shape (``ConvolutionAlgorithm/preferred(inputChannels:outputChannels:geometry:)``):
 /// - 1×1, stride 1, unpadded: one GEMM on the input planes;
-/// - stride 1 with at least ``ConvolutionAlgorithm/shiftedMinimumInputChannels`` input channels: one GEMM per tap on
-///   shifted views of a padded copy of the input (``ShiftedGEMM``), no im2col;
+/// - 3×3, stride 1, with enough channels: Winograd F(2×2, 3×3), 2.25× fewer multiplications (``Winograd``);
+/// - other stride-1 kernels with enough input channels: one GEMM per tap on shifted views of a padded copy of
+///   the input (``ShiftedGEMM``), no im2col;
 /// - few outputs (RAFT's 2-channel flow head): one GEMM over the input planes, then shifted sums;
 /// - otherwise (strided convolutions, the 3-channel stem, 2-channel flow input): im2col + one GEMM.
 public struct Conv2d: Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
     public let geometry: ConvGeometry
+    /// How this convolution is computed.
+    public let algorithm: ConvolutionAlgorithm
     /// `[outputChannels, inputChannels, kh, kw]`.
     public private(set) var weight: Tensor
     /// `[outputChannels]`.
     public private(set) var bias: Tensor
-    /// For convolutions with very few outputs (RAFT's flow head writes 2 channels): the weights as
-    /// `[outputChannels·kh·kw, inputChannels]`, one row per (output, tap). See ``usesShiftAdd``.
-    let tapWeights: Tensor?
-    /// For ``ConvolutionAlgorithm/shiftedGEMM``: the weights tap-major, `[kh·kw, outputChannels, inputChannels]`.
-    let shiftedWeights: Tensor?
+    /// The weights rearranged for the algorithm: `[outputChannels·kh·kw, inputChannels]` (one row per output and
+    /// tap) for shift-and-add, tap-major `[kh·kw, outputChannels, inputChannels]` for shifted GEMMs,
+    /// `[16, outputChannels, inputChannels]` (`G g Gᵀ`) for Winograd; nil for im2col and pointwise.
+    let preparedWeights: Tensor?
 
     /// A convolution with given weights.
-    public init(weight: Tensor, bias: Tensor? = nil, geometry: ConvGeometry) {
+    /// - Parameter algorithm: force an algorithm (benchmarks, tests); it must support the geometry. By default
+    ///   the fastest measured for the shape.
+    public init(weight: Tensor, bias: Tensor? = nil, geometry: ConvGeometry, algorithm: ConvolutionAlgorithm? = nil) {
         precondition(weight.rank == 4, "Conv2d weight must be OIHW, got \(weight.shape)")
         precondition(weight.shape[2] == geometry.kernelHeight && weight.shape[3] == geometry.kernelWidth,
                      "Conv2d weight \(weight.shape) does not match kernel \(geometry)")
-        outputChannels = weight.shape[0]
-        inputChannels = weight.shape[1]
+        let (cout, cin) = (weight.shape[0], weight.shape[1])
+        outputChannels = cout
+        inputChannels = cin
         self.geometry = geometry
         self.weight = weight
-        let b = bias ?? Tensor(shape: [weight.shape[0]])
+        let b = bias ?? Tensor(shape: [cout])
         precondition(b.count == outputChannels, "Conv2d bias has \(b.count) values for \(outputChannels) outputs")
         self.bias = b.reshaped([outputChannels])
+        let chosen = algorithm ?? .preferred(inputChannels: cin, outputChannels: cout, geometry: geometry)
+        precondition(chosen.supports(geometry), "\(chosen) cannot compute a \(geometry) convolution")
+        self.algorithm = chosen
         let taps = geometry.kernelHeight * geometry.kernelWidth
-        if Self.prefersShiftAdd(outputChannels: weight.shape[0], taps: taps, geometry: geometry) {
-            let cin = weight.shape[1]
-            var t = Tensor(shape: [weight.shape[0] * taps, cin])
+        switch chosen {
+        case .shiftAdd:
+            var t = Tensor(shape: [cout * taps, cin])
             let dst = t.mutablePointer(), src = weight.pointer
-            for o in 0..<weight.shape[0] {
+            for o in 0..<cout {
                 for c in 0..<cin {
                     for k in 0..<taps { dst[(o * taps + k) * cin + c] = src[(o * cin + c) * taps + k] }
                 }
             }
-            tapWeights = t
-            shiftedWeights = nil
-        } else {
-            tapWeights = nil
-            shiftedWeights = Self.prefersShiftedGEMM(inputChannels: weight.shape[1], taps: taps, geometry: geometry)
-                ? ShiftedGEMM.tapMajor(weight, channels: [0..<weight.shape[1]]) : nil
+            preparedWeights = t
+        case .shiftedGEMM: preparedWeights = ShiftedGEMM.tapMajor(weight, channels: [0..<cin])
+        case .winograd: preparedWeights = Winograd.transformWeights(weight, channels: [0..<cin])
+        case .pointwise, .im2col: preparedWeights = nil
         }
-    }
-
-    /// Shifted GEMMs replace im2col for stride-1 kernels with more than one tap, once each tap's GEMM has a useful
-    /// depth (K = input channels); below that (RAFT's 2-channel 7×7 flow input) im2col's single deep GEMM wins.
-    static func prefersShiftedGEMM(inputChannels: Int, taps: Int, geometry g: ConvGeometry) -> Bool {
-        taps > 1 && g.strideY == 1 && g.strideX == 1 && inputChannels >= ConvolutionAlgorithm.shiftedMinimumInputChannels
-    }
-
-    /// How this convolution is computed.
-    public var algorithm: ConvolutionAlgorithm {
-        if tapWeights != nil { return .shiftAdd }
-        if shiftedWeights != nil { return .shiftedGEMM }
-        return geometry.isPointwise ? .pointwise : .im2col
-    }
-
-    /// Shift-and-add pays off when `outputs·taps` is small: the GEMM then has few rows, and the im2col it would
-    /// read (inputChannels·taps rows) costs far more memory traffic than the multiply itself.
-    static func prefersShiftAdd(outputChannels: Int, taps: Int, geometry g: ConvGeometry) -> Bool {
-        taps > 1 && outputChannels * taps <= 32 && g.strideY == 1 && g.strideX == 1
     }
 
     /// Whether this convolution skips im2col and computes `Y = W_taps · x` (one row per output and tap) followed
     /// by shifted additions of Y's planes. Same sums, re-associated; used for RAFT's 2-output flow head.
-    public var usesShiftAdd: Bool { tapWeights != nil }
+    public var usesShiftAdd: Bool { algorithm == .shiftAdd }
 
     /// A zero-initialised convolution of the given size (weights to be loaded or set later).
     public init(inputChannels: Int, outputChannels: Int, geometry: ConvGeometry) {
@@ -138,15 +125,20 @@ public struct Conv2d: Sendable {
                          activation: Activation = .identity) {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow
-        if let tapWeights {
-            shiftAdd(input, height: height, width: width, tapWeights: tapWeights, output: output, workspace: columns)
+        switch algorithm {
+        case .shiftAdd:
+            shiftAdd(input, height: height, width: width, tapWeights: preparedWeights!, output: output, workspace: columns)
             activation.apply(output, count: outputChannels * pixels)
             return
-        }
-        if let shiftedWeights {
-            shifted(input, height: height, width: width, weights: shiftedWeights, output: output, workspace: columns)
+        case .shiftedGEMM:
+            shifted(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
             activation.apply(output, count: outputChannels * pixels)
             return
+        case .winograd:
+            winograd(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
+            activation.apply(output, count: outputChannels * pixels)
+            return
+        case .pointwise, .im2col: break
         }
         let b: UnsafePointer<Float>
         if geometry.isPointwise {
@@ -220,6 +212,32 @@ public struct Conv2d: Sendable {
         }
     }
 
+    /// Winograd F(2×2, 3×3) in bands of tile rows: pad, transform the input, 16 GEMMs, transform the output (with
+    /// the bias) straight into `output`.
+    private func winograd(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
+                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let layout = Winograd.Layout(height: height, width: width, geometry: geometry)
+        guard layout.tilesY > 0, layout.tilesX > 0 else { return }
+        let padded = workspace.buffer("conv.padded", inputChannels * layout.planeCount)
+        Winograd.pad(input, channels: inputChannels, layout: layout, into: padded)
+        let bandRows = layout.bandRows(channels: max(inputChannels, outputChannels))
+        let v = workspace.buffer("winograd.v", 16 * inputChannels * bandRows * layout.tilesX)
+        let m = workspace.buffer("winograd.m", 16 * outputChannels * bandRows * layout.tilesX)
+        var first = 0
+        while first < layout.tilesY {
+            let rows = first..<min(layout.tilesY, first + bandRows)
+            let tiles = rows.count * layout.tilesX
+            Winograd.transformInput(padded, channels: inputChannels, layout: layout, rows: rows, v: v,
+                                    ldChannels: inputChannels, ldTiles: tiles)
+            Winograd.multiply(u: weights.pointer, outputs: outputChannels, channels: inputChannels, ldu: inputChannels,
+                              v: v, ldChannels: inputChannels, tiles: tiles, ldTiles: tiles, m: m,
+                              ldOutputs: outputChannels)
+            Winograd.transformOutput(m, outputs: outputChannels, ldOutputs: outputChannels, ldTiles: tiles,
+                                     layout: layout, rows: rows, bias: bias.pointer, output: output)
+            first = rows.upperBound
+        }
+    }
+
     /// `output = W · columns + bias` for a prepared column matrix `[patchSize, pixels]`.
     /// `ldc` lets callers write into a larger matrix (e.g. one gate of several).
     package func gemm(columns: UnsafePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -251,16 +269,50 @@ public struct Conv2d: Sendable {
 }
 
 /// How a ``Conv2d`` computes its output; chosen from the shape when the convolution is made.
-public enum ConvolutionAlgorithm: Sendable, Equatable {
+public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
     /// 1×1, stride 1, unpadded: `W · input`, no copy of the input.
     case pointwise
-    /// Stride 1: one GEMM per kernel tap over shifted views of a zero-padded copy of the input.
+    /// Stride 1, 3×3, undilated: Winograd F(2×2, 3×3) (``Winograd``), 16 instead of 36 multiplications per
+    /// 2×2 output tile.
+    case winograd
+    /// Stride 1: one GEMM per kernel tap over shifted views of a zero-padded copy of the input (``ShiftedGEMM``).
     case shiftedGEMM
     /// Few outputs: one GEMM of the per-tap weights over the input planes, then shifted sums.
     case shiftAdd
-    /// The patch matrix (im2col), then one GEMM with K = input channels · taps.
+    /// The patch matrix (im2col), then one GEMM with K = input channels · taps. Any geometry.
     case im2col
 
     /// Input channels from which stride-1 convolutions use shifted GEMMs (each tap's GEMM has K = input channels).
     public static let shiftedMinimumInputChannels = 32
+    /// Input and output channels from which 3×3 stride-1 convolutions use Winograd: below, the transforms cost
+    /// more than the multiplications they save (measured, `Benchmarks/README.md`).
+    public static let winogradMinimumChannels = 64
+
+    public var description: String { rawValue }
+
+    /// Whether this algorithm can compute a convolution of this geometry.
+    public func supports(_ g: ConvGeometry) -> Bool {
+        switch self {
+        case .pointwise: g.isPointwise
+        case .winograd: Winograd.supports(g)
+        case .shiftedGEMM, .shiftAdd: g.strideY == 1 && g.strideX == 1
+        case .im2col: true
+        }
+    }
+
+    /// The algorithm a ``Conv2d`` of this shape uses by default.
+    public static func preferred(inputChannels: Int, outputChannels: Int, geometry g: ConvGeometry) -> ConvolutionAlgorithm {
+        let taps = g.kernelHeight * g.kernelWidth
+        if g.isPointwise { return .pointwise }
+        let strideOne = g.strideY == 1 && g.strideX == 1
+        // Few outputs: the GEMM then has few rows, and the patch matrix costs far more traffic than the multiply.
+        if strideOne && taps > 1 && outputChannels * taps <= 32 { return .shiftAdd }
+        if Winograd.supports(g) && inputChannels >= winogradMinimumChannels && outputChannels >= winogradMinimumChannels {
+            return .winograd
+        }
+        // Each tap's GEMM needs a useful depth (K = input channels); below that (RAFT's 2-channel 7×7 flow input)
+        // im2col's single deep GEMM wins.
+        if strideOne && taps > 1 && inputChannels >= shiftedMinimumInputChannels { return .shiftedGEMM }
+        return .im2col
+    }
 }

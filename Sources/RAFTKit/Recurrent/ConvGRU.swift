@@ -9,11 +9,11 @@
 /// `2·padding = dilation·(kernel − 1)` on both axes). RAFT-S uses a single 3×3 step (``ConvGRU/small(hiddenChannels:inputChannels:)``);
 /// RAFT chains a 1×5 and a 5×1 step (``SeqConvGRU``).
 ///
-/// Cost per step: `[h, x]` is copied once into zero-padded planes and the gates are computed by shifted GEMMs
-/// (one per kernel tap, ``ShiftedGEMM``, no im2col); z and r come from the same GEMMs of the stacked
-/// `[Conv_z; Conv_r]` weights (`2·hidden` rows). The pass that applies σ writes r⊙h straight into the hidden
-/// planes of the padded buffer, so q re-uses it with only those planes changed, and the last pass applies tanh
-/// and the blend.
+/// Cost per step: `[h, x]` is copied once into zero-padded planes and the gates are computed without im2col —
+/// by Winograd F(2×2, 3×3) for a 3×3 step with enough channels (``Winograd``), otherwise by shifted GEMMs (one
+/// per kernel tap, ``ShiftedGEMM``); z and r come from the same GEMMs of the stacked `[Conv_z; Conv_r]` weights
+/// (`2·hidden` rows). The pass that applies σ writes r⊙h straight into the hidden planes of the padded buffer, so
+/// q re-uses it (and, for Winograd, its transform) with only those planes changed.
 public struct ConvGRU: Sendable {
     /// Channels of the hidden state h.
     public let hiddenChannels: Int
@@ -29,10 +29,13 @@ public struct ConvGRU: Sendable {
     public let q: Conv2d
     /// `[z; r]` stacked into one convolution with `2·hidden` outputs (one GEMM for both gates).
     let zr: Conv2d
-    /// `[W_z; W_r]` tap-major, `[taps, 2·hidden, hidden + input]`, for the shifted GEMMs.
-    let zrTaps: Tensor
-    /// `W_q` tap-major, `[taps, hidden, hidden + input]`.
-    let qTaps: Tensor
+    /// Whether the gates use Winograd F(2×2, 3×3) (else shifted GEMMs); see ``gateAlgorithm``.
+    let usesWinograd: Bool
+    /// `[W_z; W_r]` prepared for the gate algorithm: `[P, 2·hidden, hidden + input]` with P = 16 Winograd positions
+    /// or the kernel taps.
+    let zrPrepared: Tensor
+    /// `W_q` prepared the same way, `[P, hidden, hidden + input]`.
+    let qPrepared: Tensor
     /// Weights split for a constant leading part of x, if requested (``splittingStaticInput(channels:)``).
     public private(set) var staticSplit: StaticInputSplit?
 
@@ -54,9 +57,19 @@ public struct ConvGRU: Sendable {
         self.r = r
         self.q = q
         zr = Conv2d.stacked([z, r])
-        let all = [0..<z.inputChannels]
-        zrTaps = ShiftedGEMM.tapMajor(zr.weight, channels: all)
-        qTaps = ShiftedGEMM.tapMajor(q.weight, channels: all)
+        usesWinograd = ConvolutionAlgorithm.preferred(inputChannels: z.inputChannels, outputChannels: z.outputChannels,
+                                                      geometry: g) == .winograd
+        (zrPrepared, qPrepared) = Self.prepare(zr: zr.weight, q: q.weight, channels: [0..<z.inputChannels],
+                                               winograd: usesWinograd)
+    }
+
+    /// How the gate convolutions are computed: ``ConvolutionAlgorithm/winograd`` or ``ConvolutionAlgorithm/shiftedGEMM``.
+    public var gateAlgorithm: ConvolutionAlgorithm { usesWinograd ? .winograd : .shiftedGEMM }
+
+    /// Gate weights restricted to `channels`, in the layout of the gate algorithm.
+    static func prepare(zr: Tensor, q: Tensor, channels: [Range<Int>], winograd: Bool) -> (zr: Tensor, q: Tensor) {
+        winograd ? (Winograd.transformWeights(zr, channels: channels), Winograd.transformWeights(q, channels: channels))
+                 : (ShiftedGEMM.tapMajor(zr, channels: channels), ShiftedGEMM.tapMajor(q, channels: channels))
     }
 
     /// The same step, also prepared to take its first `channels` input channels as a precomputed, constant
@@ -110,93 +123,146 @@ public struct ConvGRU: Sendable {
     /// term, ±2e through r inside q, with e = dilation·(kernel−1)/2. A 3×3 step reaches ±2 (a 5×5 window).
     public var reach: (y: Int, x: Int) { (2 * geometry.paddingY, 2 * geometry.paddingX) }
 
-    /// Floats of workspace this step uses on an `height × width` grid (padded `[h, x]`, gate and z buffers).
+    /// Floats of workspace this step uses on an `height × width` grid (padded `[h, x]`, transformed or wide gate
+    /// buffers, z, r and q).
     public func workspaceCount(height: Int, width: Int) -> Int {
+        let k = z.inputChannels, hid = hiddenChannels, pixels = height * width
+        if usesWinograd {
+            let layout = Winograd.Layout(height: height, width: width, geometry: geometry)
+            let tiles = layout.tilesY * layout.tilesX
+            return k * layout.planeCount + 16 * (k + 2 * hid) * tiles + 5 * hid * pixels
+        }
         let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
-        return layout.paddedCount(channels: z.inputChannels) + 2 * hiddenChannels * layout.wideCount
-            + hiddenChannels * height * width
+        return layout.paddedCount(channels: k) + 2 * hid * layout.wideCount + 3 * hid * pixels
     }
 
-    /// One step on one sample, updating `hidden` in place. Allocation-free once `workspace` holds
-    /// "gru.padded", "gru.gates" and "gru.z" of this size.
+    /// One step on one sample, updating `hidden` in place. Allocation-free once the workspace's "gru.*" buffers
+    /// have grown.
     /// - Parameters:
     ///   - hidden: `[hiddenChannels, height, width]`, replaced by h'.
     ///   - input: x, `[inputChannels, height, width]`.
     public func step(hidden: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                      height: Int, width: Int, workspace: Workspace) {
-        gatedStep(hidden: hidden, input: input, inputChannels: inputChannels, zrWeights: zrTaps.pointer,
-                  qWeights: qTaps.pointer, preactivation: nil, height: height, width: width, workspace: workspace)
+        let (zGate, _, qGate) = gates(hidden: hidden, input: input, inputChannels: inputChannels, zrWeights: zrPrepared,
+                                      qWeights: qPrepared, preactivation: nil, height: height, width: width,
+                                      workspace: workspace)
+        Self.blend(hidden: hidden, z: zGate, q: qGate, count: hiddenChannels * height * width)
     }
 
-    /// The step on `[h, input]` with the gate weights given tap-major (`[taps, 2·hidden, hidden + inputChannels]`
-    /// and `[taps, hidden, hidden + inputChannels]`). `preactivation`, if given, is added to the three gates'
-    /// pre-activations (`[3·hidden, height, width]`, biases included); otherwise the gates' biases are.
-    func gatedStep(hidden: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, inputChannels: Int,
-                   zrWeights: UnsafePointer<Float>, qWeights: UnsafePointer<Float>,
-                   preactivation: UnsafePointer<Float>?, height: Int, width: Int, workspace: Workspace) {
+    /// `h' = (1 − z)⊙h + z⊙q`, in place.
+    @inline(__always)
+    static func blend(hidden: UnsafeMutablePointer<Float>, z: UnsafePointer<Float>, q: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { hidden[i] = (1 - z[i]) * hidden[i] + z[i] * q[i] }
+    }
+
+    /// z = σ(·), r = σ(·) and q = tanh(·) of one step on `[h, input]`, into the workspace buffers "gru.z", "gru.r",
+    /// "gru.q" (each `[hidden, height, width]`), which it returns. The weights are ``zrPrepared``/``qPrepared`` or
+    /// a restriction of them to `hidden + inputChannels` channels; `preactivation`, if given, is added to the three
+    /// gates' pre-activations (`[3·hidden, height, width]`, biases included), otherwise the gates' biases are.
+    func gates(hidden: UnsafePointer<Float>, input: UnsafePointer<Float>, inputChannels: Int,
+               zrWeights: Tensor, qWeights: Tensor, preactivation: UnsafePointer<Float>?,
+               height: Int, width: Int, workspace: Workspace)
+        -> (z: UnsafePointer<Float>, r: UnsafePointer<Float>, q: UnsafePointer<Float>) {
         let hid = hiddenChannels, pixels = height * width
         let k = hid + inputChannels
-        let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
-        let (plane, wideCount, wp) = (layout.planeCount, layout.wideCount, layout.paddedWidth)
-        let padded = workspace.buffer("gru.padded", layout.paddedCount(channels: k))
-        let gates = workspace.buffer("gru.gates", 2 * hid * wideCount)
-        let zBuffer = workspace.buffer("gru.z", hid * pixels)
+        let zOut = workspace.buffer("gru.z", hid * pixels)
+        let rOut = workspace.buffer("gru.r", hid * pixels)
+        let qOut = workspace.buffer("gru.q", hid * pixels)
 
-        // [h, x] into zero-padded planes, once.
-        ShiftedGEMM.pad(hidden, channels: hid, layout: layout, into: padded)
-        ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded + hid * plane)
-
-        // [z; r] pre-activations on the wide grid, one GEMM per tap for both gates.
-        ShiftedGEMM.multiply(weights: zrWeights, outputs: 2 * hid, inputChannels: k, lda: k, padded: padded,
-                             layout: layout, wide: gates, ldc: wideCount, accumulate: false)
+        // Pre-activations of `outputs` gates land in `pre` (plane stride, row stride); r⊙h is written through
+        // `rhOrigin` (interior pixel (0, 0) of hidden plane 0 of the padded input) with (plane stride, row stride).
+        let pre: UnsafeMutablePointer<Float>, prePlane: Int, preRow: Int
+        let rhOrigin: UnsafeMutablePointer<Float>, rhPlane: Int, rhRow: Int
+        // What the q stage needs from the gate algorithm (no closure: nothing may allocate here).
+        var winograd: (layout: Winograd.Layout, padded: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                       m: UnsafeMutablePointer<Float>)?
+        var shifted: (layout: ShiftedGEMM.Layout, padded: UnsafeMutablePointer<Float>)?
+        if usesWinograd {
+            let layout = Winograd.Layout(height: height, width: width, geometry: geometry)
+            let tiles = layout.tilesY * layout.tilesX, rows = 0..<layout.tilesY
+            let padded = workspace.buffer("gru.padded", k * layout.planeCount)
+            let v = workspace.buffer("gru.winograd.v", 16 * k * tiles)
+            let m = workspace.buffer("gru.winograd.m", 16 * 2 * hid * tiles)
+            pre = workspace.buffer("gru.gates", 2 * hid * pixels)
+            (prePlane, preRow) = (pixels, width)
+            Winograd.pad(hidden, channels: hid, layout: layout, into: padded)
+            Winograd.pad(input, channels: inputChannels, layout: layout, into: padded + hid * layout.planeCount)
+            Winograd.transformInput(padded, channels: k, layout: layout, rows: rows, v: v, ldChannels: k, ldTiles: tiles)
+            Winograd.multiply(u: zrWeights.pointer, outputs: 2 * hid, channels: k, ldu: k, v: v, ldChannels: k,
+                              tiles: tiles, ldTiles: tiles, m: m, ldOutputs: 2 * hid)
+            Winograd.transformOutput(m, outputs: 2 * hid, ldOutputs: 2 * hid, ldTiles: tiles, layout: layout, rows: rows,
+                                     bias: nil, output: pre)
+            rhOrigin = padded + layout.paddingY * layout.paddedWidth + layout.paddingX
+            (rhPlane, rhRow) = (layout.planeCount, layout.paddedWidth)
+            winograd = (layout, padded, v, m)
+        } else {
+            let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
+            let padded = workspace.buffer("gru.padded", layout.paddedCount(channels: k))
+            pre = workspace.buffer("gru.gates", 2 * hid * layout.wideCount)
+            (prePlane, preRow) = (layout.wideCount, layout.paddedWidth)
+            ShiftedGEMM.pad(hidden, channels: hid, layout: layout, into: padded)
+            ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded + hid * layout.planeCount)
+            ShiftedGEMM.multiply(weights: zrWeights.pointer, outputs: 2 * hid, inputChannels: k, lda: k, padded: padded,
+                                 layout: layout, wide: pre, ldc: layout.wideCount, accumulate: false)
+            rhOrigin = ShiftedGEMM.interior(padded, layout: layout, y: 0, x: 0)
+            (rhPlane, rhRow) = (layout.planeCount, layout.paddedWidth)
+            shifted = (layout, padded)
+        }
 
         // z = σ(·), r = σ(·); r⊙h overwrites the hidden planes of the padded input (their zero border stays).
         let zBias = z.bias.pointer, rBias = r.bias.pointer, qBias = q.bias.pointer
         for c in 0..<hid {
             for y in 0..<height {
-                let zw = gates + c * wideCount + y * wp, rw = gates + (hid + c) * wideCount + y * wp
-                let h = hidden + c * pixels + y * width, zOut = zBuffer + c * pixels + y * width
-                let rh = ShiftedGEMM.interior(padded + c * plane, layout: layout, y: y, x: 0)
+                let zw = pre + c * prePlane + y * preRow, rw = pre + (hid + c) * prePlane + y * preRow
+                let i0 = c * pixels + y * width
+                let h = hidden + i0, zRow = zOut + i0, rRow = rOut + i0
+                let rh = rhOrigin + c * rhPlane + y * rhRow
                 if let preactivation {
-                    let sz = preactivation + c * pixels + y * width, sr = sz + hid * pixels
+                    let sz = preactivation + i0, sr = sz + hid * pixels
                     for x in 0..<width {
-                        zOut[x] = Activations.sigmoid(zw[x] + sz[x])
-                        rh[x] = Activations.sigmoid(rw[x] + sr[x]) * h[x]
+                        zRow[x] = Activations.sigmoid(zw[x] + sz[x])
+                        let rx = Activations.sigmoid(rw[x] + sr[x])
+                        rRow[x] = rx
+                        rh[x] = rx * h[x]
                     }
                 } else {
                     let bz = zBias[c], br = rBias[c]
                     for x in 0..<width {
-                        zOut[x] = Activations.sigmoid(zw[x] + bz)
-                        rh[x] = Activations.sigmoid(rw[x] + br) * h[x]
+                        zRow[x] = Activations.sigmoid(zw[x] + bz)
+                        let rx = Activations.sigmoid(rw[x] + br)
+                        rRow[x] = rx
+                        rh[x] = rx * h[x]
                     }
                 }
             }
         }
 
-        // q's pre-activation from [r⊙h, x], into the first half of the gate buffer.
-        ShiftedGEMM.multiply(weights: qWeights, outputs: hid, inputChannels: k, lda: k, padded: padded,
-                             layout: layout, wide: gates, ldc: wideCount, accumulate: false)
-
-        // q = tanh(·); h' = (1 − z)⊙h + z⊙q.
+        // q = tanh(W_q ∗ [r⊙h, x] + ·), its pre-activation in the first planes of `pre`.
+        if let (layout, padded, v, m) = winograd {
+            // Only the hidden planes changed (r⊙h): re-transform those rows of V, then q.
+            let tiles = layout.tilesY * layout.tilesX, rows = 0..<layout.tilesY
+            Winograd.transformInput(padded, channels: hid, layout: layout, rows: rows, v: v, ldChannels: k, ldTiles: tiles)
+            Winograd.multiply(u: qWeights.pointer, outputs: hid, channels: k, ldu: k, v: v, ldChannels: k,
+                              tiles: tiles, ldTiles: tiles, m: m, ldOutputs: hid)
+            Winograd.transformOutput(m, outputs: hid, ldOutputs: hid, ldTiles: tiles, layout: layout, rows: rows,
+                                     bias: nil, output: pre)
+        } else if let (layout, padded) = shifted {
+            ShiftedGEMM.multiply(weights: qWeights.pointer, outputs: hid, inputChannels: k, lda: k, padded: padded,
+                                 layout: layout, wide: pre, ldc: layout.wideCount, accumulate: false)
+        }
         for c in 0..<hid {
             for y in 0..<height {
-                let qw = gates + c * wideCount + y * wp
-                let h = hidden + c * pixels + y * width, zRow = zBuffer + c * pixels + y * width
+                let qw = pre + c * prePlane + y * preRow, qRow = qOut + c * pixels + y * width
                 if let preactivation {
                     let sq = preactivation + (2 * hid + c) * pixels + y * width
-                    for x in 0..<width {
-                        let q = Activations.tanh(qw[x] + sq[x]), zx = zRow[x]
-                        h[x] = (1 - zx) * h[x] + zx * q
-                    }
+                    for x in 0..<width { qRow[x] = Activations.tanh(qw[x] + sq[x]) }
                 } else {
                     let bq = qBias[c]
-                    for x in 0..<width {
-                        let q = Activations.tanh(qw[x] + bq), zx = zRow[x]
-                        h[x] = (1 - zx) * h[x] + zx * q
-                    }
+                    for x in 0..<width { qRow[x] = Activations.tanh(qw[x] + bq) }
                 }
             }
         }
+        return (UnsafePointer(zOut), UnsafePointer(rOut), UnsafePointer(qOut))
     }
 
     /// One step on a batch (allocating convenience).

@@ -12,9 +12,10 @@ public struct StaticInputSplit: Sendable {
     public let staticChannels: Int
     /// `[W_z; W_r; W_q]` restricted to the static channels, with the three biases: `3·hidden` outputs.
     let staticGates: Conv2d
-    /// `[W_z; W_r]` restricted to the hidden and dynamic channels, tap-major `[taps, 2·hidden, hidden + dynamic]`.
+    /// `[W_z; W_r]` restricted to the hidden and dynamic channels, prepared for the GRU's gate algorithm,
+    /// `[P, 2·hidden, hidden + dynamic]`.
     let zrDynamic: Tensor
-    /// `W_q` restricted to the hidden and dynamic channels, tap-major `[taps, hidden, hidden + dynamic]`.
+    /// `W_q` restricted the same way, `[P, hidden, hidden + dynamic]`.
     let qDynamic: Tensor
 
     init(gru: ConvGRU, staticChannels: Int) {
@@ -41,8 +42,8 @@ public struct StaticInputSplit: Sendable {
         staticGates = Conv2d(weight: Tensor(shape: [3 * hid, staticChannels, gru.geometry.kernelHeight, gru.geometry.kernelWidth],
                                             values: staticWeights),
                              bias: Tensor(shape: [3 * hid], values: staticBias), geometry: gru.geometry)
-        zrDynamic = ShiftedGEMM.tapMajor(gru.zr.weight, channels: dynamicRanges)
-        qDynamic = ShiftedGEMM.tapMajor(gru.q.weight, channels: dynamicRanges)
+        (zrDynamic, qDynamic) = ConvGRU.prepare(zr: gru.zr.weight, q: gru.q.weight, channels: dynamicRanges,
+                                                winograd: gru.usesWinograd)
     }
 }
 
@@ -69,9 +70,12 @@ extension ConvGRU {
     public func step(hidden: UnsafeMutablePointer<Float>, dynamicInput: UnsafePointer<Float>,
                      staticContribution: UnsafePointer<Float>, height: Int, width: Int, workspace: Workspace) {
         guard let split = staticSplit else { preconditionFailure("this ConvGRU has no static input split") }
-        gatedStep(hidden: hidden, input: dynamicInput, inputChannels: inputChannels - split.staticChannels,
-                  zrWeights: split.zrDynamic.pointer, qWeights: split.qDynamic.pointer,
-                  preactivation: staticContribution, height: height, width: width, workspace: workspace)
+        let (zGate, _, qGate) = gates(hidden: hidden, input: dynamicInput,
+                                      inputChannels: inputChannels - split.staticChannels,
+                                      zrWeights: split.zrDynamic, qWeights: split.qDynamic,
+                                      preactivation: staticContribution, height: height, width: width,
+                                      workspace: workspace)
+        Self.blend(hidden: hidden, z: zGate, q: qGate, count: hiddenChannels * height * width)
     }
 }
 

@@ -83,17 +83,19 @@ let convCases: [ConvCase] = [
 ]
 
 @Suite("Convolution core") struct ConvolutionTests {
-    @Test("every algorithm equals direct convolution", arguments: convCases)
+    @Test("every algorithm that supports the geometry equals direct convolution", arguments: convCases)
     func matchesNaive(_ c: ConvCase) {
         var rng = SeededGenerator(seed: UInt64(c.cin * 1000 + c.cout * 10 + c.h))
         let g = ConvGeometry(kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation)
-        let conv = Conv2d(weight: .random([c.cout, c.cin, c.kernel.0, c.kernel.1], using: &rng),
-                          bias: .random([c.cout], using: &rng), geometry: g)
+        let weight = Tensor.random([c.cout, c.cin, c.kernel.0, c.kernel.1], using: &rng)
+        let bias = Tensor.random([c.cout], using: &rng)
         let x = Tensor.random([c.n, c.cin, c.h, c.w], in: -3...3, using: &rng)
-        if c.cin >= 32 && c.cout * c.kernel.0 * c.kernel.1 > 32 && c.stride == (1, 1) { #expect(conv.algorithm == .shiftedGEMM) }
-        let fast = conv(x), slow = naiveConvolution(x, conv)
-        #expect(fast.shape == slow.shape)
-        #expect(fast.maxRelativeDifference(slow) <= 1e-4)
+        let slow = naiveConvolution(x, Conv2d(weight: weight, bias: bias, geometry: g, algorithm: .im2col))
+        for algorithm in ConvolutionAlgorithm.allCases where algorithm.supports(g) {
+            let fast = Conv2d(weight: weight, bias: bias, geometry: g, algorithm: algorithm)(x)
+            #expect(fast.shape == slow.shape, "\(algorithm)")
+            #expect(fast.maxRelativeDifference(slow) <= 1e-4, "\(algorithm)")
+        }
     }
 
     @Test("fused activation equals activation after convolution")
@@ -130,9 +132,11 @@ let convCases: [ConvCase] = [
         func conv(_ cin: Int, _ cout: Int, _ g: ConvGeometry) -> ConvolutionAlgorithm {
             Conv2d(inputChannels: cin, outputChannels: cout, geometry: g).algorithm
         }
-        #expect(conv(256, 192, ConvGeometry(square: 3)) == .shiftedGEMM)          // motion encoder convc2
+        #expect(conv(256, 192, ConvGeometry(square: 3)) == .winograd)            // motion encoder convc2
         #expect(conv(256, 256, ConvGeometry(kernel: (1, 5), padding: (0, 2))) == .shiftedGEMM)   // GRU gates
-        #expect(conv(64, 64, ConvGeometry(square: 3)) == .shiftedGEMM)            // encoder layer1
+        #expect(conv(64, 64, ConvGeometry(square: 3)) == .winograd)              // encoder layer1
+        #expect(conv(128, 32, ConvGeometry(square: 3)) == .shiftedGEMM)          // small motion encoder convf2
+        #expect(conv(64, 64, ConvGeometry(square: 3, dilation: 2)) == .shiftedGEMM)
         #expect(conv(324, 256, ConvGeometry(square: 1)) == .pointwise)            // convc1
         #expect(conv(256, 2, ConvGeometry(square: 3)) == .shiftAdd)               // flow head conv2
         #expect(conv(2, 128, ConvGeometry(square: 7)) == .im2col)                 // convf1: K would be 2 per tap
@@ -140,13 +144,14 @@ let convCases: [ConvCase] = [
         #expect(conv(3, 64, ConvGeometry(square: 7, stride: 2)) == .im2col)       // stem
     }
 
-    @Test("shifted GEMMs leave no stale data between differently sized calls")
-    func shiftedReusesWorkspace() {
+    @Test("shifted GEMMs and Winograd leave no stale data between differently sized calls",
+          arguments: [ConvolutionAlgorithm.shiftedGEMM, .winograd])
+    func reusedWorkspace(_ algorithm: ConvolutionAlgorithm) {
         // One workspace, a large call then a smaller one with another layout: the padded buffer is reused with a
         // different plane size and must be fully rewritten (borders included).
         var rng = SeededGenerator(seed: 5)
         let conv = Conv2d(weight: .random([6, 32, 3, 3], using: &rng), bias: .random([6], using: &rng),
-                          geometry: ConvGeometry(square: 3))
+                          geometry: ConvGeometry(square: 3), algorithm: algorithm)
         let workspace = Workspace()
         let big = Tensor.random([1, 32, 12, 17], in: -3...3, using: &rng)
         let small = Tensor.random([1, 32, 5, 6], in: -3...3, using: &rng)
@@ -155,6 +160,19 @@ let convCases: [ConvCase] = [
         #expect(out.maxRelativeDifference(naiveConvolution(big, conv)) <= 1e-4)
         conv.forward(small, into: &out, workspace: workspace)
         #expect(out.maxRelativeDifference(naiveConvolution(small, conv)) <= 1e-4)
+    }
+
+    @Test("Winograd in several bands of tile rows equals shifted GEMMs")
+    func winogradBands() {
+        var rng = SeededGenerator(seed: 21)
+        let g = ConvGeometry(square: 3)
+        let layout = Winograd.Layout(height: 301, width: 127, geometry: g)
+        #expect(layout.bandRows(channels: 64) < layout.tilesY)   // really more than one band, the last one partial
+        let weight = Tensor.random([64, 64, 3, 3], using: &rng), bias = Tensor.random([64], using: &rng)
+        let x = Tensor.random([1, 64, 301, 127], in: -3...3, using: &rng)
+        let winograd = Conv2d(weight: weight, bias: bias, geometry: g, algorithm: .winograd)(x)
+        let shifted = Conv2d(weight: weight, bias: bias, geometry: g, algorithm: .shiftedGEMM)(x)
+        #expect(winograd.maxRelativeDifference(shifted) <= 1e-4)
     }
 
     @Test("output size follows PyTorch's floor rule")

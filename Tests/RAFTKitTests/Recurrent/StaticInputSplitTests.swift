@@ -4,10 +4,12 @@ import Testing
 /// The context-precomputation optimisation (StaticInputSplit) against the plain GRU step it replaces.
 @Suite("Recurrent: static input split") struct StaticInputSplitTests {
     @Test("precomputed context share gives the plain step's h' (≤ 2e-6)",
-          arguments: [SeqConvGRU.separableGeometries, [ConvGeometry(square: 3)], [ConvGeometry(square: 3, dilation: 2)]])
-    func matchesPlainStep(geometries: [ConvGeometry]) {
+          arguments: [(SeqConvGRU.separableGeometries, 6), ([ConvGeometry(square: 3)], 6),
+                      ([ConvGeometry(square: 3, dilation: 2)], 6),
+                      ([ConvGeometry(square: 3)], 64)])   // Winograd gates
+    func matchesPlainStep(geometries: [ConvGeometry], hid: Int) {
         var rng = SeededGenerator(seed: 42)
-        let (hid, ctx, motion, h, w) = (6, 5, 4, 9, 11)
+        let (ctx, motion, h, w) = (5, 4, 9, 11)
         let steps = geometries.map { g -> ConvGRU in
             func conv() -> Conv2d {
                 Conv2d(weight: .random([hid, hid + ctx + motion, g.kernelHeight, g.kernelWidth], in: -0.3...0.3, using: &rng),
@@ -16,6 +18,7 @@ import Testing
             return ConvGRU(z: conv(), r: conv(), q: conv())
         }
         let gru = SeqConvGRU(steps: steps)
+        #expect(gru.steps[0].gateAlgorithm == (hid >= 64 && geometries == [ConvGeometry(square: 3)] ? .winograd : .shiftedGEMM))
         let split = gru.splittingStaticInput(channels: ctx)
         let hidden = Tensor.random([1, hid, h, w], using: &rng)
         let context = Tensor.random([1, ctx, h, w], in: 0...2, using: &rng)
