@@ -4,10 +4,10 @@
 /// chosen once, from the shape (``ConvolutionAlgorithm/preferred(inputChannels:outputChannels:geometry:)``):
 /// - 1×1, stride 1, unpadded: one GEMM on the input planes;
 /// - 3×3, stride 1, with enough channels: Winograd F(2×2, 3×3), 2.25× fewer multiplications (``Winograd``);
-/// - other stride-1 kernels with enough input channels: one GEMM per tap on shifted views of a padded copy of
-///   the input (``ShiftedGEMM``), no im2col;
+/// - other kernels with enough input channels: one GEMM per tap on shifted views of a padded copy of the input
+///   (``ShiftedGEMM``; for strided kernels, of its stride² phases), no im2col;
 /// - few outputs (RAFT's 2-channel flow head): one GEMM over the input planes, then shifted sums;
-/// - otherwise (strided convolutions, the 3-channel stem, 2-channel flow input): im2col + one GEMM.
+/// - otherwise (the 3-channel stem, the 2-channel flow input, strided 1×1): im2col + one GEMM.
 public struct Conv2d: Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -188,6 +188,10 @@ public struct Conv2d: Sendable {
     /// horizontal padding the wide grid is the output itself; otherwise the wide rows are compacted.
     private func shifted(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        guard geometry.strideY == 1 && geometry.strideX == 1 else {
+            strided(input, height: height, width: width, weights: weights, output: output, workspace: workspace)
+            return
+        }
         let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
         let padded = workspace.buffer("conv.padded", layout.paddedCount(channels: inputChannels))
         ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded)
@@ -203,10 +207,31 @@ public struct Conv2d: Sendable {
         ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
                              lda: inputChannels, padded: padded, layout: layout, wide: wide, ldc: layout.wideCount,
                              accumulate: false)
+        compact(wide, rowStride: wp, planeStride: layout.wideCount, output: output, height: oh, width: ow)
+    }
+
+    /// The strided case of ``shifted(_:height:width:weights:output:workspace:)``: phases of the padded input.
+    private func strided(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
+                         output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let layout = ShiftedGEMM.PhaseLayout(height: height, width: width, geometry: geometry)
+        let (oh, ow) = (layout.outputHeight, layout.outputWidth)
+        guard oh > 0, ow > 0 else { return }
+        let padded = workspace.buffer("conv.padded", layout.paddedCount(channels: inputChannels))
+        ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded)
+        let wide = workspace.buffer("conv.wide", outputChannels * layout.wideCount)
+        ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
+                             lda: inputChannels, padded: padded, layout: layout, wide: wide, ldc: layout.wideCount,
+                             accumulate: false)
+        compact(wide, rowStride: layout.phaseWidth, planeStride: layout.wideCount, output: output, height: oh, width: ow)
+    }
+
+    /// `output[o, y, x] = wide[o·planeStride + y·rowStride + x] + bias[o]`.
+    private func compact(_ wide: UnsafePointer<Float>, rowStride: Int, planeStride: Int,
+                         output: UnsafeMutablePointer<Float>, height oh: Int, width ow: Int) {
         for o in 0..<outputChannels {
             let b = bias.pointer[o]
             for oy in 0..<oh {
-                let src = wide + o * layout.wideCount + oy * wp, dst = output + (o * oh + oy) * ow
+                let src = wide + o * planeStride + oy * rowStride, dst = output + (o * oh + oy) * ow
                 for ox in 0..<ow { dst[ox] = src[ox] + b }
             }
         }
@@ -275,7 +300,8 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
     /// Stride 1, 3×3, undilated: Winograd F(2×2, 3×3) (``Winograd``), 16 instead of 36 multiplications per
     /// 2×2 output tile.
     case winograd
-    /// Stride 1: one GEMM per kernel tap over shifted views of a zero-padded copy of the input (``ShiftedGEMM``).
+    /// One GEMM per kernel tap over shifted views of a zero-padded copy of the input (``ShiftedGEMM``); strided
+    /// kernels read the stride² phases of that copy.
     case shiftedGEMM
     /// Few outputs: one GEMM of the per-tap weights over the input planes, then shifted sums.
     case shiftAdd
@@ -295,7 +321,8 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
         switch self {
         case .pointwise: g.isPointwise
         case .winograd: Winograd.supports(g)
-        case .shiftedGEMM, .shiftAdd: g.strideY == 1 && g.strideX == 1
+        case .shiftedGEMM: true
+        case .shiftAdd: g.strideY == 1 && g.strideX == 1
         case .im2col: true
         }
     }
@@ -312,7 +339,7 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
         }
         // Each tap's GEMM needs a useful depth (K = input channels); below that (RAFT's 2-channel 7×7 flow input)
         // im2col's single deep GEMM wins.
-        if strideOne && taps > 1 && inputChannels >= shiftedMinimumInputChannels { return .shiftedGEMM }
+        if taps > 1 && inputChannels >= shiftedMinimumInputChannels { return .shiftedGEMM }
         return .im2col
     }
 }

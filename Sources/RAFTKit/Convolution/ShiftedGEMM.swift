@@ -115,4 +115,80 @@ package enum ShiftedGEMM {
         }
         return out
     }
+
+    /// Strided convolutions (RAFT's stride-2 encoder convolutions): the zero-padded input is split into
+    /// `strideY·strideX` phases, phase `(a, b)` holding padded pixels `(s·i + a, s·j + b)`. Tap `(ky, kx)` then reads
+    /// phase `(ky·dy mod s, kx·dx mod s)` shifted by `(⌊ky·dy/s⌋, ⌊kx·dx/s⌋)` — again one plain strided matrix per
+    /// tap, on a wide grid of `outputHeight × phaseWidth` cells.
+    package struct PhaseLayout {
+        package let height: Int, width: Int, paddingY: Int, paddingX: Int
+        package let strideY: Int, strideX: Int
+        package let kernelHeight: Int, kernelWidth: Int, dilationY: Int, dilationX: Int
+        package let phaseHeight: Int, phaseWidth: Int
+        package let outputHeight: Int, outputWidth: Int
+
+        package init(height: Int, width: Int, geometry g: ConvGeometry) {
+            self.height = height
+            self.width = width
+            (paddingY, paddingX) = (g.paddingY, g.paddingX)
+            (strideY, strideX) = (g.strideY, g.strideX)
+            (kernelHeight, kernelWidth) = (g.kernelHeight, g.kernelWidth)
+            (dilationY, dilationX) = (g.dilationY, g.dilationX)
+            phaseHeight = (height + 2 * g.paddingY + g.strideY - 1) / g.strideY
+            phaseWidth = (width + 2 * g.paddingX + g.strideX - 1) / g.strideX
+            (outputHeight, outputWidth) = g.outputSize(height: height, width: width)
+        }
+
+        package var phasePlaneCount: Int { phaseHeight * phaseWidth }
+        /// Floats per input channel (all its phases); the GEMMs' leading dimension of B.
+        package var channelStride: Int { strideY * strideX * phasePlaneCount }
+        /// Zero floats after the last channel: the discarded wide cells of the last phase read that far.
+        package var slack: Int { (kernelWidth - 1) * dilationX / strideX + 1 }
+        package func paddedCount(channels: Int) -> Int { channels * channelStride + slack }
+        package var wideCount: Int { outputHeight * phaseWidth }
+    }
+
+    /// Writes every phase of every channel (zeros outside the input), and the slack.
+    package static func pad(_ input: UnsafePointer<Float>, channels: Int, layout l: PhaseLayout,
+                            into padded: UnsafeMutablePointer<Float>) {
+        let (H, W, ph, pw) = (l.height, l.width, l.phaseHeight, l.phaseWidth)
+        for c in 0..<channels {
+            let src = input + c * H * W
+            for a in 0..<l.strideY {
+                for b in 0..<l.strideX {
+                    let phase = padded + c * l.channelStride + (a * l.strideX + b) * l.phasePlaneCount
+                    // Phase columns j with 0 ≤ s·j + b − pX < W.
+                    let first = max(0, (l.paddingX - b + l.strideX - 1) / l.strideX)
+                    let end = min(pw, max(first, (W - 1 + l.paddingX - b) / l.strideX + 1))
+                    for i in 0..<ph {
+                        let row = phase + i * pw
+                        let y = l.strideY * i + a - l.paddingY
+                        guard y >= 0, y < H, end > first else { row.update(repeating: 0, count: pw); continue }
+                        let line = src + y * W + b - l.paddingX
+                        row.update(repeating: 0, count: first)
+                        for j in first..<end { row[j] = line[l.strideX * j] }
+                        (row + end).update(repeating: 0, count: pw - end)
+                    }
+                }
+            }
+        }
+        (padded + channels * l.channelStride).update(repeating: 0, count: l.slack)
+    }
+
+    /// `wide[M, wideCount] (+)= Σ_tap W_tap · P_tap` over the phases of `inputChannels` channels.
+    package static func multiply(weights: UnsafePointer<Float>, outputs: Int, inputChannels: Int, lda: Int,
+                                 padded: UnsafePointer<Float>, layout l: PhaseLayout,
+                                 wide: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        for ky in 0..<l.kernelHeight {
+            let oy = ky * l.dilationY
+            for kx in 0..<l.kernelWidth {
+                let ox = kx * l.dilationX
+                let t = ky * l.kernelWidth + kx
+                let phase = (oy % l.strideY) * l.strideX + ox % l.strideX
+                let b = padded + phase * l.phasePlaneCount + (oy / l.strideY) * l.phaseWidth + ox / l.strideX
+                BLAS.sgemm(m: outputs, n: l.wideCount, k: inputChannels, a: weights + t * outputs * lda, lda: lda,
+                           b: b, ldb: l.channelStride, beta: (accumulate || t > 0) ? 1 : 0, c: wide, ldc: ldc)
+            }
+        }
+    }
 }

@@ -80,6 +80,14 @@ let convCases: [ConvCase] = [
     ConvCase(cin: 32, cout: 4, h: 1, w: 1, kernel: (3, 3), padding: (1, 1)),
     ConvCase(cin: 35, cout: 12, h: 3, w: 5, kernel: (3, 1), padding: (0, 1)),
     ConvCase(n: 2, cin: 48, cout: 16, h: 9, w: 11, kernel: (3, 3), padding: (1, 1)),
+    // Strided, ≥ 32 input channels: shifted GEMMs on the stride² phases of the padded input.
+    ConvCase(cin: 32, cout: 8, h: 11, w: 13, kernel: (3, 3), stride: (2, 2), padding: (1, 1)),
+    ConvCase(cin: 33, cout: 8, h: 10, w: 12, kernel: (3, 3), stride: (2, 2), padding: (1, 1)),
+    ConvCase(cin: 32, cout: 6, h: 12, w: 9, kernel: (3, 3), stride: (2, 2)),
+    ConvCase(n: 2, cin: 32, cout: 5, h: 17, w: 19, kernel: (7, 7), stride: (2, 2), padding: (3, 3)),
+    ConvCase(cin: 32, cout: 7, h: 10, w: 10, kernel: (3, 3), stride: (3, 2), padding: (1, 0)),
+    ConvCase(cin: 32, cout: 7, h: 13, w: 11, kernel: (3, 3), stride: (2, 2), padding: (2, 2), dilation: (2, 2)),
+    ConvCase(cin: 32, cout: 4, h: 2, w: 3, kernel: (5, 5), stride: (2, 2), padding: (2, 2)),
 ]
 
 @Suite("Convolution core") struct ConvolutionTests {
@@ -140,7 +148,8 @@ let convCases: [ConvCase] = [
         #expect(conv(324, 256, ConvGeometry(square: 1)) == .pointwise)            // convc1
         #expect(conv(256, 2, ConvGeometry(square: 3)) == .shiftAdd)               // flow head conv2
         #expect(conv(2, 128, ConvGeometry(square: 7)) == .im2col)                 // convf1: K would be 2 per tap
-        #expect(conv(64, 96, ConvGeometry(square: 3, stride: 2)) == .im2col)      // strided encoder conv
+        #expect(conv(64, 96, ConvGeometry(square: 3, stride: 2)) == .shiftedGEMM) // strided encoder conv (phases)
+        #expect(conv(64, 96, ConvGeometry(square: 1, stride: 2)) == .im2col)      // strided 1×1 downsample
         #expect(conv(3, 64, ConvGeometry(square: 7, stride: 2)) == .im2col)       // stem
     }
 
