@@ -22,6 +22,16 @@ public enum BLAS {
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// Row-major `C[M,N] = alpha·A·Bᵀ + beta·C` where B is stored `[N, K]` (pixel-major inputs).
+    @inline(__always)
+    public static func sgemmTransposedB(m: Int, n: Int, k: Int, alpha: Float = 1,
+                                         a: UnsafePointer<Float>, lda: Int,
+                                         b: UnsafePointer<Float>, ldb: Int,
+                                         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
     /// OpenBLAS threads used by each GEMM (defaults to the number of cores, or `OPENBLAS_NUM_THREADS`).
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

@@ -248,19 +248,20 @@ public struct Conv2d: Sendable {
         let bandRows = layout.bandRows(channels: max(inputChannels, outputChannels))
         let v = workspace.buffer("winograd.v", 16 * inputChannels * bandRows * layout.tilesX)
         let m = workspace.buffer("winograd.m", 16 * outputChannels * bandRows * layout.tilesX)
-        var first = 0
-        while first < layout.tilesY {
-            let rows = first..<min(layout.tilesY, first + bandRows)
-            let tiles = rows.count * layout.tilesX
-            Winograd.transformInput(padded, channels: inputChannels, layout: layout, rows: rows, v: v,
-                                    ldChannels: inputChannels, ldTiles: tiles)
-            Winograd.multiply(u: weights.pointer, outputs: outputChannels, channels: inputChannels, ldu: inputChannels,
-                              v: v, ldChannels: inputChannels, tiles: tiles, ldTiles: tiles, m: m,
-                              ldOutputs: outputChannels)
-            Winograd.transformOutput(m, outputs: outputChannels, ldOutputs: outputChannels, ldTiles: tiles,
-                                     layout: layout, rows: rows, bias: bias.pointer, output: output)
-            first = rows.upperBound
-        }
+        Winograd.convolve(padded: padded, channels: inputChannels, layout: layout, u: weights.pointer,
+                          outputs: outputChannels, bias: bias.pointer, output: output, v: v, m: m, bandRows: bandRows)
+    }
+
+    /// A pointwise convolution of an input stored pixel-major, `[pixels, inputChannels]` (RAFT's correlation
+    /// features as the look-up writes them): `output[Cout, pixels] = act(W · inputᵀ + b)`, one GEMM with B
+    /// transposed, so the look-up can write each pixel's features contiguously.
+    package func forwardPixelMajor(_ input: UnsafePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>,
+                                   activation: Activation = .identity) {
+        precondition(algorithm == .pointwise, "pixel-major input needs a pointwise convolution")
+        for o in 0..<outputChannels { (output + o * pixels).update(repeating: bias.pointer[o], count: pixels) }
+        BLAS.sgemmTransposedB(m: outputChannels, n: pixels, k: inputChannels, a: weight.pointer, lda: inputChannels,
+                              b: input, ldb: inputChannels, beta: 1, c: output, ldc: pixels)
+        activation.apply(output, count: outputChannels * pixels)
     }
 
     /// `output = W · columns + bias` for a prepared column matrix `[patchSize, pixels]`.

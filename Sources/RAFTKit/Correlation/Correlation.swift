@@ -19,11 +19,32 @@ package enum CorrelationSampler {
         }
     }
 
-    /// Correlation features `[L·(2r+1)², h, w]` at `coords` `[2, h, w]`. Allocation-free.
-    package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    /// Correlation features at `coords` `[2, h, w]`, `[L·(2r+1)², h, w]` or pixel-major. Allocation-free.
+    package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                        layout: CorrelationLayout = .channelMajor) {
         switch self {
-        case let .allPairs(pyramid): pyramid.lookup(coords: coords, output: output)
-        case let .onDemand(correlation): correlation.lookup(coords: coords, output: output)
+        case let .allPairs(pyramid): pyramid.lookup(coords: coords, output: output, layout: layout)
+        case let .onDemand(correlation): correlation.lookup(coords: coords, output: output, layout: layout)
+        }
+    }
+}
+
+/// How look-ups lay out the correlation features of the `h·w` source pixels.
+package enum CorrelationLayout: Sendable {
+    /// `[channels, h, w]`, RAFT's tensor layout.
+    case channelMajor
+    /// `[h·w, channels]`: each pixel's `L·(2r+1)²` features contiguous, so the look-up writes in order; the
+    /// motion encoder's first (1×1) convolution reads it with a transposed GEMM. What the model's loop uses.
+    case pixelMajor
+
+    /// Where channel 0 of level `level` of pixel `p` goes, and the distance between consecutive channels.
+    @inline(__always)
+    func destination(_ output: UnsafeMutablePointer<Float>, pixel p: Int, level: Int, levels: CorrelationLevels)
+        -> (pointer: UnsafeMutablePointer<Float>, stride: Int) {
+        let perLevel = levels.side * levels.side
+        switch self {
+        case .channelMajor: return (output + level * perLevel * levels.pixels + p, levels.pixels)
+        case .pixelMajor: return (output + p * levels.count * perLevel + level * perLevel, 1)
         }
     }
 }

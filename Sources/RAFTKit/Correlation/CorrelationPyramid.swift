@@ -49,23 +49,31 @@ package struct CorrelationPyramid {
     /// - Parameters:
     ///   - coords: `[2, h, w]` target positions at level 0 (x plane, then y plane).
     ///   - output: `[L·(2r+1)², h, w]`, channel `i·(2r+1)² + (dx+r)·(2r+1) + (dy+r)`.
-    package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                        layout: CorrelationLayout = .channelMajor) {
         let L = levels, pixels = L.pixels, r = L.radius, s = 2 * r + 2
-        let perLevel = L.side * L.side
         withUnsafeTemporaryAllocation(of: Float.self, capacity: s * s) { buffer in
             let window = buffer.baseAddress!
             for p in 0..<pixels {
                 let row = UnsafePointer(storage + p * L.rowLength)
                 var cx = coords[p], cy = coords[pixels + p]
                 for i in 0..<L.count {
-                    let out = output + i * perLevel * pixels + p
+                    let (out, stride) = layout.destination(output, pixel: p, level: i, levels: L)
                     let (h, w) = (L.sizes[i].height, L.sizes[i].width)
                     if let (x0, fx) = CorrelationWindow.locate(cx, size: w, radius: r),
                        let (y0, fy) = CorrelationWindow.locate(cy, size: h, radius: r) {
-                        Self.fillWindow(window, side: s, plane: row + L.offsets[i], height: h, width: w, x0: x0, y0: y0)
-                        CorrelationWindow.interpolate(window: window, radius: r, fx: fx, fy: fy, output: out, stride: pixels)
+                        let plane = row + L.offsets[i]
+                        if CorrelationWindow.isInside(x0: x0, y0: y0, radius: r, height: h, width: w) {
+                            // Read the level directly: no copy for windows away from the border.
+                            CorrelationWindow.interpolate(window: plane + y0 * w + x0, rowStride: w, radius: r,
+                                                          fx: fx, fy: fy, output: out, stride: stride)
+                        } else {
+                            Self.fillWindow(window, side: s, plane: plane, height: h, width: w, x0: x0, y0: y0)
+                            CorrelationWindow.interpolate(window: window, rowStride: s, radius: r, fx: fx, fy: fy,
+                                                          output: out, stride: stride)
+                        }
                     } else {
-                        CorrelationWindow.zero(radius: r, output: out, stride: pixels)
+                        CorrelationWindow.zero(radius: r, output: out, stride: stride)
                     }
                     cx *= 0.5
                     cy *= 0.5
@@ -78,20 +86,16 @@ package struct CorrelationPyramid {
     @inline(__always)
     private static func fillWindow(_ window: UnsafeMutablePointer<Float>, side: Int, plane: UnsafePointer<Float>,
                                    height: Int, width: Int, x0: Int, y0: Int) {
-        let inside = x0 >= 0 && x0 + side <= width
+        // Columns k with 0 ≤ x0 + k < width are copied, the rest zeroed (no per-sample branch).
+        let first = min(side, max(0, -x0)), end = max(first, min(side, width - x0))
         for j in 0..<side {
             let dst = window + j * side
             let y = y0 + j
             if y < 0 || y >= height { dst.update(repeating: 0, count: side); continue }
-            let src = plane + y * width
-            if inside {
-                dst.update(from: src + x0, count: side)
-            } else {
-                for k in 0..<side {
-                    let x = x0 + k
-                    dst[k] = x >= 0 && x < width ? src[x] : 0
-                }
-            }
+            let src = plane + y * width + x0
+            for k in 0..<first { dst[k] = 0 }
+            for k in first..<end { dst[k] = src[k] }
+            for k in end..<side { dst[k] = 0 }
         }
     }
 }

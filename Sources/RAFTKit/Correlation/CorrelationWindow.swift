@@ -16,15 +16,16 @@ package enum CorrelationWindow {
         return (Int(floor) - radius, c - floor)
     }
 
-    /// Interpolates a filled window and writes `(2r+1)²` channels.
+    /// Interpolates a window and writes `(2r+1)²` channels.
     /// - Parameters:
-    ///   - window: `[2r+2, 2r+2]` samples, row = y, column = x.
+    ///   - window: `[2r+2, 2r+2]` samples, row = y, column = x, rows `rowStride` apart: a filled window
+    ///     (`rowStride = 2r+2`) or, when the window lies inside the level, the level's plane itself.
     ///   - fx, fy: fractional parts of the centre.
     ///   - output: first channel of this level for the current pixel; channel `c` goes to `output[c·stride]`.
     @inline(__always)
-    package static func interpolate(window: UnsafePointer<Float>, radius: Int, fx: Float, fy: Float,
+    package static func interpolate(window: UnsafePointer<Float>, rowStride s: Int, radius: Int, fx: Float, fy: Float,
                                     output: UnsafeMutablePointer<Float>, stride: Int) {
-        let side = 2 * radius + 1, s = side + 1
+        let side = 2 * radius + 1
         // grid_sample's weights: north-west, north-east, south-west, south-east corners.
         let nw = (1 - fx) * (1 - fy), ne = fx * (1 - fy), sw = (1 - fx) * fy, se = fx * fy
         for a in 0..<side {                       // x offset (outer)
@@ -35,6 +36,12 @@ package enum CorrelationWindow {
                 out[b * stride] = top[0] * nw + top[1] * ne + bottom[0] * sw + bottom[1] * se
             }
         }
+    }
+
+    /// Whether the `(2r+2)²` window at `(x0, y0)` lies inside a `height × width` level (no zeros needed).
+    @inline(__always)
+    package static func isInside(x0: Int, y0: Int, radius: Int, height: Int, width: Int) -> Bool {
+        x0 >= 0 && y0 >= 0 && x0 + 2 * radius + 2 <= width && y0 + 2 * radius + 2 <= height
     }
 
     /// Writes zeros to the `(2r+1)²` channels of one level for one pixel.

@@ -65,9 +65,9 @@ package struct OnDemandCorrelation {
     /// - Parameters:
     ///   - coords: `[2, h, w]` target positions at level 0.
     ///   - output: `[L·(2r+1)², h, w]`, x-major channel order.
-    package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                        layout: CorrelationLayout = .channelMajor) {
         let L = levels, pixels = L.pixels, r = L.radius, s = 2 * r + 2, d = channels
-        let perLevel = L.side * L.side
         let f2 = UnsafePointer(storage + pixels * d)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: s * s) { buffer in
             let window = buffer.baseAddress!
@@ -75,7 +75,7 @@ package struct OnDemandCorrelation {
                 let f1 = UnsafePointer(storage + p * d)
                 var cx = coords[p], cy = coords[pixels + p]
                 for i in 0..<L.count {
-                    let out = output + i * perLevel * pixels + p
+                    let (out, stride) = layout.destination(output, pixel: p, level: i, levels: L)
                     let (h, w) = (L.sizes[i].height, L.sizes[i].width)
                     if let (x0, fx) = CorrelationWindow.locate(cx, size: w, radius: r),
                        let (y0, fy) = CorrelationWindow.locate(cy, size: h, radius: r) {
@@ -89,9 +89,9 @@ package struct OnDemandCorrelation {
                                 dst[k] = x >= 0 && x < w ? alpha * Self.dot(f1, plane + (y * w + x) * d, count: d) : 0
                             }
                         }
-                        CorrelationWindow.interpolate(window: window, radius: r, fx: fx, fy: fy, output: out, stride: pixels)
+                        CorrelationWindow.interpolate(window: window, rowStride: s, radius: r, fx: fx, fy: fy, output: out, stride: stride)
                     } else {
-                        CorrelationWindow.zero(radius: r, output: out, stride: pixels)
+                        CorrelationWindow.zero(radius: r, output: out, stride: stride)
                     }
                     cx *= 0.5
                     cy *= 0.5

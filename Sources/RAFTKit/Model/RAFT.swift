@@ -193,12 +193,13 @@ public struct RAFT: Sendable {
             for b in 0..<n {
                 let coordsB = coords + b * 2 * pixels
                 var t = clock.now
-                samplers[b].lookup(coords: coordsB, output: correlation)
+                // Pixel-major: each pixel's features are written contiguously (see CorrelationLayout).
+                samplers[b].lookup(coords: coordsB, output: correlation, layout: .pixelMajor)
                 timings.lookups += clock.now - t
                 t = clock.now
                 Self.flow(coords: coordsB, width: w, pixels: pixels, into: flow)
                 updateBlock.step(hidden: hidden + b * hid * pixels, contextCache: contextCache + b * cacheCount,
-                                 correlation: correlation, flow: flow, height: h, width: w, deltaFlow: delta,
+                                 correlation: correlation, correlationLayout: .pixelMajor, flow: flow, height: h, width: w, deltaFlow: delta,
                                  mask: wantMask ? mask : nil, workspace: ws)
                 for i in 0..<(2 * pixels) { coordsB[i] += delta[i] }
                 timings.updates += clock.now - t

@@ -13,7 +13,7 @@
 /// by Winograd F(2×2, 3×3) for a 3×3 step with enough channels (``Winograd``), otherwise by shifted GEMMs (one
 /// per kernel tap, ``ShiftedGEMM``); z and r come from the same GEMMs of the stacked `[Conv_z; Conv_r]` weights
 /// (`2·hidden` rows). The pass that applies σ writes r⊙h straight into the hidden planes of the padded buffer, so
-/// q re-uses it (and, for Winograd, its transform) with only those planes changed.
+/// q re-uses it with only those planes changed.
 public struct ConvGRU: Sendable {
     /// Channels of the hidden state h.
     public let hiddenChannels: Int
@@ -129,8 +129,8 @@ public struct ConvGRU: Sendable {
         let k = z.inputChannels, hid = hiddenChannels, pixels = height * width
         if usesWinograd {
             let layout = Winograd.Layout(height: height, width: width, geometry: geometry)
-            let tiles = layout.tilesY * layout.tilesX
-            return k * layout.planeCount + 16 * (k + 2 * hid) * tiles + 5 * hid * pixels
+            let bandTiles = layout.bandRows(channels: max(k, 2 * hid)) * layout.tilesX
+            return k * layout.planeCount + 16 * (k + 2 * hid) * bandTiles + 5 * hid * pixels
         }
         let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
         return layout.paddedCount(channels: k) + 2 * hid * layout.wideCount + 3 * hid * pixels
@@ -175,26 +175,23 @@ public struct ConvGRU: Sendable {
         let rhOrigin: UnsafeMutablePointer<Float>, rhPlane: Int, rhRow: Int
         // What the q stage needs from the gate algorithm (no closure: nothing may allocate here).
         var winograd: (layout: Winograd.Layout, padded: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-                       m: UnsafeMutablePointer<Float>)?
+                       m: UnsafeMutablePointer<Float>, bandRows: Int)?
         var shifted: (layout: ShiftedGEMM.Layout, padded: UnsafeMutablePointer<Float>)?
         if usesWinograd {
             let layout = Winograd.Layout(height: height, width: width, geometry: geometry)
-            let tiles = layout.tilesY * layout.tilesX, rows = 0..<layout.tilesY
+            let bandRows = layout.bandRows(channels: max(k, 2 * hid))
             let padded = workspace.buffer("gru.padded", k * layout.planeCount)
-            let v = workspace.buffer("gru.winograd.v", 16 * k * tiles)
-            let m = workspace.buffer("gru.winograd.m", 16 * 2 * hid * tiles)
+            let v = workspace.buffer("gru.winograd.v", 16 * k * bandRows * layout.tilesX)
+            let m = workspace.buffer("gru.winograd.m", 16 * 2 * hid * bandRows * layout.tilesX)
             pre = workspace.buffer("gru.gates", 2 * hid * pixels)
             (prePlane, preRow) = (pixels, width)
             Winograd.pad(hidden, channels: hid, layout: layout, into: padded)
             Winograd.pad(input, channels: inputChannels, layout: layout, into: padded + hid * layout.planeCount)
-            Winograd.transformInput(padded, channels: k, layout: layout, rows: rows, v: v, ldChannels: k, ldTiles: tiles)
-            Winograd.multiply(u: zrWeights.pointer, outputs: 2 * hid, channels: k, ldu: k, v: v, ldChannels: k,
-                              tiles: tiles, ldTiles: tiles, m: m, ldOutputs: 2 * hid)
-            Winograd.transformOutput(m, outputs: 2 * hid, ldOutputs: 2 * hid, ldTiles: tiles, layout: layout, rows: rows,
-                                     bias: nil, output: pre)
+            Winograd.convolve(padded: padded, channels: k, layout: layout, u: zrWeights.pointer, outputs: 2 * hid,
+                              bias: nil, output: pre, v: v, m: m, bandRows: bandRows)
             rhOrigin = padded + layout.paddingY * layout.paddedWidth + layout.paddingX
             (rhPlane, rhRow) = (layout.planeCount, layout.paddedWidth)
-            winograd = (layout, padded, v, m)
+            winograd = (layout, padded, v, m, bandRows)
         } else {
             let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
             let padded = workspace.buffer("gru.padded", layout.paddedCount(channels: k))
@@ -238,14 +235,10 @@ public struct ConvGRU: Sendable {
         }
 
         // q = tanh(W_q ∗ [r⊙h, x] + ·), its pre-activation in the first planes of `pre`.
-        if let (layout, padded, v, m) = winograd {
-            // Only the hidden planes changed (r⊙h): re-transform those rows of V, then q.
-            let tiles = layout.tilesY * layout.tilesX, rows = 0..<layout.tilesY
-            Winograd.transformInput(padded, channels: hid, layout: layout, rows: rows, v: v, ldChannels: k, ldTiles: tiles)
-            Winograd.multiply(u: qWeights.pointer, outputs: hid, channels: k, ldu: k, v: v, ldChannels: k,
-                              tiles: tiles, ldTiles: tiles, m: m, ldOutputs: hid)
-            Winograd.transformOutput(m, outputs: hid, ldOutputs: hid, ldTiles: tiles, layout: layout, rows: rows,
-                                     bias: nil, output: pre)
+        if let (layout, padded, v, m, bandRows) = winograd {
+            // Band by band, so each band's transformed [r⊙h, x] stays in cache for its GEMMs.
+            Winograd.convolve(padded: padded, channels: k, layout: layout, u: qWeights.pointer, outputs: hid,
+                              bias: nil, output: pre, v: v, m: m, bandRows: bandRows)
         } else if let (layout, padded) = shifted {
             ShiftedGEMM.multiply(weights: qWeights.pointer, outputs: hid, inputChannels: k, lda: k, padded: padded,
                                  layout: layout, wide: pre, ldc: layout.wideCount, accumulate: false)

@@ -111,17 +111,31 @@ public struct MotionEncoder: Sendable {
     /// One sample, allocation-free once the workspace has grown ("motion.*" buffers and "im2col").
     /// - Parameters:
     ///   - flow: `[2, height, width]`, coords1 − coords0.
-    ///   - correlation: `[correlationChannels, height, width]`.
+    ///   - correlation: `[correlationChannels, height, width]`, or `[height·width, correlationChannels]` when
+    ///     `correlationLayout` is pixel-major (RAFT's first correlation convolution is 1×1, which reads either).
     ///   - output: `[outputChannels, height, width]` = `[encoded (outputChannels − 2), flow (2)]`; may point
     ///     into a larger buffer, e.g. right after the context channels of the GRU input x.
-    package func forward(flow: UnsafePointer<Float>, correlation: UnsafePointer<Float>, height: Int, width: Int,
+    package func forward(flow: UnsafePointer<Float>, correlation: UnsafePointer<Float>,
+                         correlationLayout: CorrelationLayout = .channelMajor, height: Int, width: Int,
                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let pixels = height * width
         let corOut = correlationConvs.last!.outputChannels
         // [cor, flo] side by side so that `conv` reads them as one input.
         let features = workspace.buffer("motion.features", conv.inputChannels * pixels)
-        Self.chain(correlationConvs, input: correlation, height: height, width: width, output: features,
-                   scratch: ("motion.cor0", "motion.cor1"), workspace: workspace)
+        if correlationLayout == .pixelMajor {
+            // The first convolution reads the pixel-major features with a transposed GEMM; the rest as usual.
+            let first = correlationConvs[0]
+            let rest = correlationConvs.dropFirst()
+            let dst = rest.isEmpty ? features : workspace.buffer("motion.cor1", first.outputChannels * pixels)
+            first.forwardPixelMajor(correlation, pixels: pixels, output: dst, activation: .relu)
+            if !rest.isEmpty {
+                Self.chain(Array(rest), input: dst, height: height, width: width, output: features,
+                           scratch: ("motion.cor0", "motion.cor2"), workspace: workspace)
+            }
+        } else {
+            Self.chain(correlationConvs, input: correlation, height: height, width: width, output: features,
+                       scratch: ("motion.cor0", "motion.cor1"), workspace: workspace)
+        }
         Self.chain(flowConvs, input: flow, height: height, width: width, output: features + corOut * pixels,
                    scratch: ("motion.flo0", "motion.flo1"), workspace: workspace)
         conv.forward(features, height: height, width: width, output: output, workspace: workspace, activation: .relu)

@@ -140,13 +140,14 @@ public struct UpdateBlock: Sendable {
     /// - Parameters:
     ///   - hidden: `[hiddenChannels, h, w]`, updated in place.
     ///   - contextCache: this sample's context cache.
-    ///   - correlation: `[correlationChannels, h, w]`.
+    ///   - correlation: `[correlationChannels, h, w]` (or pixel-major, see `correlationLayout`).
     ///   - flow: `[2, h, w]` = coords1 − coords0.
     ///   - deltaFlow: `[2, h, w]` out.
     ///   - mask: `[576, h, w]` out, already ×0.25; nil skips the mask head (ignored for small).
     package func step(hidden: UnsafeMutablePointer<Float>,
                       contextCache: UnsafePointer<Float>,
                       correlation: UnsafePointer<Float>,
+                      correlationLayout: CorrelationLayout = .channelMajor,
                       flow: UnsafePointer<Float>,
                       height: Int, width: Int,
                       deltaFlow: UnsafeMutablePointer<Float>,
@@ -154,8 +155,8 @@ public struct UpdateBlock: Sendable {
                       workspace: Workspace) {
         let pixels = height * width
         let motion = workspace.buffer("update.motion", encoder.outputChannels * pixels)
-        encoder.forward(flow: flow, correlation: correlation, height: height, width: width,
-                        output: motion, workspace: workspace)
+        encoder.forward(flow: flow, correlation: correlation, correlationLayout: correlationLayout,
+                        height: height, width: width, output: motion, workspace: workspace)
         splitGRU.step(hidden: hidden, dynamicInput: motion, staticContribution: contextCache,
                       height: height, width: width, workspace: workspace)
 

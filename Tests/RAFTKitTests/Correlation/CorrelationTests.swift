@@ -69,6 +69,36 @@ import Testing
         #expect(a.maxAbsDifference(Tensor(shape: a.shape)) > 0.1)
     }
 
+    /// The model's loop writes the features pixel-major; they are the channel-major features transposed, exactly,
+    /// and the motion encoder's first (1×1) convolution reads either layout to the same result.
+    @Test(arguments: [CorrelationMode.allPairs, .onDemand])
+    func pixelMajorIsTheTranspose(mode: CorrelationMode) throws {
+        let (d, h, w) = (fmap1.c, fmap1.h, fmap1.w)
+        let levels = CorrelationLevels(height: h, width: w, count: 4, radius: 4)
+        let workspace = Workspace()
+        let storage = workspace.buffer("test.storage", CorrelationSampler.storageCount(levels, channels: d, mode: mode))
+        let sampler = CorrelationSampler(fmap1: fmap1.pointer, fmap2: fmap2.pointer, channels: d, levels: levels,
+                                         mode: mode, storage: storage)
+        let pixels = h * w, channels = levels.channels
+        var channelMajor = Tensor(shape: [1, channels, h, w]), pixelMajor = Tensor(shape: [pixels, channels])
+        sampler.lookup(coords: coords.pointer, output: channelMajor.mutablePointer())
+        sampler.lookup(coords: coords.pointer, output: pixelMajor.mutablePointer(), layout: .pixelMajor)
+        var mismatches = 0
+        for c in 0..<channels { for p in 0..<pixels where channelMajor.pointer[c * pixels + p] != pixelMajor[p, c] { mismatches += 1 } }
+        #expect(mismatches == 0)
+
+        var rng = SeededGenerator(seed: 8)
+        let encoder = try RAFT(stateDict: ProceduralWeights.raft(.basic, seed: 3)).updateBlock.encoder
+        let flow = Tensor.random([1, 2, h, w], in: -3...3, using: &rng)
+        var a = Tensor(shape: [1, encoder.outputChannels, h, w]), b = a
+        encoder.forward(flow: flow.pointer, correlation: channelMajor.pointer, height: h, width: w,
+                        output: a.mutablePointer(), workspace: workspace)
+        encoder.forward(flow: flow.pointer, correlation: pixelMajor.pointer, correlationLayout: .pixelMajor,
+                        height: h, width: w, output: b.mutablePointer(), workspace: workspace)
+        #expect(a.maxAbsDifference(b) <= 1e-5)
+        #expect(a.maxAbsDifference(Tensor(shape: a.shape)) > 0.01)
+    }
+
     /// NaN, infinite and huge centres give zero features instead of trapping.
     @Test(arguments: [CorrelationMode.allPairs, .onDemand])
     func nonFiniteCoordinatesGiveZeros(mode: CorrelationMode) {
