@@ -81,19 +81,25 @@ package enum Winograd {
             for range in channels {
                 for c in range {
                     let g = src + (oc * cin + c) * 9
-                    // t = G g (4×3), then u = t Gᵀ (4×4); computed in Double and rounded once.
-                    var t = [Double](repeating: 0, count: 12)
-                    for j in 0..<3 {
-                        let (g0, g1, g2) = (Double(g[j]), Double(g[3 + j]), Double(g[6 + j]))
-                        t[j] = g0
-                        t[3 + j] = 0.5 * (g0 + g1 + g2)
-                        t[6 + j] = 0.5 * (g0 - g1 + g2)
-                        t[9 + j] = g2
-                    }
+                    // t = G g (4×3), then u = t Gᵀ (4×4); computed in Double and rounded once (no arrays: this
+                    // runs for every (output, input) pair when a model loads).
                     for i in 0..<4 {
-                        let (a, b, c2) = (t[3 * i], t[3 * i + 1], t[3 * i + 2])
-                        let u = [a, 0.5 * (a + b + c2), 0.5 * (a - b + c2), c2]
-                        for j in 0..<4 { dst[((i * 4 + j) * o + oc) * selected + k] = Float(u[j]) }
+                        // Row i of t = G g: a combination of the kernel's rows.
+                        @inline(__always) func t(_ j: Int) -> Double {
+                            let (g0, g1, g2) = (Double(g[j]), Double(g[3 + j]), Double(g[6 + j]))
+                            switch i {
+                            case 0: return g0
+                            case 1: return 0.5 * (g0 + g1 + g2)
+                            case 2: return 0.5 * (g0 - g1 + g2)
+                            default: return g2
+                            }
+                        }
+                        let (a, b, c2) = (t(0), t(1), t(2))
+                        let base = dst + (i * 4 * o + oc) * selected + k
+                        base[0] = Float(a)
+                        base[o * selected] = Float(0.5 * (a + b + c2))
+                        base[2 * o * selected] = Float(0.5 * (a - b + c2))
+                        base[3 * o * selected] = Float(c2)
                     }
                     k += 1
                 }

@@ -129,14 +129,14 @@ public struct MotionEncoder: Sendable {
             let dst = rest.isEmpty ? features : workspace.buffer("motion.cor1", first.outputChannels * pixels)
             first.forwardPixelMajor(correlation, pixels: pixels, output: dst, activation: .relu)
             if !rest.isEmpty {
-                Self.chain(Array(rest), input: dst, height: height, width: width, output: features,
+                Self.chain(rest, input: dst, height: height, width: width, output: features,
                            scratch: ("motion.cor0", "motion.cor2"), workspace: workspace)
             }
         } else {
-            Self.chain(correlationConvs, input: correlation, height: height, width: width, output: features,
+            Self.chain(correlationConvs[...], input: correlation, height: height, width: width, output: features,
                        scratch: ("motion.cor0", "motion.cor1"), workspace: workspace)
         }
-        Self.chain(flowConvs, input: flow, height: height, width: width, output: features + corOut * pixels,
+        Self.chain(flowConvs[...], input: flow, height: height, width: width, output: features + corOut * pixels,
                    scratch: ("motion.flo0", "motion.flo1"), workspace: workspace)
         conv.forward(features, height: height, width: width, output: output, workspace: workspace, activation: .relu)
         (output + conv.outputChannels * pixels).update(from: flow, count: 2 * pixels)
@@ -144,7 +144,7 @@ public struct MotionEncoder: Sendable {
 
     /// Runs `convs` (each + ReLU) in sequence; the last writes to `output`, earlier ones alternate between the
     /// two scratch buffers (literal names, so the lookup does not allocate).
-    private static func chain(_ convs: [Conv2d], input: UnsafePointer<Float>, height: Int, width: Int,
+    private static func chain(_ convs: ArraySlice<Conv2d>, input: UnsafePointer<Float>, height: Int, width: Int,
                               output: UnsafeMutablePointer<Float>, scratch: (String, String), workspace: Workspace) {
         let pixels = height * width
         var source = input
