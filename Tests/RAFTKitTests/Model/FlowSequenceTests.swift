@@ -116,4 +116,78 @@ import Testing
             try sequence.append(RGBImage(tensor: Self.frame(3, height: 136, width: 168)))
         }
     }
+
+    // MARK: Pipelined estimate(pairs:frame:result:)
+
+    /// Collects what the pipeline hands over (called on background threads, one at a time).
+    final class Log: @unchecked Sendable {   // every access holds `lock`
+        private let lock = NSLock()
+        private var _loaded: [Int] = [], _results: [(Int, FlowEstimate)] = []
+        var loaded: [Int] { lock.withLock { _loaded } }
+        var results: [(Int, FlowEstimate)] { lock.withLock { _results } }
+        func load(_ k: Int) { lock.withLock { _loaded.append(k) } }
+        func result(_ i: Int, _ e: FlowEstimate) { lock.withLock { _results.append((i, e)) } }
+    }
+
+    @Test func pipelineMatchesAppend() throws {
+        let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
+        let images = (0..<6).map { RGBImage(tensor: Self.frame($0)) }
+        // Pairs 0, 1, then a gap (pair 2 skipped), then 3, 4: two chains.
+        let pairs = [0, 1, 3, 4]
+        let sequence = estimator.sequence(iterations: 2, warmStart: true)
+        let log = Log()
+        try sequence.estimate(pairs: pairs, frame: { k in log.load(k); return images[k] }, result: log.result)
+        #expect(log.loaded == [0, 1, 2, 3, 4, 5])
+        #expect(log.results.map(\.0) == pairs)
+        #expect(sequence.featureEncoderRuns == 6)   // 2 + 1 for each chain
+
+        let reference = estimator.sequence(iterations: 2, warmStart: true)
+        var expected: [Int: FlowEstimate] = [:]
+        for chain in [[0, 1, 2], [3, 4, 5]] {
+            reference.reset()
+            for k in chain { if let e = try reference.append(images[k]) { expected[k - 1] = e } }
+        }
+        for (i, estimate) in log.results {
+            #expect(estimate.flow == expected[i]?.flow, "pair \(i)")
+            #expect(estimate.lowResolution == expected[i]?.lowResolution, "pair \(i)")
+        }
+    }
+
+    struct Refused: Error, Equatable { var what: String }
+
+    @Test func pipelineReportsTheEarliestFailure() throws {
+        let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
+        let images = (0..<6).map { RGBImage(tensor: Self.frame($0)) }
+        let sequence = estimator.sequence(iterations: 1, warmStart: false)
+        func run(failLoading: Int? = nil, failResult: Int? = nil, tooSmall: Int? = nil) -> (FlowSequenceError?, Log) {
+            let log = Log()
+            do {
+                try sequence.estimate(pairs: Array(0..<5), frame: { k in
+                    log.load(k)
+                    if k == failLoading { throw Refused(what: "frame \(k)") }
+                    return k == tooSmall ? RGBImage(width: 64, height: 64) : images[k]
+                }, result: { i, e in
+                    if i == failResult { throw Refused(what: "pair \(i)") }
+                    log.result(i, e)
+                })
+                return (nil, log)
+            } catch {
+                return (error, log)
+            }
+        }
+        // A frame that cannot be loaded: the pairs before it are all handled, none after.
+        var (error, log) = run(failLoading: 3)
+        #expect(error?.pair == 2 && error?.stage == .loadingFrame(3) && error?.underlying as? Refused == Refused(what: "frame 3"))
+        #expect(log.results.map(\.0) == [0, 1] && log.loaded == [0, 1, 2, 3])
+        // A result that fails stops the run; a later frame's failure does not hide it.
+        (error, log) = run(failLoading: 4, failResult: 1)
+        #expect(error?.pair == 1 && error?.stage == .handlingResult, "\(String(describing: error))")
+        #expect(log.results.map(\.0) == [0])
+        #expect(error?.description.contains("pair 1") == true)
+        // A frame the model refuses.
+        (error, log) = run(tooSmall: 2)
+        #expect(error?.pair == 1 && error?.stage == .estimating, "\(String(describing: error))")
+        #expect(log.results.map(\.0) == [0])
+        #expect(error?.underlying is FlowEstimatorError)
+    }
 }
