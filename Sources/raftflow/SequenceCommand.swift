@@ -17,6 +17,11 @@ struct SequenceCommand: ParsableCommand {
 
         All pictures share one colour scale: --max-magnitude, or else the first computed pair's maximum.
 
+        Consecutive pairs share the feature maps of their common frame (each frame goes through the \
+        feature encoder once), and while a pair is computed the next frame is decoded and the previous \
+        pair's files are written on background threads. The summary gives the throughput in frames (pairs) \
+        per second.
+
         Examples:
           raftflow sequence frames/ --output-dir flows/
           raftflow sequence f1.png f2.png f3.png --output-dir out --warm-start
@@ -112,50 +117,90 @@ struct SequenceCommand: ParsableCommand {
                 }
             }
 
-            let clock = ContinuousClock()
-            let start = clock.now
+            // The colour scale: --max-magnitude, else the flow of the first pair in order that has one (an existing
+            // output of a pair skipped before the first computed pair, or the first computed pair).
             var scale = maxMagnitude
-            var previousLowRes: Tensor?
-            var computed = 0, skipped = 0
-            var cache: (path: String, image: RGBImage)?
-            for i in pairs {
-                let paths = outputPaths(for: files[i])
-                guard todo.contains(i) else {
-                    skipped += 1
-                    previousLowRes = nil   // the chain of warm starts restarts after a skipped pair
-                    if scale == nil, let existing = try? FlowField.read(contentsOf: URL(fileURLWithPath: paths.flo)) {
-                        scale = max(existing.maxMagnitude, 1e-3)
-                    }
-                    continue
-                }
-                let pairStart = clock.now
-                let image1 = try cache?.path == files[i] ? cache!.image : RGBImage(contentsOf: URL(fileURLWithPath: files[i]))
-                let image2 = try RGBImage(contentsOf: URL(fileURLWithPath: files[i + 1]))
-                cache = (files[i + 1], image2)
-                let result: FlowEstimate
-                do {
-                    result = try estimator.estimate(from: image1, to: image2, iterations: modelOptions.iterations,
-                                                    padding: modelOptions.padding,
-                                                    lowResolutionWarmStart: warmStart ? previousLowRes.map(FlowEstimator.forwardInterpolate) : nil)
-                } catch {
-                    throw InputError(file: files[i], reason: "\(error)")   // e.g. frames too small for RAFT
-                }
-                previousLowRes = result.lowResolution
-                if scale == nil { scale = max(result.flow.maxMagnitude, 1e-3) }
-                // The pair's files are written together: all of them, or none.
-                var outputs = OutputBatch()
-                try outputs.add(result.flow, to: paths.flo, format: .middlebury)
-                try outputs.add(FlowVisualization.colorImage(result.flow, maximumMagnitude: scale), to: paths.png)
-                if let kittiPath = paths.kitti { try outputs.add(result.flow, to: kittiPath, format: .kittiPNG) }
-                try outputs.commit()
-                computed += 1
-                if !quiet {
-                    printError("pair \(i + 1)/\(files.count - 1)  \((files[i] as NSString).lastPathComponent) -> \((files[i + 1] as NSString).lastPathComponent)  \(formatSeconds((clock.now - pairStart).seconds))")
+            let firstComputed = todo.min() ?? pairs.upperBound
+            for i in pairs where i < firstComputed && scale == nil {
+                if let existing = try? FlowField.read(contentsOf: URL(fileURLWithPath: outputPaths(for: files[i]).flo)) {
+                    scale = max(existing.maxMagnitude, 1e-3)
                 }
             }
+
+            // A pipeline: while pair i is computed here, the next frame is decoded on one background thread and
+            // pair i−1's outputs are encoded and written on another (FlowSequence.estimate). Pairs that follow
+            // each other share their common frame's features and, with --warm-start, the warm start; a skipped
+            // pair restarts both.
+            let clock = ContinuousClock()
+            let start = clock.now
+            let outputs = pairs.map { outputPaths(for: files[$0]) }
+            let names = files.map { ($0 as NSString).lastPathComponent }
+            let state = PipelineState(scale: scale, start: start)
+            let quiet = quiet, frameURLs = files.map { URL(fileURLWithPath: $0) }
+            let sequence = estimator.sequence(iterations: modelOptions.iterations, padding: modelOptions.padding,
+                                              warmStart: warmStart)
+            do throws(FlowSequenceError) {
+                try sequence.estimate(pairs: todo.sorted(), frame: { k in
+                    try RGBImage(contentsOf: frameURLs[k])
+                }, result: { i, estimate in
+                    let paths = outputs[i]
+                    let scale = state.scale(default: max(estimate.flow.maxMagnitude, 1e-3))
+                    // The pair's files are written together: all of them, or none.
+                    var batch = OutputBatch()
+                    try batch.add(estimate.flow, to: paths.flo, format: .middlebury)
+                    try batch.add(FlowVisualization.colorImage(estimate.flow, maximumMagnitude: scale), to: paths.png)
+                    if let kittiPath = paths.kitti { try batch.add(estimate.flow, to: kittiPath, format: .kittiPNG) }
+                    try batch.commit()
+                    let seconds = state.pairWritten(clock.now)
+                    if !quiet {
+                        printError("pair \(i + 1)/\(names.count - 1)  \(names[i]) -> \(names[i + 1])  \(formatSeconds(seconds))")
+                    }
+                })
+            } catch {
+                switch error.stage {
+                case .estimating: throw InputError(file: files[error.pair], reason: "\(error.underlying)")   // e.g. frames too small
+                case .loadingFrame, .handlingResult: throw error.underlying   // ImageError (65), OutputError (73)
+                }
+            }
+            let computed = state.written, skipped = pairs.count - todo.count
             let total = (clock.now - start).seconds
             let fps = computed > 0 ? Double(computed) / total : 0
-            print("\(computed) pair(s) computed, \(skipped) skipped, \(formatSeconds(total)) (\(String(format: "%.2f", fps)) pairs/s); colour scale \(String(format: "%.2f", scale ?? 0)) px")
+            print("\(computed) pair(s) computed, \(skipped) skipped, \(formatSeconds(total)): \(String(format: "%.2f", fps)) fps (pairs/s); colour scale \(String(format: "%.2f", state.scale ?? 0)) px")
+        }
+    }
+}
+
+/// What the output thread of `raftflow sequence` shares with the main thread: the colour scale (fixed by the first
+/// pair written when no other is known), the number of pairs written and when the last one finished.
+///
+/// `@unchecked Sendable` is safe: every access to the mutable fields holds `lock`.
+private final class PipelineState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _scale: Float?
+    private var _written = 0
+    private var last: ContinuousClock.Instant
+
+    init(scale: Float?, start: ContinuousClock.Instant) {
+        _scale = scale
+        last = start
+    }
+
+    var scale: Float? { lock.withLock { _scale } }
+    var written: Int { lock.withLock { _written } }
+
+    /// The scale, set to `value` if there is none yet.
+    func scale(default value: Float) -> Float {
+        lock.withLock {
+            if _scale == nil { _scale = value }
+            return _scale!
+        }
+    }
+
+    /// Counts a written pair; returns the seconds since the previous one was written (or since the start).
+    func pairWritten(_ now: ContinuousClock.Instant) -> Double {
+        lock.withLock {
+            defer { last = now; _written += 1 }
+            return (now - last).seconds
         }
     }
 }

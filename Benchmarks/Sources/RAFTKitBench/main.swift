@@ -2,7 +2,7 @@ import Foundation
 import RAFTKit
 
 // raftkit-bench SUITE… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]
-// Suites: kernels, update, loop, correlation, model, scaling, memory, receptive-field, all.  Build in release:
+// Suites: kernels, update, loop, correlation, model, scaling, memory, receptive-field, sequence, all.  Build in release:
 //   cd Benchmarks && swift run -c release raftkit-bench all --pytorch pytorch-times.json
 
 var suites: [String] = []
@@ -10,6 +10,7 @@ var repeats = 5
 var jsonPath: String?
 var pytorchPath: String?
 var singleVariant = RAFTVariant.basic
+var chosenVariant: RAFTVariant?   // --variant given (the sequence suite runs both otherwise)
 var singleSize = (width: 1024, height: 440)
 var singleCorrelation = CorrelationMode.automatic(memoryBudget: CorrelationMode.defaultMemoryBudget)
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
@@ -19,7 +20,9 @@ while let a = arguments.next() {
     case "--json": jsonPath = arguments.next()
     case "--pytorch": pytorchPath = arguments.next()
     case "--threads": BLAS.threads = Int(arguments.next() ?? "") ?? BLAS.threads
-    case "--variant": singleVariant = RAFTVariant(rawValue: arguments.next() ?? "") ?? singleVariant
+    case "--variant":
+        singleVariant = RAFTVariant(rawValue: arguments.next() ?? "") ?? singleVariant
+        chosenVariant = singleVariant
     case "--size":
         let parts = (arguments.next() ?? "").split(separator: "x").compactMap { Int($0) }
         if parts.count == 2 { singleSize = (parts[0], parts[1]) }
@@ -30,7 +33,7 @@ while let a = arguments.next() {
         default: singleCorrelation = .automatic(memoryBudget: CorrelationMode.defaultMemoryBudget)
         }
     case "-h", "--help":
-        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|receptive-field|single|all] [--variant basic|small --size WxH --correlation all-pairs|on-demand|automatic]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
+        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|receptive-field|sequence|single|all] [--variant basic|small --size WxH --correlation all-pairs|on-demand|automatic]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
         exit(0)
     default: suites.append(a)
     }
@@ -148,6 +151,18 @@ do {
                                       iterations: 12, correlation: singleCorrelation, repeats: max(1, repeats / 3))
         modelTable([r])
         record("single", [r])
+    }
+    if suites.contains("sequence") {
+        // End-to-end frames/s on 9 PNG frames (8 pairs): naive vs feature reuse vs reuse + overlapped I/O.
+        print("## Throughput on a frame sequence, \(singleSize.width)×\(singleSize.height), 12 iterations, PNG in, .flo + colour PNG out\n")
+        var rows: [SequenceResult] = []
+        for v in chosenVariant.map({ [$0] }) ?? [.small, .basic] {
+            rows.append(try runSequenceBenchmark(variant: v, width: singleSize.width, height: singleSize.height,
+                                                 repeats: repeats))
+        }
+        printSequenceTable(rows)
+        record("sequence", rows)
+        print()
     }
     if suites.contains("memory") {
         // One configuration per process run gives a clean peak-RSS figure.

@@ -98,6 +98,25 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
         }
     }
 
+    /// A ``FlowSequence`` on this model, for the frames of a video: feed it ``RGBImage`` frames one by one with
+    /// ``FlowSequence/append(_:)-(RGBImage)`` (or let ``FlowSequence/estimate(pairs:frame:result:)`` load them and
+    /// handle the results on background threads). Consecutive pairs share the feature maps of their common
+    /// frame, so each frame goes through the feature encoder once; the flow is the same as
+    /// ``estimate(from:to:iterations:padding:warmStart:lowResolutionWarmStart:correlation:workspace:onIteration:)``
+    /// on each pair with the same settings (and, with `warmStart`, the previous pair's forward-interpolated
+    /// ``FlowEstimate/lowResolution`` as `lowResolutionWarmStart`).
+    /// - Parameters:
+    ///   - iterations: recurrent refinement steps per pair.
+    ///   - padding: ``InputPadder/Mode/sintel`` (centred) or ``InputPadder/Mode/kitti`` (bottom).
+    ///   - correlation: all-pairs, on-demand, or automatic by memory budget.
+    ///   - warmStart: start each pair from the previous pair's forward-interpolated flow (RAFT's video mode).
+    /// - Returns: a new sequence with its own workspace; use it on one thread at a time.
+    public func sequence(iterations: Int = 12, padding: InputPadder.Mode = .sintel, correlation: CorrelationMode = .automatic,
+                         warmStart: Bool = true) -> FlowSequence {
+        FlowSequence(model: model, options: RAFTOptions(iterations: iterations, padding: padding, correlation: correlation),
+                     warmStart: warmStart)
+    }
+
     /// The official video warm start: forward-splats a 1/8-resolution flow `[N, 2, h, w]` (raft-spec §4.5).
     public static func forwardInterpolate(_ lowResolution: Tensor) -> Tensor { RAFT.forwardInterpolate(lowResolution) }
 

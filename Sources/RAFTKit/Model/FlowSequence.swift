@@ -1,8 +1,12 @@
-/// Optical flow along a video: frame by frame, each pair warm-started from the previous pair's result.
+/// Optical flow along a video: frame by frame, each pair warm-started from the previous pair's result, and each
+/// frame's feature maps computed once.
 ///
 /// Like the official Sintel submission (raft-spec §4.5), the warm start for pair `(t, t+1)` is the
-/// ``RAFT/forwardInterpolate(_:)`` of pair `(t−1, t)`'s low-resolution flow, passed as `flowInit`. Scratch memory
-/// is kept between pairs, so after the first pair nothing is reallocated. One sequence per thread.
+/// ``RAFT/forwardInterpolate(_:)`` of pair `(t−1, t)`'s low-resolution flow, passed as `flowInit`. Frame `t` is the
+/// second frame of pair `(t−1, t)` and the first of `(t, t+1)`; the feature encoder (`fnet`) runs on it once and
+/// the next pair takes its features from the workspace, so a pair costs one `fnet` pass instead of two. The
+/// results are bit for bit those of calling the model on each pair. Scratch memory is kept between pairs, so
+/// after the first pair nothing is reallocated. One sequence per thread.
 ///
 /// ```swift
 /// let sequence = FlowSequence(model: model)
@@ -10,15 +14,24 @@
 ///     if let result = try sequence.append(frame) { use(result.flow) }
 /// }
 /// ```
+///
+/// With images, ``FlowEstimator/sequence(iterations:padding:correlation:warmStart:)`` makes one and
+/// ``append(_:)-(RGBImage)`` takes ``RGBImage`` frames; ``estimate(pairs:frame:result:)`` also overlaps loading
+/// the frames and handling the results with the computation.
 public final class FlowSequence {
     public let model: RAFT
     public var options: RAFTOptions
     /// Warm-start each pair from the previous one (official evaluation: on for Sintel test submissions).
     public var warmStart: Bool
-    /// The workspace reused by every pair.
+    /// The workspace reused by every pair; it also holds the last frame's feature maps.
     public let workspace = Workspace()
     private var previousFrame: Tensor?
     private var previousLowResolutionFlow: Tensor?
+    /// The previous pair's second-frame features in ``workspace`` (recomputed if the batch size, frame size or
+    /// padding changes).
+    private var carried: CarriedFeatures?
+    /// Frames the feature encoder has run on so far (one per sample of each frame when the features are reused).
+    package private(set) var featureEncoderRuns = 0
 
     public init(model: RAFT, options: RAFTOptions = RAFTOptions(), warmStart: Bool = true) {
         self.model = model
@@ -31,7 +44,8 @@ public final class FlowSequence {
     ///   - frame: `[N, 3, H, W]` RGB in 0…255, the same size as the previous frames.
     ///   - onIteration: forwarded to ``RAFT/callAsFunction(_:_:flowInit:options:workspace:onIteration:)``.
     /// - Returns: the flow from the previous frame to `frame`, or nil for the first frame.
-    /// - Throws: ``RAFTError`` (e.g. when the frame size changes; call ``reset()`` to start a new sequence).
+    /// - Throws: ``RAFTError`` (e.g. when the frame size changes; call ``reset()`` to start a new sequence). The
+    ///   sequence is unchanged then: the next frame pairs with the last accepted one.
     @discardableResult
     public func append(_ frame: Tensor, onIteration: ((RAFTIteration) -> Void)? = nil) throws(RAFTError) -> RAFTOutput? {
         guard let previous = previousFrame else {
@@ -42,16 +56,45 @@ public final class FlowSequence {
             return nil
         }
         let initial = warmStart ? previousLowResolutionFlow.map { RAFT.forwardInterpolate($0) } : nil
-        let result = try model(previous, frame, flowInit: initial, options: options, workspace: workspace,
-                               onIteration: onIteration)
+        let step = try model(previous, frame, flowInit: initial, options: options, workspace: workspace,
+                             carrying: carried, onIteration: onIteration)
         previousFrame = frame
-        previousLowResolutionFlow = result.lowResolutionFlow
-        return result
+        previousLowResolutionFlow = step.output.lowResolutionFlow
+        carried = step.carried
+        featureEncoderRuns += step.featureEncoderRuns
+        return step.output
     }
 
-    /// Forgets the previous frame and flow (a new shot or sequence starts).
+    /// Adds the next frame as an image.
+    /// - Parameter image: RGB on the 0…255 scale, the same size as the previous frames.
+    /// - Returns: the flow from the previous frame to `image`, or nil for the first frame.
+    /// - Throws: ``FlowEstimatorError/sizeMismatch(first:firstSize:second:secondSize:)`` when the size changes,
+    ///   ``FlowEstimatorError/model(_:)`` when the network refuses the frames (too small, non-finite values).
+    @discardableResult
+    public func append(_ image: RGBImage) throws(FlowEstimatorError) -> FlowEstimate? {
+        try appendFrame(image.tensor, width: image.width, height: image.height).map(FlowEstimate.init)
+    }
+
+    /// ``append(_:)-(Tensor)`` for a `[1, 3, height, width]` frame, with image-level errors.
+    func appendFrame(_ frame: Tensor, width: Int, height: Int) throws(FlowEstimatorError) -> RAFTOutput? {
+        if let previous = previousFrame, previous.shape != frame.shape {
+            throw .sizeMismatch(first: "previous frame", firstSize: (previous.w, previous.h),
+                                second: "frame", secondSize: (width, height))
+        }
+        do { return try append(frame) } catch { throw .model(error) }
+    }
+
+    /// Forgets the previous frame, its features and the flow (a new shot or sequence starts).
     public func reset() {
         previousFrame = nil
         previousLowResolutionFlow = nil
+        carried = nil
+    }
+}
+
+extension FlowEstimate {
+    /// The estimate of a single-sample output.
+    init(_ output: RAFTOutput) {
+        self.init(flow: FlowField(tensor: output.flow), lowResolution: output.lowResolutionFlow, timings: output.timings)
     }
 }

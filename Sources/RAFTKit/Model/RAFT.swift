@@ -106,6 +106,41 @@ public struct RAFT: Sendable {
     public func callAsFunction(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor? = nil,
                                options: RAFTOptions = RAFTOptions(), workspace: Workspace? = nil,
                                onIteration: ((RAFTIteration) -> Void)? = nil) throws(RAFTError) -> RAFTOutput {
+        try run(image1, image2, flowInit: flowInit, options: options, workspace: workspace ?? Workspace(),
+                features: .perSample, onIteration: onIteration).output
+    }
+
+    /// One pair of a video, reusing the previous pair's work: the same as
+    /// ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` (bit for bit), except that the feature maps
+    /// of `image1` are taken from `carried` when it is still valid, and those of `image2` are kept in `workspace`
+    /// for the next pair.
+    ///
+    /// The features of all N samples live in two workspace buffers, `raft.features.0` and `raft.features.1`
+    /// (`[N, D, h, w]` each), used alternately, so nothing is copied. `carried` is valid when it was returned by
+    /// the last call of this method on `workspace` (a stamp in the workspace says so) for the same batch size,
+    /// frame size and padding; otherwise the features are recomputed. The caller guarantees that `image1` is the
+    /// `image2` of the call that returned `carried`, and that the model is the same.
+    /// - Returns: the output, the handle for the next pair, and how many frames the feature encoder ran on (`N`
+    ///   when the features were reused, `2N` otherwise).
+    package func callAsFunction(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?, options: RAFTOptions,
+                                workspace: Workspace, carrying carried: CarriedFeatures?,
+                                onIteration: ((RAFTIteration) -> Void)? = nil) throws(RAFTError)
+        -> (output: RAFTOutput, carried: CarriedFeatures, featureEncoderRuns: Int) {
+        let result = try run(image1, image2, flowInit: flowInit, options: options, workspace: workspace,
+                             features: .sequence(carried), onIteration: onIteration)
+        return (result.output, result.carried!, result.featureEncoderRuns)
+    }
+
+    /// Where the feature maps go: one `[D, h, w]` pair of buffers reused sample by sample (a single call), or
+    /// `[N, D, h, w]` buffers that outlive the call (a sequence).
+    private enum FeatureStorage {
+        case perSample
+        case sequence(CarriedFeatures?)
+    }
+
+    private func run(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?, options: RAFTOptions, workspace ws: Workspace,
+                     features: FeatureStorage, onIteration: ((RAFTIteration) -> Void)?) throws(RAFTError)
+        -> (output: RAFTOutput, carried: CarriedFeatures?, featureEncoderRuns: Int) {
         let clock = ContinuousClock()
         let start = clock.now
         let padder = try validate(image1, image2, flowInit: flowInit, options: options)
@@ -115,7 +150,6 @@ public struct RAFT: Sendable {
         let pixels = h * w, D = c.featureChannels, hid = c.hiddenChannels, ctx = c.contextChannels
         let levels = CorrelationLevels(height: h, width: w, count: c.correlationLevels, radius: c.correlationRadius)
         let mode = options.correlation.resolved(samples: n, height: h, width: w, levels: c.correlationLevels)
-        let ws = workspace ?? Workspace()
         var timings = RAFTTimings()
 
         // Per-call state (all samples) and per-sample scratch.
@@ -127,8 +161,26 @@ public struct RAFT: Sendable {
         let contextCache = ws.buffer("raft.contextCache", n * cacheCount)
         let coords = ws.buffer("raft.coords", n * 2 * pixels)
         let image = ws.buffer("raft.image", 3 * Hp * Wp)
-        let fmap1 = ws.buffer("raft.fmap1", D * pixels)
-        let fmap2 = ws.buffer("raft.fmap2", D * pixels)
+        // fmap1 and fmap2 of sample b are at fmap1 + b·stride and fmap2 + b·stride.
+        let fmap1: UnsafeMutablePointer<Float>, fmap2: UnsafeMutablePointer<Float>, stride: Int
+        var reuse = false
+        var carried: CarriedFeatures?
+        switch features {
+        case .perSample:
+            (fmap1, fmap2, stride) = (ws.buffer("raft.fmap1", D * pixels), ws.buffer("raft.fmap2", D * pixels), 0)
+        case let .sequence(previous):
+            let key = CarriedFeatures.Key(samples: n, height: H, width: W, channels: D, padding: options.padding)
+            let stampBuffer = ws.buffer(CarriedFeatures.stampBufferName, 2)
+            reuse = previous.map { $0.key == key && $0.workspace === ws && $0.stamp.matches(stampBuffer) } ?? false
+            let first = reuse ? previous!.buffer : 0
+            fmap1 = ws.buffer(CarriedFeatures.bufferName(first), n * D * pixels)
+            fmap2 = ws.buffer(CarriedFeatures.bufferName(1 - first), n * D * pixels)
+            stride = D * pixels
+            // A new stamp before anything is written: a handle to what these buffers held before is void now.
+            let stamp = CarriedFeatures.Stamp.random()
+            stamp.write(to: stampBuffer)
+            carried = CarriedFeatures(workspace: ws, buffer: 1 - first, key: key, stamp: stamp)
+        }
         let contextOut = ws.buffer("raft.cnet", (hid + ctx) * pixels)
         var samplers: [CorrelationSampler] = []
         samplers.reserveCapacity(n)
@@ -138,9 +190,11 @@ public struct RAFT: Sendable {
             var t = clock.now
             prepare(image1.pointer + b * 3 * H * W, padder: padder, into: image)
             timings.preprocessing += clock.now - t
-            t = clock.now
-            featureEncoder.forward(image, height: Hp, width: Wp, output: fmap1, workspace: ws)
-            timings.featureEncoder += clock.now - t
+            if !reuse {
+                t = clock.now
+                featureEncoder.forward(image, height: Hp, width: Wp, output: fmap1 + b * stride, workspace: ws)
+                timings.featureEncoder += clock.now - t
+            }
             t = clock.now
             contextEncoder.forward(image, height: Hp, width: Wp, output: contextOut, workspace: ws)
             let hb = hidden + b * hid * pixels
@@ -153,11 +207,11 @@ public struct RAFT: Sendable {
             prepare(image2.pointer + b * 3 * H * W, padder: padder, into: image)
             timings.preprocessing += clock.now - t
             t = clock.now
-            featureEncoder.forward(image, height: Hp, width: Wp, output: fmap2, workspace: ws)
+            featureEncoder.forward(image, height: Hp, width: Wp, output: fmap2 + b * stride, workspace: ws)
             timings.featureEncoder += clock.now - t
             t = clock.now
-            samplers.append(CorrelationSampler(fmap1: fmap1, fmap2: fmap2, channels: D, levels: levels, mode: mode,
-                                               storage: correlationStorage + b * perSample))
+            samplers.append(CorrelationSampler(fmap1: fmap1 + b * stride, fmap2: fmap2 + b * stride, channels: D,
+                                               levels: levels, mode: mode, storage: correlationStorage + b * perSample))
             timings.correlationVolume += clock.now - t
         }
 
@@ -222,8 +276,9 @@ public struct RAFT: Sendable {
         }
         let low = lowResolution(coords, n: n, height: h, width: w)
         timings.total = clock.now - start
-        return RAFTOutput(flow: output, lowResolutionFlow: low, padder: padder, correlation: mode,
-                          iterations: options.iterations, timings: timings)
+        return (RAFTOutput(flow: output, lowResolutionFlow: low, padder: padder, correlation: mode,
+                           iterations: options.iterations, timings: timings),
+                carried, reuse ? n : 2 * n)
     }
 
     /// Checks shapes, sizes, finiteness and the iteration count; returns the padder.
@@ -286,4 +341,36 @@ public struct RAFT: Sendable {
         for b in 0..<n { Self.flow(coords: coords + b * 2 * h * w, width: w, pixels: h * w, into: dst + b * 2 * h * w) }
         return out
     }
+}
+
+/// The feature maps of the second frames of one sequence call of ``RAFT``, left in its workspace for the next
+/// pair (whose first frame they are). A handle only: it owns no memory and never keeps the workspace alive.
+package struct CarriedFeatures {
+    /// What the features were computed for; a call with another key recomputes them.
+    struct Key: Equatable {
+        var samples: Int, height: Int, width: Int, channels: Int
+        var padding: InputPadder.Mode
+    }
+
+    /// A random 48-bit value kept in the workspace (two Floats holding integers below 2²⁴, so exactly
+    /// representable), renewed by every sequence call: only the handle of the latest call on a workspace matches.
+    struct Stamp: Equatable {
+        var high: Float, low: Float
+        static func random() -> Stamp {
+            var rng = SystemRandomNumberGenerator()
+            return Stamp(high: Float(Int.random(in: 0..<(1 << 24), using: &rng)),
+                         low: Float(Int.random(in: 0..<(1 << 24), using: &rng)))
+        }
+        func write(to buffer: UnsafeMutablePointer<Float>) { buffer[0] = high; buffer[1] = low }
+        func matches(_ buffer: UnsafePointer<Float>) -> Bool { buffer[0] == high && buffer[1] == low }
+    }
+
+    static let stampBufferName = "raft.features.stamp"
+    static func bufferName(_ index: Int) -> String { "raft.features.\(index)" }
+
+    weak var workspace: Workspace?
+    /// 0 or 1: which of `raft.features.0`/`raft.features.1` holds the features.
+    let buffer: Int
+    let key: Key
+    let stamp: Stamp
 }

@@ -34,7 +34,8 @@ public struct RAFTIteration: Sendable {
 public struct RAFTTimings: Sendable, Hashable, CustomStringConvertible {
     /// Input padding and normalisation.
     public var preprocessing: Duration = .zero
-    /// fnet on both frames.
+    /// fnet on the frames it ran on: both, or only the second when a ``FlowSequence`` reused the first frame's
+    /// features from the previous pair.
     public var featureEncoder: Duration = .zero
     /// cnet on the first frame, with the tanh/ReLU split.
     public var contextEncoder: Duration = .zero

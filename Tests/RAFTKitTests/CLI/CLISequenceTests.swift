@@ -97,4 +97,41 @@ struct CLISequenceTests {
         let kitti = try FlowField.read(contentsOf: URL(fileURLWithPath: warm + "/frame3_kitti.png"))
         #expect(zip(kitti.uv, try flow(warm, "frame3").uv).allSatisfy { abs($0 - $1) <= 1.0 / 64 })
     }
+
+    /// The pipeline (shared features, decoding and writing on background threads) writes exactly what `flow` writes
+    /// for each pair on its own; with --warm-start, what FlowSequence computes in process.
+    @Test func pipelineMatchesPairwiseFlow() throws {
+        let scratch = try CLIScratch()
+        try scratch.directory("frames")
+        let frames = try (0..<5).map { k in try CLIInputs.writeFrame("frames/f\(k).png", in: scratch, dx: 1.5 * Float(k), dy: Float(k % 2)) }
+        let out = try scratch.directory("out"), pairwise = try scratch.directory("pairwise"), warm = try scratch.directory("warm")
+        let common = ["--iterations", "2", "--max-magnitude", "8"]
+        let run = try RAFTFlowCLI.run(["sequence", scratch.path("frames"), "--output-dir", out, "--kitti"] + common)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("4 pair(s) computed, 0 skipped") && run.stdout.contains("fps"), "\(run.stdout)")
+        #expect(run.stderrLines.count == 4 && run.stderrLines.last?.contains("f3.png -> f4.png") == true, "\(run.stderr)")
+        #expect(try scratch.contents("out") == (0..<4).flatMap { ["f\($0).flo", "f\($0).png", "f\($0)_kitti.png"] })
+        for k in 0..<4 {
+            let single = try RAFTFlowCLI.run(["flow", frames[k], frames[k + 1], "--output", pairwise + "/f\(k).flo",
+                                              "--visualization", pairwise + "/f\(k).png",
+                                              "--kitti-output", pairwise + "/f\(k)_kitti.png"] + common)
+            #expect(single.status == 0, "\(single.stderr)")
+            for name in ["f\(k).flo", "f\(k).png", "f\(k)_kitti.png"] {
+                #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/" + name))
+                        == Data(contentsOf: URL(fileURLWithPath: pairwise + "/" + name)), "\(name) differs from `flow`")
+            }
+        }
+
+        // --warm-start: the library's FlowSequence on the same frames (this process may use other BLAS threads,
+        // so within a tolerance).
+        let w = try RAFTFlowCLI.run(["sequence", scratch.path("frames"), "--output-dir", warm, "--warm-start"] + common)
+        #expect(w.status == 0, "\(w.stderr)")
+        let sequence = try FlowEstimator.bundled().sequence(iterations: 2, warmStart: true)
+        for (k, path) in frames.enumerated() {
+            guard let estimate = try sequence.append(try RGBImage(contentsOf: URL(fileURLWithPath: path))) else { continue }
+            let written = try FlowField.read(contentsOf: URL(fileURLWithPath: warm + "/f\(k - 1).flo"))
+            let difference = zip(written.uv, estimate.flow.uv).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(difference <= 1e-3, "pair \(k - 1): max |Δ| \(difference) px")
+        }
+    }
 }
