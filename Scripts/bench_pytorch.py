@@ -17,6 +17,22 @@ from torchvision.models.optical_flow import raft_large, raft_small
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
 
+# (cin, cout, kh, kw, stride, pad_h, pad_w, H, W): Benchmarks/Sources/RAFTKitBench/KernelBenchmarks.swift's shapes.
+CONV_SHAPES = [
+    (384, 256, 1, 5, 1, 0, 2, 55, 128), (384, 128, 1, 5, 1, 0, 2, 55, 128),
+    (384, 256, 5, 1, 1, 2, 0, 55, 128), (384, 128, 5, 1, 1, 2, 0, 55, 128),
+    (242, 192, 3, 3, 1, 1, 1, 55, 128), (242, 96, 3, 3, 1, 1, 1, 55, 128),
+    (324, 256, 1, 1, 1, 0, 0, 55, 128), (256, 192, 3, 3, 1, 1, 1, 55, 128),
+    (2, 128, 7, 7, 1, 3, 3, 55, 128), (128, 64, 3, 3, 1, 1, 1, 55, 128),
+    (256, 126, 3, 3, 1, 1, 1, 55, 128), (128, 256, 3, 3, 1, 1, 1, 55, 128),
+    (256, 2, 3, 3, 1, 1, 1, 55, 128), (256, 576, 1, 1, 1, 0, 0, 55, 128),
+    (3, 64, 7, 7, 2, 3, 3, 440, 1024), (64, 64, 3, 3, 1, 1, 1, 220, 512),
+    (64, 96, 3, 3, 2, 1, 1, 220, 512), (96, 96, 3, 3, 1, 1, 1, 110, 256),
+    (96, 128, 3, 3, 2, 1, 1, 110, 256), (128, 128, 3, 3, 1, 1, 1, 55, 128),
+    (128, 256, 1, 1, 1, 0, 0, 55, 128),
+]
+
+
 def median_seconds(fn, repeats):
     fn()
     samples = []
@@ -38,12 +54,28 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="skip the full-model runs at 1920x1080")
     ap.add_argument("--output", default=os.path.join(ROOT, "Benchmarks", "pytorch-times.json"))
+    ap.add_argument("--convs-only", action="store_true",
+                    help="time only the single convolutions and merge them into an existing output file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     results = {}
     h, w = 55, 128
     with torch.inference_mode():
+        # The convolutions of the "convolution core vs bare sgemm" table (raftkit-bench kernels), one nn.Conv2d
+        # each, keyed conv_<cin>_<cout>_<kh>x<kw>_s<stride>_p<ph>x<pw>_<H>x<W> as the Swift side looks them up.
+        for (cin, cout, kh, kw, s, ph, pw, H, W) in CONV_SHAPES:
+            conv = torch.nn.Conv2d(cin, cout, (kh, kw), stride=s, padding=(ph, pw)).eval()
+            x = torch.randn(1, cin, H, W)
+            results[f"conv_{cin}_{cout}_{kh}x{kw}_s{s}_p{ph}x{pw}_{H}x{W}"] = median_seconds(lambda: conv(x), args.repeats)
+        if args.convs_only:
+            with open(args.output) as f:
+                info = json.load(f)
+            info["seconds"].update(results)
+            with open(args.output, "w") as f:
+                json.dump(info, f, indent=2, sort_keys=True)
+            print(f"merged {len(results)} convolution timings into {os.path.relpath(args.output, ROOT)}")
+            return
         for name, builder, hid, ctx, corr_ch, has_mask in [("basic", raft_large, 128, 128, 324, True),
                                                           ("small", raft_small, 96, 64, 196, False)]:
             model = builder(weights=None).eval()

@@ -52,13 +52,15 @@ struct KernelResult: Codable {
     /// The algorithm a Conv2d of this shape uses by default, and the time of every algorithm that supports it.
     var algorithm: String
     var algorithmMs: [String: Double]
+    /// The same nn.Conv2d in PyTorch (Scripts/bench-pytorch), if timed.
+    var pytorchMs: Double?
     var convolutionMs: Double, sgemmMs: Double
     var convolutionGFLOPs: Double, sgemmGFLOPs: Double
     var efficiency: Double
 }
 
 /// Times each convolution (im2col + sgemm + bias) against a bare sgemm of the same M×N×K.
-func runKernelBenchmarks(repeats: Int) -> [KernelResult] {
+func runKernelBenchmarks(repeats: Int, pytorch: [String: Double] = [:]) -> [KernelResult] {
     var results: [KernelResult] = []
     let workspace = Workspace()
     for s in kernelShapes() {
@@ -87,8 +89,11 @@ func runKernelBenchmarks(repeats: Int) -> [KernelResult] {
             } } }
         }
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        let g = s.geometry
+        let key = "conv_\(s.inputChannels)_\(s.outputChannels)_\(g.kernelHeight)x\(g.kernelWidth)_s\(g.strideY)_p\(g.paddingY)x\(g.paddingX)_\(s.height)x\(s.width)"
         results.append(KernelResult(name: s.name, m: m, n: n, k: k, algorithm: conv.algorithm.rawValue,
-                                    algorithmMs: perAlgorithm, convolutionMs: tConv * 1000, sgemmMs: tGemm * 1000,
+                                    algorithmMs: perAlgorithm, pytorchMs: pytorch[key].map { $0 * 1000 },
+                                    convolutionMs: tConv * 1000, sgemmMs: tGemm * 1000,
                                     convolutionGFLOPs: flops / tConv / 1e9, sgemmGFLOPs: flops / tGemm / 1e9,
                                     efficiency: tGemm / tConv))
     }
@@ -96,12 +101,12 @@ func runKernelBenchmarks(repeats: Int) -> [KernelResult] {
 }
 
 func printKernelTable(_ results: [KernelResult]) {
-    print("| convolution | M×N×K | algorithm | conv ms | conv GFLOP/s | sgemm ms | sgemm GFLOP/s | conv / sgemm | im2col ms | shifted GEMM ms | Winograd ms |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| convolution | M×N×K | algorithm | conv ms | conv GFLOP/s | sgemm ms | sgemm GFLOP/s | conv / sgemm | im2col ms | shifted GEMM ms | Winograd ms | PyTorch ms (GFLOP/s) |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     func ms(_ r: KernelResult, _ a: ConvolutionAlgorithm) -> String {
         r.algorithmMs[a.rawValue].map { String(format: "%.2f", $0) } ?? "–"
     }
     for r in results {
-        print("| \(r.name) | \(r.m)×\(r.n)×\(r.k) | \(r.algorithm) | \(String(format: "%.2f", r.convolutionMs)) | \(String(format: "%.1f", r.convolutionGFLOPs)) | \(String(format: "%.2f", r.sgemmMs)) | \(String(format: "%.1f", r.sgemmGFLOPs)) | \(String(format: "%.0f %%", 100 * r.efficiency)) | \(ms(r, .im2col)) | \(ms(r, .shiftedGEMM)) | \(ms(r, .winograd)) |")
+        print("| \(r.name) | \(r.m)×\(r.n)×\(r.k) | \(r.algorithm) | \(String(format: "%.2f", r.convolutionMs)) | \(String(format: "%.1f", r.convolutionGFLOPs)) | \(String(format: "%.2f", r.sgemmMs)) | \(String(format: "%.1f", r.sgemmGFLOPs)) | \(String(format: "%.0f %%", 100 * r.efficiency)) | \(ms(r, .im2col)) | \(ms(r, .shiftedGEMM)) | \(ms(r, .winograd)) | \(r.pytorchMs.map { String(format: "%.2f (%.0f)", $0, 2.0 * Double(r.m) * Double(r.n) * Double(r.k) / $0 / 1e6) } ?? "–") |")
     }
 }

@@ -67,7 +67,7 @@ var report: [String: Any] = [:]
 do {
     if suites.contains("kernels") {
         print("## Convolution core vs bare sgemm (same M×N×K, same run)\n")
-        let r = runKernelBenchmarks(repeats: repeats)
+        let r = runKernelBenchmarks(repeats: repeats, pytorch: pytorch)
         printKernelTable(r)
         record("kernels", r)
         print()

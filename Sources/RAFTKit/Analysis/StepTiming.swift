@@ -6,7 +6,8 @@ public struct StepTiming: Sendable, Codable, Hashable {
     /// Median seconds of one iteration (all steps of the variant) over ``repeats`` runs after a warm-up.
     public var secondsPerIteration: Double
     /// Median seconds of the iteration's bare GEMMs alone: per step, `[2·hidden, K]·[K, pixels]` (z and r
-    /// fused) and `[hidden, K]·[K, pixels]` (q), `K = (hidden + input)·kh·kw`, without im2col or gates.
+    /// fused) and `[hidden, K]·[K, pixels]` (q), `K = (hidden + input)·kh·kw`: the direct convolution's GEMMs, without
+    /// copies or gates.
     public var gemmSecondsPerIteration: Double
     /// Gate-convolution multiply-accumulates of one iteration.
     public var multiplyAccumulates: Int
@@ -17,8 +18,9 @@ public struct StepTiming: Sendable, Codable, Hashable {
 
     /// `2·MACs / time`, in 10⁹ FLOP/s.
     public var gflops: Double { 2 * Double(multiplyAccumulates) / secondsPerIteration / 1e9 }
-    /// Bare-GEMM time over step time, from the fastest runs of each (1 = the step costs no more than its GEMMs;
-    /// the rest is im2col, gate arithmetic and activations).
+    /// Bare-GEMM time over step time, from the fastest runs of each (1 = the step costs no more than its direct
+    /// GEMMs; the rest is padding copies, gate arithmetic and activations). Above 1 where the gates use Winograd,
+    /// whose GEMMs do 2.25× fewer multiplications than the direct ones measured here.
     public var gemmFraction: Double { minimumGemmSecondsPerIteration / minimumSecondsPerIteration }
 
     /// Fastest iteration over the repeats: the least disturbed by other processes on a shared machine.
