@@ -184,18 +184,16 @@ public struct Conv2d: Sendable {
         }
     }
 
-    /// One GEMM per tap over shifted views of the zero-padded input (``ShiftedGEMM``), then the bias. Without
-    /// horizontal padding the wide grid is the output itself; otherwise the wide rows are compacted.
+    /// One GEMM per tap over shifted views of the zero-padded input or its phases (``ShiftedGEMM``), then the
+    /// bias. For stride 1 without horizontal padding the wide grid is the output itself; otherwise the wide rows are
+    /// compacted.
     private func shifted(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        guard geometry.strideY == 1 && geometry.strideX == 1 else {
-            strided(input, height: height, width: width, weights: weights, output: output, workspace: workspace)
-            return
-        }
         let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
+        let (oh, ow) = (layout.outputHeight, layout.outputWidth)
+        guard oh > 0, ow > 0 else { return }
         let padded = workspace.buffer("conv.padded", layout.paddedCount(channels: inputChannels))
         ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded)
-        let (oh, ow, wp) = (layout.outputHeight, layout.outputWidth, layout.paddedWidth)
         if layout.isCompact {
             for o in 0..<outputChannels { (output + o * oh * ow).update(repeating: bias.pointer[o], count: oh * ow) }
             ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
@@ -203,21 +201,6 @@ public struct Conv2d: Sendable {
                                  accumulate: true)
             return
         }
-        let wide = workspace.buffer("conv.wide", outputChannels * layout.wideCount)
-        ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
-                             lda: inputChannels, padded: padded, layout: layout, wide: wide, ldc: layout.wideCount,
-                             accumulate: false)
-        compact(wide, rowStride: wp, planeStride: layout.wideCount, output: output, height: oh, width: ow)
-    }
-
-    /// The strided case of ``shifted(_:height:width:weights:output:workspace:)``: phases of the padded input.
-    private func strided(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
-                         output: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        let layout = ShiftedGEMM.PhaseLayout(height: height, width: width, geometry: geometry)
-        let (oh, ow) = (layout.outputHeight, layout.outputWidth)
-        guard oh > 0, ow > 0 else { return }
-        let padded = workspace.buffer("conv.padded", layout.paddedCount(channels: inputChannels))
-        ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded)
         let wide = workspace.buffer("conv.wide", outputChannels * layout.wideCount)
         ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
                              lda: inputChannels, padded: padded, layout: layout, wide: wide, ldc: layout.wideCount,

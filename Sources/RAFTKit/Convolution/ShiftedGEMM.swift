@@ -1,5 +1,5 @@
-/// Stride-1 convolution without im2col: one GEMM per kernel tap, each reading a shifted view of a zero-padded
-/// copy of the input.
+/// Convolution without im2col: one GEMM per kernel tap, each reading a shifted view of a zero-padded copy of the
+/// input.
 ///
 /// With the input copied once into planes of `paddedHeight × paddedWidth` (zero border), the output computed on
 /// a "wide" grid of `outputHeight × paddedWidth` cells (cell `oy·paddedWidth + ox`) is, for every tap
@@ -8,77 +8,94 @@
 /// size), so no patch matrix is ever written. The last `paddedWidth − outputWidth` cells of each wide row read
 /// across the row boundary and are discarded. Same products as im2col + one GEMM, summed tap by tap.
 ///
+/// Strided convolutions (RAFT's stride-2 encoder convolutions) split the padded input into `strideY·strideX`
+/// phases, phase `(a, b)` holding padded pixels `(s·i + a, s·j + b)`; tap `(ky, kx)` then reads phase
+/// `(ky·dy mod s, kx·dx mod s)` shifted by `(⌊ky·dy/s⌋, ⌊kx·dx/s⌋)` — again one plain strided matrix per tap. Stride 1
+/// is the one-phase case.
+///
 /// Against im2col this saves writing and re-reading a `Cin·taps × pixels` matrix (65 MB for a 3×3 convolution of
 /// 256 channels on RAFT's 55×128 grid): measured 10–30 % faster per convolution on the project machine, and the
 /// workspace shrinks by that matrix. OpenBLAS blocks K in chunks of a few hundred anyway, so splitting K by tap
 /// costs little, even at 64 input channels. See `Benchmarks/README.md`.
 package enum ShiftedGEMM {
-    /// Sizes of the padded input and of the wide output grid for one geometry and input size.
-    package struct Layout: Equatable {
-        package let height: Int, width: Int
-        package let paddedHeight: Int, paddedWidth: Int
-        package let outputHeight: Int, outputWidth: Int
-        package let paddingY: Int, paddingX: Int
-        /// Extra zero floats after the last plane: the discarded cells of the last wide row read that far.
-        package let slack: Int
-        /// Kernel taps and dilation (tap `(ky, kx)` reads from offset `ky·dy·paddedWidth + kx·dx`).
+    /// Sizes of the padded input (its phases) and of the wide output grid for one geometry and input size.
+    package struct Layout {
+        package let height: Int, width: Int, paddingY: Int, paddingX: Int
+        package let strideY: Int, strideX: Int
         package let kernelHeight: Int, kernelWidth: Int, dilationY: Int, dilationX: Int
+        /// One phase plane (the whole padded plane for stride 1).
+        package let phaseHeight: Int, phaseWidth: Int
+        package let outputHeight: Int, outputWidth: Int
 
         package init(height: Int, width: Int, geometry g: ConvGeometry) {
-            precondition(g.strideY == 1 && g.strideX == 1, "ShiftedGEMM needs stride 1")
             self.height = height
             self.width = width
-            paddingY = g.paddingY
-            paddingX = g.paddingX
-            paddedHeight = height + 2 * g.paddingY
-            paddedWidth = width + 2 * g.paddingX
+            (paddingY, paddingX) = (g.paddingY, g.paddingX)
+            (strideY, strideX) = (g.strideY, g.strideX)
+            (kernelHeight, kernelWidth) = (g.kernelHeight, g.kernelWidth)
+            (dilationY, dilationX) = (g.dilationY, g.dilationX)
+            phaseHeight = (height + 2 * g.paddingY + g.strideY - 1) / g.strideY
+            phaseWidth = (width + 2 * g.paddingX + g.strideX - 1) / g.strideX
             (outputHeight, outputWidth) = g.outputSize(height: height, width: width)
-            slack = (g.kernelWidth - 1) * g.dilationX
-            kernelHeight = g.kernelHeight
-            kernelWidth = g.kernelWidth
-            dilationY = g.dilationY
-            dilationX = g.dilationX
         }
 
-        /// Floats of one padded plane.
-        package var planeCount: Int { paddedHeight * paddedWidth }
-        /// Floats of the padded input of `channels` planes, slack included.
-        package func paddedCount(channels: Int) -> Int { channels * planeCount + slack }
+        /// Floats of one phase plane.
+        package var phasePlaneCount: Int { phaseHeight * phaseWidth }
+        /// Floats per input channel (all its phases): the GEMMs' leading dimension of B.
+        package var channelStride: Int { strideY * strideX * phasePlaneCount }
+        /// Zero floats after the last channel: the discarded wide cells of the last row read that far.
+        package var slack: Int { (kernelWidth - 1) * dilationX / strideX + 1 }
+        /// Floats of the padded input of `channels` channels, slack included.
+        package func paddedCount(channels: Int) -> Int { channels * channelStride + slack }
         /// Cells of one wide output plane (GEMM N).
-        package var wideCount: Int { outputHeight * paddedWidth }
-        /// Whether wide and compact outputs coincide (no horizontal padding): the GEMMs can then write the
-        /// output directly.
-        package var isCompact: Bool { paddedWidth == outputWidth }
+        package var wideCount: Int { outputHeight * phaseWidth }
+        /// Whether wide and compact outputs coincide (stride 1 without horizontal padding): the GEMMs can then write
+        /// the output directly.
+        package var isCompact: Bool { phaseWidth == outputWidth }
     }
 
-    /// Copies `channels` planes of `height × width` into `padded` (`[channels, paddedHeight, paddedWidth]` plus
-    /// slack) with a zero border. Every float of the destination is written, so the buffer needs no clearing.
+    /// Writes every phase of every channel (zeros outside the input), and the slack. Every float of the destination
+    /// is written, so the buffer needs no clearing.
     package static func pad(_ input: UnsafePointer<Float>, channels: Int, layout l: Layout,
                             into padded: UnsafeMutablePointer<Float>) {
-        let (H, W, Wp) = (l.height, l.width, l.paddedWidth)
+        let (H, W, ph, pw) = (l.height, l.width, l.phaseHeight, l.phaseWidth)
         for c in 0..<channels {
             let src = input + c * H * W
-            let dst = padded + c * l.planeCount
-            dst.update(repeating: 0, count: l.paddingY * Wp)
-            for y in 0..<H {
-                let row = dst + (y + l.paddingY) * Wp
-                row.update(repeating: 0, count: l.paddingX)
-                (row + l.paddingX).update(from: src + y * W, count: W)
-                (row + l.paddingX + W).update(repeating: 0, count: l.paddingX)
+            for a in 0..<l.strideY {
+                for b in 0..<l.strideX {
+                    let phase = padded + c * l.channelStride + (a * l.strideX + b) * l.phasePlaneCount
+                    // Phase columns j with 0 ≤ s·j + b − pX < W.
+                    let first = max(0, (l.paddingX - b + l.strideX - 1) / l.strideX)
+                    let end = min(pw, max(first, (W - 1 + l.paddingX - b) / l.strideX + 1))
+                    for i in 0..<ph {
+                        let row = phase + i * pw
+                        let y = l.strideY * i + a - l.paddingY
+                        guard y >= 0, y < H, end > first else { row.update(repeating: 0, count: pw); continue }
+                        let line = src + y * W + b - l.paddingX
+                        row.update(repeating: 0, count: first)
+                        if l.strideX == 1 {
+                            (row + first).update(from: line + first, count: end - first)
+                        } else {
+                            for j in first..<end { row[j] = line[l.strideX * j] }
+                        }
+                        (row + end).update(repeating: 0, count: pw - end)
+                    }
+                }
             }
-            (dst + (H + l.paddingY) * Wp).update(repeating: 0, count: l.paddingY * Wp)
         }
-        (padded + channels * l.planeCount).update(repeating: 0, count: l.slack)
+        (padded + channels * l.channelStride).update(repeating: 0, count: l.slack)
     }
 
-    /// Pointer to input pixel `(y, x)` of plane 0 inside a padded buffer (add `c·planeCount` for plane c).
+    /// Pointer to input pixel `(y, x)` of channel 0 inside a stride-1 padded buffer (add `c·channelStride` for
+    /// channel c).
     @inline(__always)
     package static func interior(_ padded: UnsafeMutablePointer<Float>, layout l: Layout, y: Int, x: Int)
         -> UnsafeMutablePointer<Float> {
-        padded + (y + l.paddingY) * l.paddedWidth + x + l.paddingX
+        precondition(l.strideY == 1 && l.strideX == 1, "interior pixels are addressable for stride 1 only")
+        return padded + (y + l.paddingY) * l.phaseWidth + x + l.paddingX
     }
 
-    /// `wide[M, wideCount] (+)= Σ_tap W_tap · P_tap` over `inputChannels` padded planes.
+    /// `wide[M, wideCount] (+)= Σ_tap W_tap · P_tap` over the phases of `inputChannels` channels.
     /// - Parameters:
     ///   - weights: tap-major `[taps, outputs, lda]`, of which the first `inputChannels` columns are used.
     ///   - accumulate: add to `wide` (true) or overwrite it with the first tap's product (false).
@@ -86,11 +103,14 @@ package enum ShiftedGEMM {
                                  padded: UnsafePointer<Float>, layout l: Layout,
                                  wide: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         for ky in 0..<l.kernelHeight {
+            let oy = ky * l.dilationY
             for kx in 0..<l.kernelWidth {
+                let ox = kx * l.dilationX
                 let t = ky * l.kernelWidth + kx
+                let phase = (oy % l.strideY) * l.strideX + ox % l.strideX
+                let b = padded + phase * l.phasePlaneCount + (oy / l.strideY) * l.phaseWidth + ox / l.strideX
                 BLAS.sgemm(m: outputs, n: l.wideCount, k: inputChannels, a: weights + t * outputs * lda, lda: lda,
-                           b: padded + ky * l.dilationY * l.paddedWidth + kx * l.dilationX, ldb: l.planeCount,
-                           beta: (accumulate || t > 0) ? 1 : 0, c: wide, ldc: ldc)
+                           b: b, ldb: l.channelStride, beta: (accumulate || t > 0) ? 1 : 0, c: wide, ldc: ldc)
             }
         }
     }
@@ -114,81 +134,5 @@ package enum ShiftedGEMM {
             }
         }
         return out
-    }
-
-    /// Strided convolutions (RAFT's stride-2 encoder convolutions): the zero-padded input is split into
-    /// `strideY·strideX` phases, phase `(a, b)` holding padded pixels `(s·i + a, s·j + b)`. Tap `(ky, kx)` then reads
-    /// phase `(ky·dy mod s, kx·dx mod s)` shifted by `(⌊ky·dy/s⌋, ⌊kx·dx/s⌋)` — again one plain strided matrix per
-    /// tap, on a wide grid of `outputHeight × phaseWidth` cells.
-    package struct PhaseLayout {
-        package let height: Int, width: Int, paddingY: Int, paddingX: Int
-        package let strideY: Int, strideX: Int
-        package let kernelHeight: Int, kernelWidth: Int, dilationY: Int, dilationX: Int
-        package let phaseHeight: Int, phaseWidth: Int
-        package let outputHeight: Int, outputWidth: Int
-
-        package init(height: Int, width: Int, geometry g: ConvGeometry) {
-            self.height = height
-            self.width = width
-            (paddingY, paddingX) = (g.paddingY, g.paddingX)
-            (strideY, strideX) = (g.strideY, g.strideX)
-            (kernelHeight, kernelWidth) = (g.kernelHeight, g.kernelWidth)
-            (dilationY, dilationX) = (g.dilationY, g.dilationX)
-            phaseHeight = (height + 2 * g.paddingY + g.strideY - 1) / g.strideY
-            phaseWidth = (width + 2 * g.paddingX + g.strideX - 1) / g.strideX
-            (outputHeight, outputWidth) = g.outputSize(height: height, width: width)
-        }
-
-        package var phasePlaneCount: Int { phaseHeight * phaseWidth }
-        /// Floats per input channel (all its phases); the GEMMs' leading dimension of B.
-        package var channelStride: Int { strideY * strideX * phasePlaneCount }
-        /// Zero floats after the last channel: the discarded wide cells of the last phase read that far.
-        package var slack: Int { (kernelWidth - 1) * dilationX / strideX + 1 }
-        package func paddedCount(channels: Int) -> Int { channels * channelStride + slack }
-        package var wideCount: Int { outputHeight * phaseWidth }
-    }
-
-    /// Writes every phase of every channel (zeros outside the input), and the slack.
-    package static func pad(_ input: UnsafePointer<Float>, channels: Int, layout l: PhaseLayout,
-                            into padded: UnsafeMutablePointer<Float>) {
-        let (H, W, ph, pw) = (l.height, l.width, l.phaseHeight, l.phaseWidth)
-        for c in 0..<channels {
-            let src = input + c * H * W
-            for a in 0..<l.strideY {
-                for b in 0..<l.strideX {
-                    let phase = padded + c * l.channelStride + (a * l.strideX + b) * l.phasePlaneCount
-                    // Phase columns j with 0 ≤ s·j + b − pX < W.
-                    let first = max(0, (l.paddingX - b + l.strideX - 1) / l.strideX)
-                    let end = min(pw, max(first, (W - 1 + l.paddingX - b) / l.strideX + 1))
-                    for i in 0..<ph {
-                        let row = phase + i * pw
-                        let y = l.strideY * i + a - l.paddingY
-                        guard y >= 0, y < H, end > first else { row.update(repeating: 0, count: pw); continue }
-                        let line = src + y * W + b - l.paddingX
-                        row.update(repeating: 0, count: first)
-                        for j in first..<end { row[j] = line[l.strideX * j] }
-                        (row + end).update(repeating: 0, count: pw - end)
-                    }
-                }
-            }
-        }
-        (padded + channels * l.channelStride).update(repeating: 0, count: l.slack)
-    }
-
-    /// `wide[M, wideCount] (+)= Σ_tap W_tap · P_tap` over the phases of `inputChannels` channels.
-    package static func multiply(weights: UnsafePointer<Float>, outputs: Int, inputChannels: Int, lda: Int,
-                                 padded: UnsafePointer<Float>, layout l: PhaseLayout,
-                                 wide: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        for ky in 0..<l.kernelHeight {
-            let oy = ky * l.dilationY
-            for kx in 0..<l.kernelWidth {
-                let ox = kx * l.dilationX
-                let t = ky * l.kernelWidth + kx
-                let phase = (oy % l.strideY) * l.strideX + ox % l.strideX
-                let b = padded + phase * l.phasePlaneCount + (oy / l.strideY) * l.phaseWidth + ox / l.strideX
-                BLAS.sgemm(m: outputs, n: l.wideCount, k: inputChannels, a: weights + t * outputs * lda, lda: lda,
-                           b: b, ldb: l.channelStride, beta: (accumulate || t > 0) ? 1 : 0, c: wide, ldc: ldc)
-            }
-        }
     }
 }

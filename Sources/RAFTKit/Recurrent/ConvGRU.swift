@@ -196,13 +196,13 @@ public struct ConvGRU: Sendable {
             let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
             let padded = workspace.buffer("gru.padded", layout.paddedCount(channels: k))
             pre = workspace.buffer("gru.gates", 2 * hid * layout.wideCount)
-            (prePlane, preRow) = (layout.wideCount, layout.paddedWidth)
+            (prePlane, preRow) = (layout.wideCount, layout.phaseWidth)
             ShiftedGEMM.pad(hidden, channels: hid, layout: layout, into: padded)
-            ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded + hid * layout.planeCount)
+            ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded + hid * layout.channelStride)
             ShiftedGEMM.multiply(weights: zrWeights.pointer, outputs: 2 * hid, inputChannels: k, lda: k, padded: padded,
                                  layout: layout, wide: pre, ldc: layout.wideCount, accumulate: false)
             rhOrigin = ShiftedGEMM.interior(padded, layout: layout, y: 0, x: 0)
-            (rhPlane, rhRow) = (layout.planeCount, layout.paddedWidth)
+            (rhPlane, rhRow) = (layout.channelStride, layout.phaseWidth)
             shifted = (layout, padded)
         }
 
