@@ -116,7 +116,8 @@ public struct Conv2d: Sendable {
         }
     }
 
-    /// One sample, no allocation once the workspace's "im2col" buffer has grown: `output[Cout, oh·ow] = act(W·im2col(input) + b)`.
+    /// One sample, `output[Cout, oh·ow] = act(W ∗ input + b)` by ``algorithm``; no allocation once the workspace's
+    /// buffers for it ("im2col", "conv.padded", "conv.wide", "winograd.v", "winograd.m", "conv.taps") have grown.
     /// - Parameters:
     ///   - input: `[inputChannels, height, width]`.
     ///   - output: `[outputChannels, oh, ow]`.

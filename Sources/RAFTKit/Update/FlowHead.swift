@@ -41,7 +41,8 @@ public struct FlowHead: Sendable {
     }
 
     /// One sample, allocation-free once the workspace has grown ("heads.hidden", shared with ``MaskHead`` so
-    /// that running the mask head only in the last iteration needs no new scratch, and "im2col").
+    /// that running the mask head only in the last iteration needs no new scratch, and the convolutions' "conv.*" and
+    /// "winograd.*" buffers).
     /// - Parameters:
     ///   - hidden: `[inputChannels, height, width]`.
     ///   - output: Δflow `[2, height, width]`.

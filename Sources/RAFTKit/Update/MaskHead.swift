@@ -49,8 +49,8 @@ public struct MaskHead: Sendable {
         conv1.multiplyAccumulates(height: height, width: width) + conv2.multiplyAccumulates(height: height, width: width)
     }
 
-    /// One sample, allocation-free once the workspace has grown ("heads.hidden", shared with ``FlowHead``, and
-    /// "im2col").
+    /// One sample, allocation-free once the workspace has grown ("heads.hidden", shared with ``FlowHead``, and the
+    /// convolutions' "conv.*" and "winograd.*" buffers).
     /// - Parameters:
     ///   - hidden: `[inputChannels, height, width]`.
     ///   - output: scaled logits `[576, height, width]`.

@@ -108,7 +108,7 @@ public struct MotionEncoder: Sendable {
         (correlationConvs + flowConvs + [conv]).reduce(0) { $0 + $1.multiplyAccumulates(height: height, width: width) }
     }
 
-    /// One sample, allocation-free once the workspace has grown ("motion.*" buffers and "im2col").
+    /// One sample, allocation-free once the workspace has grown ("motion.*" buffers and the convolutions' scratch).
     /// - Parameters:
     ///   - flow: `[2, height, width]`, coords1 − coords0.
     ///   - correlation: `[correlationChannels, height, width]`, or `[height·width, correlationChannels]` when
