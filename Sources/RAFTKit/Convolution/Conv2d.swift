@@ -129,29 +129,24 @@ public struct Conv2d: Sendable {
         switch algorithm {
         case .shiftAdd:
             shiftAdd(input, height: height, width: width, tapWeights: preparedWeights!, output: output, workspace: columns)
-            activation.apply(output, count: outputChannels * pixels)
-            return
         case .shiftedGEMM:
             shifted(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
-            activation.apply(output, count: outputChannels * pixels)
-            return
         case .winograd:
             winograd(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
-            activation.apply(output, count: outputChannels * pixels)
-            return
-        case .pointwise, .im2col: break
-        }
-        let b: UnsafePointer<Float>
-        if geometry.isPointwise {
-            b = input
-        } else {
+        case .pointwise:
+            gemm(columns: input, pixels: pixels, output: output, ldc: pixels)
+        case .im2col:
             let col = columns.buffer("im2col", patchSize * pixels)
             Im2col.write(input: input, channels: inputChannels, height: height, width: width,
                          geometry: geometry, columns: col)
-            b = UnsafePointer(col)
+            gemm(columns: col, pixels: pixels, output: output, ldc: pixels)
         }
-        gemm(columns: b, pixels: pixels, output: output, ldc: pixels)
         activation.apply(output, count: outputChannels * pixels)
+    }
+
+    /// Sets every output plane (`count` floats each, `stride` apart) to its channel's bias, before GEMMs accumulate.
+    private func fillBias(_ output: UnsafeMutablePointer<Float>, count: Int, stride: Int) {
+        for o in 0..<outputChannels { (output + o * stride).update(repeating: bias.pointer[o], count: count) }
     }
 
     /// `Y[o·taps + t] = Σ_c W[o, c, t]·x[c]` as one GEMM over the input planes, then
@@ -165,9 +160,9 @@ public struct Conv2d: Sendable {
         let y = workspace.buffer("conv.taps", outputChannels * taps * plane)
         BLAS.sgemm(m: outputChannels * taps, n: plane, k: inputChannels, a: tapWeights.pointer, lda: inputChannels,
                    b: input, ldb: plane, c: y, ldc: plane)
+        fillBias(output, count: oh * ow, stride: oh * ow)
         for o in 0..<outputChannels {
             let out = output + o * oh * ow
-            out.update(repeating: bias.pointer[o], count: oh * ow)
             for ky in 0..<g.kernelHeight {
                 let dy = ky * g.dilationY - g.paddingY
                 for kx in 0..<g.kernelWidth {
@@ -196,7 +191,7 @@ public struct Conv2d: Sendable {
         let padded = workspace.buffer("conv.padded", layout.paddedCount(channels: inputChannels))
         ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded)
         if layout.isCompact {
-            for o in 0..<outputChannels { (output + o * oh * ow).update(repeating: bias.pointer[o], count: oh * ow) }
+            fillBias(output, count: oh * ow, stride: oh * ow)
             ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
                                  lda: inputChannels, padded: padded, layout: layout, wide: output, ldc: oh * ow,
                                  accumulate: true)
@@ -242,7 +237,7 @@ public struct Conv2d: Sendable {
     package func forwardPixelMajor(_ input: UnsafePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>,
                                    activation: Activation = .identity) {
         precondition(algorithm == .pointwise, "pixel-major input needs a pointwise convolution")
-        for o in 0..<outputChannels { (output + o * pixels).update(repeating: bias.pointer[o], count: pixels) }
+        fillBias(output, count: pixels, stride: pixels)
         BLAS.sgemmTransposedB(m: outputChannels, n: pixels, k: inputChannels, a: weight.pointer, lda: inputChannels,
                               b: input, ldb: inputChannels, beta: 1, c: output, ldc: pixels)
         activation.apply(output, count: outputChannels * pixels)
@@ -251,9 +246,7 @@ public struct Conv2d: Sendable {
     /// `output = W · columns + bias` for a prepared column matrix `[patchSize, pixels]`.
     /// `ldc` lets callers write into a larger matrix (e.g. one gate of several).
     package func gemm(columns: UnsafePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>, ldc: Int) {
-        for o in 0..<outputChannels {
-            (output + o * ldc).update(repeating: bias.pointer[o], count: pixels)
-        }
+        fillBias(output, count: pixels, stride: ldc)
         BLAS.sgemm(m: outputChannels, n: pixels, k: patchSize, a: weight.pointer, lda: patchSize,
                    b: columns, ldb: pixels, beta: 1, c: output, ldc: ldc)
     }
@@ -293,7 +286,7 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
     /// The patch matrix (im2col), then one GEMM with K = input channels · taps. Any geometry.
     case im2col
 
-    /// Input channels from which stride-1 convolutions use shifted GEMMs (each tap's GEMM has K = input channels).
+    /// Input channels from which multi-tap convolutions use shifted GEMMs (each tap's GEMM has K = input channels).
     public static let shiftedMinimumInputChannels = 32
     /// Input and output channels from which 3×3 stride-1 convolutions use Winograd: below, the transforms cost
     /// more than the multiplications they save (measured, `Benchmarks/README.md`).

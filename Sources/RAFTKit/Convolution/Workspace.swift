@@ -10,6 +10,9 @@ public final class Workspace {
     private var slots: [String: Slot] = [:]
     /// Number of buffer (re)allocations so far.
     public private(set) var allocations = 0
+    /// Bumped by every ``RAFT`` sequence call that writes feature maps here, so that a handle to features written by
+    /// an earlier call (``CarriedFeatures``) can tell they have been overwritten.
+    package var featureGeneration = 0
 
     public init() {}
 

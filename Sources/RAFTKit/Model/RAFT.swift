@@ -117,7 +117,7 @@ public struct RAFT: Sendable {
     ///
     /// The features of all N samples live in two workspace buffers, `raft.features.0` and `raft.features.1`
     /// (`[N, D, h, w]` each), used alternately, so nothing is copied. `carried` is valid when it was returned by
-    /// the last call of this method on `workspace` (a stamp in the workspace says so) for the same batch size,
+    /// the last call of this method on `workspace` (the workspace's feature generation says so) for the same batch size,
     /// frame size and padding; otherwise the features are recomputed. The caller guarantees that `image1` is the
     /// `image2` of the call that returned `carried`, and that the model is the same.
     /// - Returns: the output, the handle for the next pair, and how many frames the feature encoder ran on (`N`
@@ -170,16 +170,14 @@ public struct RAFT: Sendable {
             (fmap1, fmap2, stride) = (ws.buffer("raft.fmap1", D * pixels), ws.buffer("raft.fmap2", D * pixels), 0)
         case let .sequence(previous):
             let key = CarriedFeatures.Key(samples: n, height: H, width: W, channels: D, padding: options.padding)
-            let stampBuffer = ws.buffer(CarriedFeatures.stampBufferName, 2)
-            reuse = previous.map { $0.key == key && $0.workspace === ws && $0.stamp.matches(stampBuffer) } ?? false
+            reuse = previous.map { $0.key == key && $0.workspace === ws && $0.generation == ws.featureGeneration } ?? false
             let first = reuse ? previous!.buffer : 0
             fmap1 = ws.buffer(CarriedFeatures.bufferName(first), n * D * pixels)
             fmap2 = ws.buffer(CarriedFeatures.bufferName(1 - first), n * D * pixels)
             stride = D * pixels
-            // A new stamp before anything is written: a handle to what these buffers held before is void now.
-            let stamp = CarriedFeatures.Stamp.random()
-            stamp.write(to: stampBuffer)
-            carried = CarriedFeatures(workspace: ws, buffer: 1 - first, key: key, stamp: stamp)
+            // A new generation before anything is written: a handle to what these buffers held before is void now.
+            ws.featureGeneration += 1
+            carried = CarriedFeatures(workspace: ws, buffer: 1 - first, key: key, generation: ws.featureGeneration)
         }
         let contextOut = ws.buffer("raft.cnet", (hid + ctx) * pixels)
         var samplers: [CorrelationSampler] = []
@@ -352,25 +350,12 @@ package struct CarriedFeatures {
         var padding: InputPadder.Mode
     }
 
-    /// A random 48-bit value kept in the workspace (two Floats holding integers below 2²⁴, so exactly
-    /// representable), renewed by every sequence call: only the handle of the latest call on a workspace matches.
-    struct Stamp: Equatable {
-        var high: Float, low: Float
-        static func random() -> Stamp {
-            var rng = SystemRandomNumberGenerator()
-            return Stamp(high: Float(Int.random(in: 0..<(1 << 24), using: &rng)),
-                         low: Float(Int.random(in: 0..<(1 << 24), using: &rng)))
-        }
-        func write(to buffer: UnsafeMutablePointer<Float>) { buffer[0] = high; buffer[1] = low }
-        func matches(_ buffer: UnsafePointer<Float>) -> Bool { buffer[0] == high && buffer[1] == low }
-    }
-
-    static let stampBufferName = "raft.features.stamp"
     static func bufferName(_ index: Int) -> String { "raft.features.\(index)" }
 
     weak var workspace: Workspace?
     /// 0 or 1: which of `raft.features.0`/`raft.features.1` holds the features.
     let buffer: Int
     let key: Key
-    let stamp: Stamp
+    /// The workspace's ``Workspace/featureGeneration`` when the features were written.
+    let generation: Int
 }

@@ -29,8 +29,9 @@ public struct ConvGRU: Sendable {
     public let q: Conv2d
     /// `[z; r]` stacked into one convolution with `2·hidden` outputs (one GEMM for both gates).
     let zr: Conv2d
-    /// Whether the gates use Winograd F(2×2, 3×3) (else shifted GEMMs); see ``gateAlgorithm``.
-    let usesWinograd: Bool
+    /// How the gate convolutions are computed: ``ConvolutionAlgorithm/winograd`` for a 3×3 step with enough
+    /// channels, otherwise ``ConvolutionAlgorithm/shiftedGEMM``.
+    public let gateAlgorithm: ConvolutionAlgorithm
     /// `[W_z; W_r]` prepared for the gate algorithm: `[P, 2·hidden, hidden + input]` with P = 16 Winograd positions
     /// or the kernel taps.
     let zrPrepared: Tensor
@@ -57,14 +58,11 @@ public struct ConvGRU: Sendable {
         self.r = r
         self.q = q
         zr = Conv2d.stacked([z, r])
-        usesWinograd = ConvolutionAlgorithm.preferred(inputChannels: z.inputChannels, outputChannels: z.outputChannels,
-                                                      geometry: g) == .winograd
+        gateAlgorithm = ConvolutionAlgorithm.preferred(inputChannels: z.inputChannels, outputChannels: z.outputChannels,
+                                                       geometry: g) == .winograd ? .winograd : .shiftedGEMM
         (zrPrepared, qPrepared) = Self.prepare(zr: zr.weight, q: q.weight, channels: [0..<z.inputChannels],
-                                               winograd: usesWinograd)
+                                               winograd: gateAlgorithm == .winograd)
     }
-
-    /// How the gate convolutions are computed: ``ConvolutionAlgorithm/winograd`` or ``ConvolutionAlgorithm/shiftedGEMM``.
-    public var gateAlgorithm: ConvolutionAlgorithm { usesWinograd ? .winograd : .shiftedGEMM }
 
     /// Gate weights restricted to `channels`, in the layout of the gate algorithm.
     static func prepare(zr: Tensor, q: Tensor, channels: [Range<Int>], winograd: Bool) -> (zr: Tensor, q: Tensor) {
@@ -127,7 +125,7 @@ public struct ConvGRU: Sendable {
     /// buffers, z, r and q).
     public func workspaceCount(height: Int, width: Int) -> Int {
         let k = z.inputChannels, hid = hiddenChannels, pixels = height * width
-        if usesWinograd {
+        if gateAlgorithm == .winograd {
             let layout = Winograd.Layout(height: height, width: width, geometry: geometry)
             let bandTiles = layout.bandRows(channels: max(k, 2 * hid)) * layout.tilesX
             return k * layout.planeCount + 16 * (k + 2 * hid) * bandTiles + 5 * hid * pixels
@@ -177,7 +175,7 @@ public struct ConvGRU: Sendable {
         var winograd: (layout: Winograd.Layout, padded: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                        m: UnsafeMutablePointer<Float>, bandRows: Int)?
         var shifted: (layout: ShiftedGEMM.Layout, padded: UnsafeMutablePointer<Float>)?
-        if usesWinograd {
+        if gateAlgorithm == .winograd {
             let layout = Winograd.Layout(height: height, width: width, geometry: geometry)
             let bandRows = layout.bandRows(channels: max(k, 2 * hid))
             let padded = workspace.buffer("gru.padded", k * layout.planeCount)

@@ -72,7 +72,7 @@ import Testing
         _ = try model(frames[4], frames[5], options: RAFTOptions(iterations: 1), workspace: sequence.workspace)
         try check(2, runs: 3, "after a public call on the same workspace")
 
-        // Another sequence call on the same workspace overwrites them: its stamp voids the handle.
+        // Another sequence call on the same workspace overwrites them: its new feature generation voids the handle.
         _ = try model(frames[5], frames[4], flowInit: nil, options: RAFTOptions(iterations: 1), workspace: sequence.workspace,
                       carrying: nil)
         try check(3, runs: 5, "after another sequence call on the same workspace")
