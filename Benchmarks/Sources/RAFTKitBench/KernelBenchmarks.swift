@@ -101,12 +101,12 @@ func runKernelBenchmarks(repeats: Int, pytorch: [String: Double] = [:]) -> [Kern
 }
 
 func printKernelTable(_ results: [KernelResult]) {
-    print("| convolution | M×N×K | algorithm | conv ms | conv GFLOP/s | sgemm ms | sgemm GFLOP/s | conv / sgemm | im2col ms | shifted GEMM ms | Winograd ms | PyTorch ms (GFLOP/s) |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| convolution | M×N×K | algorithm | conv ms | conv GFLOP/s | sgemm ms | sgemm GFLOP/s | conv / sgemm | im2col ms | shifted GEMM ms | Winograd 2×2 ms | Winograd 4×4 ms | Winograd F(4,5) ms | PyTorch ms (GFLOP/s) |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     func ms(_ r: KernelResult, _ a: ConvolutionAlgorithm) -> String {
         r.algorithmMs[a.rawValue].map { String(format: "%.2f", $0) } ?? "–"
     }
     for r in results {
-        print("| \(r.name) | \(r.m)×\(r.n)×\(r.k) | \(r.algorithm) | \(String(format: "%.2f", r.convolutionMs)) | \(String(format: "%.1f", r.convolutionGFLOPs)) | \(String(format: "%.2f", r.sgemmMs)) | \(String(format: "%.1f", r.sgemmGFLOPs)) | \(String(format: "%.0f %%", 100 * r.efficiency)) | \(ms(r, .im2col)) | \(ms(r, .shiftedGEMM)) | \(ms(r, .winograd)) | \(r.pytorchMs.map { String(format: "%.2f (%.0f)", $0, 2.0 * Double(r.m) * Double(r.n) * Double(r.k) / $0 / 1e6) } ?? "–") |")
+        print("| \(r.name) | \(r.m)×\(r.n)×\(r.k) | \(r.algorithm) | \(String(format: "%.2f", r.convolutionMs)) | \(String(format: "%.1f", r.convolutionGFLOPs)) | \(String(format: "%.2f", r.sgemmMs)) | \(String(format: "%.1f", r.sgemmGFLOPs)) | \(String(format: "%.0f %%", 100 * r.efficiency)) | \(ms(r, .im2col)) | \(ms(r, .shiftedGEMM)) | \(ms(r, .winograd)) | \(ms(r, .winograd4x4)) | \(ms(r, .winograd1D)) | \(r.pytorchMs.map { String(format: "%.2f (%.0f)", $0, 2.0 * Double(r.m) * Double(r.n) * Double(r.k) / $0 / 1e6) } ?? "–") |")
     }
 }

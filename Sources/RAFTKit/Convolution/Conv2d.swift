@@ -4,6 +4,8 @@
 /// chosen once, from the shape (``ConvolutionAlgorithm/preferred(inputChannels:outputChannels:geometry:)``):
 /// - 1×1, stride 1, unpadded: one GEMM on the input planes;
 /// - 3×3, stride 1, with enough channels: Winograd F(2×2, 3×3), 2.25× fewer multiplications (``Winograd``);
+/// - 1×5 and 5×1 with "same" padding and enough channels (RAFT's separable GRU): 1-D Winograd F(4, 5), 2.5× fewer
+///   multiplications (``Winograd1D``);
 /// - other kernels with enough input channels: one GEMM per tap on shifted views of a padded copy of the input
 ///   (``ShiftedGEMM``; for strided kernels, of its stride² phases), no im2col;
 /// - few outputs (RAFT's 2-channel flow head): one GEMM over the input planes, then shifted sums;
@@ -20,7 +22,7 @@ public struct Conv2d: Sendable {
     public private(set) var bias: Tensor
     /// The weights rearranged for the algorithm: `[outputChannels·kh·kw, inputChannels]` (one row per output and
     /// tap) for shift-and-add, tap-major `[kh·kw, outputChannels, inputChannels]` for shifted GEMMs,
-    /// `[16, outputChannels, inputChannels]` (`G g Gᵀ`) for Winograd; nil for im2col and pointwise.
+    /// `[α², outputChannels, inputChannels]` (`G g Gᵀ`) for Winograd; nil for im2col and pointwise.
     let preparedWeights: Tensor?
 
     /// A convolution with given weights.
@@ -53,7 +55,9 @@ public struct Conv2d: Sendable {
             }
             preparedWeights = t
         case .shiftedGEMM: preparedWeights = ShiftedGEMM.tapMajor(weight, channels: [0..<cin])
-        case .winograd: preparedWeights = Winograd.transformWeights(weight, channels: [0..<cin])
+        case .winograd, .winograd4x4:
+            preparedWeights = Winograd.transformWeights(weight, channels: [0..<cin], tile: chosen.winogradTile!)
+        case .winograd1D: preparedWeights = Winograd1D.transformWeights(weight, channels: [0..<cin])
         case .pointwise, .im2col: preparedWeights = nil
         }
     }
@@ -131,8 +135,10 @@ public struct Conv2d: Sendable {
             shiftAdd(input, height: height, width: width, tapWeights: preparedWeights!, output: output, workspace: columns)
         case .shiftedGEMM:
             shifted(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
-        case .winograd:
+        case .winograd, .winograd4x4:
             winograd(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
+        case .winograd1D:
+            winograd1D(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
         case .pointwise:
             gemm(columns: input, pixels: pixels, output: output, ldc: pixels)
         case .im2col:
@@ -216,19 +222,33 @@ public struct Conv2d: Sendable {
         }
     }
 
-    /// Winograd F(2×2, 3×3) in bands of tile rows: pad, transform the input, 16 GEMMs, transform the output (with
+    /// Winograd F(m×m, 3×3) in bands of tile rows: pad, transform the input, α² GEMMs, transform the output (with
     /// the bias) straight into `output`.
     private func winograd(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
                           output: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        let layout = Winograd.Layout(height: height, width: width, geometry: geometry)
+        let layout = Winograd.Layout(height: height, width: width, geometry: geometry, tile: algorithm.winogradTile!)
         guard layout.tilesY > 0, layout.tilesX > 0 else { return }
         let padded = workspace.buffer("conv.padded", inputChannels * layout.planeCount)
         Winograd.pad(input, channels: inputChannels, layout: layout, into: padded)
         let bandRows = layout.bandRows(channels: max(inputChannels, outputChannels))
-        let v = workspace.buffer("winograd.v", 16 * inputChannels * bandRows * layout.tilesX)
-        let m = workspace.buffer("winograd.m", 16 * outputChannels * bandRows * layout.tilesX)
+        let v = workspace.buffer("winograd.v", layout.bandCount(channels: inputChannels, bandRows: bandRows))
+        let m = workspace.buffer("winograd.m", layout.bandCount(channels: outputChannels, bandRows: bandRows))
         Winograd.convolve(padded: padded, channels: inputChannels, layout: layout, u: weights.pointer,
                           outputs: outputChannels, bias: bias.pointer, output: output, v: v, m: m, bandRows: bandRows)
+    }
+
+    /// Winograd F(4, 5) along the kernel's axis (1×5 or 5×1), in bands: pad, transform, 8 GEMMs, transform back.
+    private func winograd1D(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
+                            output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let layout = Winograd1D.Layout(height: height, width: width, geometry: geometry)
+        guard height > 0, width > 0 else { return }
+        let padded = workspace.buffer("conv.padded", inputChannels * layout.planeCount)
+        Winograd1D.pad(input, channels: inputChannels, layout: layout, into: padded)
+        let bandUnits = layout.bandUnits(channels: max(inputChannels, outputChannels))
+        let v = workspace.buffer("winograd.v", layout.bandCount(channels: inputChannels, bandUnits: bandUnits))
+        let m = workspace.buffer("winograd.m", layout.bandCount(channels: outputChannels, bandUnits: bandUnits))
+        Winograd1D.convolve(padded: padded, channels: inputChannels, layout: layout, u: weights.pointer,
+                            outputs: outputChannels, bias: bias.pointer, output: output, v: v, m: m, bandUnits: bandUnits)
     }
 
     /// A pointwise convolution of an input stored pixel-major, `[pixels, inputChannels]` (RAFT's correlation
@@ -278,6 +298,14 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
     /// Stride 1, 3×3, undilated: Winograd F(2×2, 3×3) (``Winograd``), 16 instead of 36 multiplications per
     /// 2×2 output tile.
     case winograd
+    /// Stride 1, 3×3, undilated: Winograd F(4×4, 3×3), 36 instead of 144 multiplications per 4×4 output tile.
+    /// Opt-in, never chosen by default: measured 5–25 % faster than F(2×2) per convolution on RAFT's shapes with
+    /// ≥ 64 channels (3–9 % on the full models), but its rounding error is 10–20× larger (1.6e-4 instead of 7e-6
+    /// on the motion encoder's PyTorch parity test).
+    case winograd4x4
+    /// 1×5 or 5×1, stride 1, padded to keep the size (RAFT's separable GRU): one-dimensional Winograd F(4, 5)
+    /// (``Winograd1D``), 8 instead of 20 multiplications per 4 outputs.
+    case winograd1D
     /// One GEMM per kernel tap over shifted views of a zero-padded copy of the input (``ShiftedGEMM``); strided
     /// kernels read the stride² phases of that copy.
     case shiftedGEMM
@@ -288,8 +316,8 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
 
     /// Input channels from which multi-tap convolutions use shifted GEMMs (each tap's GEMM has K = input channels).
     public static let shiftedMinimumInputChannels = 32
-    /// Input and output channels from which 3×3 stride-1 convolutions use Winograd: below, the transforms cost
-    /// more than the multiplications they save (measured, `Benchmarks/README.md`).
+    /// Input and output channels from which 3×3 stride-1 convolutions use Winograd F(2×2, 3×3): below, the
+    /// transforms cost more than the multiplications they save (measured, `Benchmarks/README.md`).
     public static let winogradMinimumChannels = 64
 
     public var description: String { rawValue }
@@ -298,10 +326,20 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
     public func supports(_ g: ConvGeometry) -> Bool {
         switch self {
         case .pointwise: g.isPointwise
-        case .winograd: Winograd.supports(g)
+        case .winograd, .winograd4x4: Winograd.supports(g)
+        case .winograd1D: Winograd1D.supports(g)
         case .shiftedGEMM: true
         case .shiftAdd: g.strideY == 1 && g.strideX == 1
         case .im2col: true
+        }
+    }
+
+    /// The tile of the Winograd algorithms; nil for the others.
+    package var winogradTile: Winograd.Tile? {
+        switch self {
+        case .winograd: .f2x2
+        case .winograd4x4: .f4x4
+        default: nil
         }
     }
 
@@ -314,6 +352,9 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
         if strideOne && taps > 1 && outputChannels * taps <= 32 { return .shiftAdd }
         if Winograd.supports(g) && inputChannels >= winogradMinimumChannels && outputChannels >= winogradMinimumChannels {
             return .winograd
+        }
+        if Winograd1D.supports(g) && inputChannels >= winogradMinimumChannels && outputChannels >= winogradMinimumChannels {
+            return .winograd1D
         }
         // Each tap's GEMM needs a useful depth (K = input channels); below that (RAFT's 2-channel 7×7 flow input)
         // im2col's single deep GEMM wins.

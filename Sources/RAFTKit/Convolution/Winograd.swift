@@ -1,66 +1,143 @@
-/// Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, 2016) for stride-1, undilated 3×3 convolutions.
+/// Winograd's minimal filtering (Lavin & Gray, 2016) for stride-1, undilated 3×3 convolutions, in two tile sizes
+/// (``Tile``): F(2×2, 3×3) and F(4×4, 3×3).
 ///
-/// The output is cut into 2×2 tiles; each reads a 4×4 input tile `d`. With the fixed matrices
-///
-///     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]     G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
-///     Aᵀ = [1 1 1 0; 0 1 −1 −1]
-///
-/// a tile of output channel o is `Aᵀ [Σ_c (G g_oc Gᵀ) ⊙ (Bᵀ d_c B)] A`. Taking the 16 positions ξ of the 4×4
-/// transformed tiles apart, the sum over c is 16 independent GEMMs `M_ξ[O, T] = U_ξ[O, C] · V_ξ[C, T]` over the
-/// T tiles. That is 16 multiplications per 4 outputs instead of 36: 2.25× fewer than im2col or shifted GEMMs, for
-/// two cheap add-only transforms. The products are the same up to float rounding (the transforms use only ±1 and
-/// ½, which are exact in binary; the error is about twice that of a direct convolution). Tiles are processed in
-/// bands of tile rows so that the transformed data of a band stays in cache between its transform and its GEMMs
-/// (``bandBudget``).
+/// The output is cut into m×m tiles; each reads an α×α input tile `d` (α = m + 2). With the fixed matrices Bᵀ
+/// (α×α), G (α×3) and Aᵀ (m×α) of the tile size, a tile of output channel o is
+/// `Aᵀ [Σ_c (G g_oc Gᵀ) ⊙ (Bᵀ d_c B)] A`. Taking the α² positions ξ of the transformed tiles apart, the sum over
+/// c is α² independent GEMMs `M_ξ[O, T] = U_ξ[O, C] · V_ξ[C, T]` over the T tiles. F(2×2, 3×3) needs 16
+/// multiplications per 4 outputs instead of 36 (2.25× fewer than im2col or shifted GEMMs), F(4×4, 3×3) 36 per 16
+/// (4× fewer), and its transformed data is 2.25× the input instead of 4×, so it also moves less memory. The price
+/// is rounding: F(2×2) uses only ±1 and ½ (exact in binary; about twice a direct convolution's error), F(4×4)
+/// uses ±2, ±4, ±5, ±8 and sixths of the weights (measured: a few times 1e-6 relative on RAFT's shapes).
+/// Tiles are processed in bands of tile rows so that the transformed data of a band stays in cache between its
+/// transform and its GEMMs (``bandBudget``).
 package enum Winograd {
-    /// Floats the transformed input (or output) of one band may take (`16·channels·tiles`): 1 Mi floats, 4 MB.
+    /// Floats the transformed input (or output) of one band may take (`α²·channels·tiles`): 1 Mi floats, 4 MB.
     /// Measured on the project machine against 8 Mi, 2 Mi and ¼ Mi: 10–20 % faster than 8 Mi on every RAFT shape.
     package static let bandBudget = 1 << 20
+
+    /// The output tile size m of F(m×m, 3×3).
+    package enum Tile: Int, Sendable, Equatable {
+        /// F(2×2, 3×3): 4×4 input tiles, 16 positions.
+        case f2x2 = 2
+        /// F(4×4, 3×3): 6×6 input tiles, 36 positions.
+        case f4x4 = 4
+
+        /// Outputs per tile side, m.
+        package var outputSize: Int { rawValue }
+        /// Inputs per tile side, α = m + 2.
+        package var inputSize: Int { rawValue + 2 }
+        /// Transformed positions per tile, α² (the number of GEMMs).
+        package var positions: Int { inputSize * inputSize }
+
+        /// G (α×3, row-major), the weight transform; Bᵀ and Aᵀ are written out in the transforms.
+        fileprivate var g: [Double] {
+            switch self {
+            case .f2x2: [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
+            case .f4x4: [0.25, 0, 0,
+                         -1.0 / 6, -1.0 / 6, -1.0 / 6,
+                         -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                         1.0 / 24, 1.0 / 12, 1.0 / 6,
+                         1.0 / 24, -1.0 / 12, 1.0 / 6,
+                         0, 0, 1]
+            }
+        }
+    }
 
     /// Tiling of one input size.
     package struct Layout {
         package let height: Int, width: Int, paddingY: Int, paddingX: Int
         package let outputHeight: Int, outputWidth: Int
+        package let tile: Tile
         package let tilesY: Int, tilesX: Int
-        /// The zero-padded input covers every tile: `2·tiles + 2` rows and columns.
-        package var paddedHeight: Int { 2 * tilesY + 2 }
-        package var paddedWidth: Int { 2 * tilesX + 2 }
+        /// The zero-padded input covers every tile: `m·tiles + 2` rows and columns.
+        package var paddedHeight: Int { tile.outputSize * tilesY + 2 }
+        /// Floats per padded row. F(2×2): `2·tilesX + 2` columns in order. F(4×4): the row is split into its four
+        /// column phases (x mod 4), each `tilesX + 1` long (``phaseWidth``), so that column k of consecutive tiles
+        /// is contiguous and the transform loads it without shuffles.
+        package var paddedWidth: Int {
+            switch tile {
+            case .f2x2: 2 * tilesX + 2
+            case .f4x4: 4 * phaseWidth
+            }
+        }
+        /// F(4×4): entries per column phase of a padded row (padded column `x` is entry `x / 4` of phase `x mod 4`).
+        package var phaseWidth: Int { rowTiles + 1 }
+        /// Tiles per tile row in the transformed matrices: `tilesX`, for F(4×4) rounded up to a multiple of 4 so
+        /// that the transforms always work on four tiles at once (the extra tiles read zeros and are not written
+        /// out; none for RAFT's grids, whose widths are multiples of 16).
+        package var rowTiles: Int {
+            switch tile {
+            case .f2x2: tilesX
+            case .f4x4: (tilesX + 3) & ~3
+            }
+        }
         package var planeCount: Int { paddedHeight * paddedWidth }
 
-        package init(height: Int, width: Int, geometry g: ConvGeometry) {
-            precondition(Winograd.supports(g), "Winograd F(2x2,3x3) needs a 3x3, stride-1, undilated kernel")
+        package init(height: Int, width: Int, geometry g: ConvGeometry, tile: Tile = .f2x2) {
+            precondition(Winograd.supports(g), "Winograd F(m×m, 3×3) needs a 3x3, stride-1, undilated kernel")
             self.height = height
             self.width = width
+            self.tile = tile
             paddingY = g.paddingY
             paddingX = g.paddingX
             (outputHeight, outputWidth) = g.outputSize(height: height, width: width)
-            tilesY = (outputHeight + 1) / 2
-            tilesX = (outputWidth + 1) / 2
+            let m = tile.outputSize
+            tilesY = (outputHeight + m - 1) / m
+            tilesX = (outputWidth + m - 1) / m
         }
 
-        /// Tile rows per band so that `16·channels·tiles` stays within the budget (at least one row).
+        /// Tile rows per band so that `α²·channels·tiles` stays within the budget (at least one row).
         package func bandRows(channels: Int) -> Int {
-            max(1, min(tilesY, Winograd.bandBudget / max(1, 16 * channels * tilesX)))
+            max(1, min(tilesY, Winograd.bandBudget / max(1, tile.positions * channels * rowTiles)))
+        }
+
+        /// Floats of one band's transformed data for `channels` channels.
+        package func bandCount(channels: Int, bandRows: Int) -> Int {
+            tile.positions * Winograd.positionStride(channels * bandRows * rowTiles)
         }
     }
 
     /// The whole convolution of `channels` padded planes into the compact `output` (`[outputs, oh, ow]`), band by
-    /// band: input transform, 16 GEMMs, output transform with `bias`. `v` and `m` hold one band
-    /// (`16·channels·bandTiles` and `16·outputs·bandTiles` floats, see ``Layout/bandRows(channels:)``).
+    /// band: input transform, α² GEMMs, output transform with `bias`. `v` and `m` hold one band
+    /// (``Layout/bandCount(channels:bandRows:)`` for the inputs and for the outputs).
     package static func convolve(padded: UnsafePointer<Float>, channels: Int, layout: Layout, u: UnsafePointer<Float>,
                                  outputs: Int, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                  v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, bandRows: Int) {
         var first = 0
         while first < layout.tilesY {
             let rows = first..<min(layout.tilesY, first + bandRows)
-            let tiles = rows.count * layout.tilesX
-            transformInput(padded, channels: channels, layout: layout, rows: rows, v: v, ldChannels: channels, ldTiles: tiles)
-            multiply(u: u, outputs: outputs, channels: channels, ldu: channels, v: v, ldChannels: channels,
-                     tiles: tiles, ldTiles: tiles, m: m, ldOutputs: outputs)
-            transformOutput(m, outputs: outputs, ldOutputs: outputs, ldTiles: tiles, layout: layout, rows: rows,
-                            bias: bias, output: output)
+            let tiles = rows.count * layout.rowTiles
+            let vStride = positionStride(channels * tiles), mStride = positionStride(outputs * tiles)
+            switch layout.tile {
+            case .f2x2:
+                transformInput(padded, channels: channels, layout: layout, rows: rows, v: v, ldChannels: channels,
+                               ldTiles: tiles, xiStride: vStride)
+            case .f4x4:
+                transformInput4x4(padded, channels: channels, layout: layout, rows: rows, v: v, ldChannels: channels,
+                                  ldTiles: tiles, xiStride: vStride)
+            }
+            multiply(u: u, outputs: outputs, channels: channels, ldu: channels, v: v, vStride: vStride, tiles: tiles,
+                     ldTiles: tiles, m: m, mStride: mStride, positions: layout.tile.positions)
+            switch layout.tile {
+            case .f2x2:
+                transformOutput(m, outputs: outputs, ldOutputs: outputs, ldTiles: tiles, xiStride: mStride,
+                                layout: layout, rows: rows, bias: bias, output: output)
+            case .f4x4:
+                transformOutput4x4(m, outputs: outputs, ldOutputs: outputs, ldTiles: tiles, xiStride: mStride,
+                                   layout: layout, rows: rows, bias: bias, output: output)
+            }
             first = rows.upperBound
         }
+    }
+
+    /// Floats between the matrices of consecutive positions ξ for a matrix of `count` floats: rounded up to whole
+    /// 64-byte lines and to an odd number of them. With power-of-two strides (64 channels × 1024 tiles) the α²
+    /// streams that a transform reads or writes side by side all fall into the same cache sets and evict each other;
+    /// measured on the encoder's 64-channel layer: the F(4×4) input transform took 28 ms instead of 6 ms.
+    package static func positionStride(_ count: Int) -> Int {
+        let lines = (count + 15) / 16
+        return 16 * (lines | 1)
     }
 
     /// Whether a geometry is one this transform computes.
@@ -69,46 +146,42 @@ package enum Winograd {
             && g.dilationY == 1 && g.dilationX == 1
     }
 
-    /// `U_ξ = G g Gᵀ` for every output o and the input channels in `channels`: `[16, O, selected]`.
-    package static func transformWeights(_ weight: Tensor, channels: [Range<Int>]) -> Tensor {
+    /// `U_ξ = G g Gᵀ` for every output o and the input channels in `channels`: `[α², O, selected]`.
+    package static func transformWeights(_ weight: Tensor, channels: [Range<Int>], tile: Tile = .f2x2) -> Tensor {
         let (o, cin) = (weight.shape[0], weight.shape[1])
         precondition(weight.shape[2] == 3 && weight.shape[3] == 3)
         let selected = channels.reduce(0) { $0 + $1.count }
-        var out = Tensor(shape: [16, o, selected])
+        let alpha = tile.inputSize
+        var out = Tensor(shape: [tile.positions, o, selected])
         let dst = out.mutablePointer(), src = weight.pointer
-        for oc in 0..<o {
-            var k = 0
-            for range in channels {
-                for c in range {
-                    let g = src + (oc * cin + c) * 9
-                    // t = G g (4×3), then u = t Gᵀ (4×4); computed in Double and rounded once (no arrays: this
-                    // runs for every (output, input) pair when a model loads).
-                    for i in 0..<4 {
-                        // Row i of t = G g: a combination of the kernel's rows.
-                        @inline(__always) func t(_ j: Int) -> Double {
-                            let (g0, g1, g2) = (Double(g[j]), Double(g[3 + j]), Double(g[6 + j]))
-                            switch i {
-                            case 0: return g0
-                            case 1: return 0.5 * (g0 + g1 + g2)
-                            case 2: return 0.5 * (g0 - g1 + g2)
-                            default: return g2
+        let gm = tile.g
+        // t = G g (α×3) and u = t Gᵀ (α×α), in Double and rounded once. No temporary arrays: this runs for every
+        // (output, input) pair when a model loads.
+        gm.withUnsafeBufferPointer { G in
+            for oc in 0..<o {
+                var k = 0
+                for range in channels {
+                    for c in range {
+                        let g = src + (oc * cin + c) * 9
+                        for i in 0..<alpha {
+                            let t0 = G[3 * i] * Double(g[0]) + G[3 * i + 1] * Double(g[3]) + G[3 * i + 2] * Double(g[6])
+                            let t1 = G[3 * i] * Double(g[1]) + G[3 * i + 1] * Double(g[4]) + G[3 * i + 2] * Double(g[7])
+                            let t2 = G[3 * i] * Double(g[2]) + G[3 * i + 1] * Double(g[5]) + G[3 * i + 2] * Double(g[8])
+                            for j in 0..<alpha {
+                                let u = t0 * G[3 * j] + t1 * G[3 * j + 1] + t2 * G[3 * j + 2]
+                                dst[((i * alpha + j) * o + oc) * selected + k] = Float(u)
                             }
                         }
-                        let (a, b, c2) = (t(0), t(1), t(2))
-                        let base = dst + (i * 4 * o + oc) * selected + k
-                        base[0] = Float(a)
-                        base[o * selected] = Float(0.5 * (a + b + c2))
-                        base[2 * o * selected] = Float(0.5 * (a - b + c2))
-                        base[3 * o * selected] = Float(c2)
+                        k += 1
                     }
-                    k += 1
                 }
             }
         }
         return out
     }
 
-    /// Copies `channels` planes into the zero-padded tiling layout (input at `(paddingY, paddingX)`).
+    /// Copies `channels` planes into the zero-padded tiling layout (input at `(paddingY, paddingX)`); for F(4×4)
+    /// each row is split into its column phases (``Layout/paddedWidth``).
     package static func pad(_ input: UnsafePointer<Float>, channels: Int, layout l: Layout,
                             into padded: UnsafeMutablePointer<Float>) {
         let (H, W, Wp) = (l.height, l.width, l.paddedWidth)
@@ -120,21 +193,51 @@ package enum Winograd {
             dst.update(repeating: 0, count: l.paddingY * Wp)
             for y in 0..<min(H, l.paddedHeight - l.paddingY) {
                 let row = dst + (y + l.paddingY) * Wp
-                row.update(repeating: 0, count: l.paddingX)
-                (row + l.paddingX).update(from: src + y * W, count: copyWidth)
-                (row + l.paddingX + copyWidth).update(repeating: 0, count: right)
+                switch l.tile {
+                case .f2x2:
+                    row.update(repeating: 0, count: l.paddingX)
+                    (row + l.paddingX).update(from: src + y * W, count: copyWidth)
+                    (row + l.paddingX + copyWidth).update(repeating: 0, count: right)
+                case .f4x4:
+                    splitPhases(src + y * W, width: copyWidth, offset: l.paddingX, phaseWidth: l.phaseWidth, into: row)
+                }
             }
             if rowsBelow > 0 { (dst + (H + l.paddingY) * Wp).update(repeating: 0, count: rowsBelow * Wp) }
         }
     }
 
-    /// `V_ξ[c, t] = (Bᵀ d B)_ξ` for the tiles of tile rows `rows` and channels `0..<channels` of `padded`, written
+    /// One padded F(4×4) row: `row[(x mod 4)·phaseWidth + x / 4] = source[x − offset]` for the `width` source
+    /// values, zero elsewhere.
+    @inline(__always)
+    static func splitPhases(_ source: UnsafePointer<Float>, width: Int, offset: Int, phaseWidth q: Int,
+                                    into row: UnsafeMutablePointer<Float>) {
+        for p in 0..<4 {
+            let phase = row + p * q
+            // Entries e with 0 ≤ 4e + p − offset < width.
+            let first = max(0, (offset - p + 3) >> 2)
+            let end = min(q, max(first, (width + offset - p + 3) >> 2))
+            phase.update(repeating: 0, count: first)
+            let base = 4 * first + p - offset, s = source + base
+            var e = 0
+            let count = end - first
+            // Four entries from one 16-float load (lanes 0, 4, 8, 12) while the load stays inside the row.
+            while e + 4 <= count && base + 4 * e + 16 <= width {
+                let v = UnsafeRawPointer(s + 4 * e).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(phase + first + e).storeBytes(of: v.evenHalf.evenHalf, as: SIMD4<Float>.self)
+                e += 4
+            }
+            while e < count { phase[first + e] = s[4 * e]; e += 1 }
+            (phase + end).update(repeating: 0, count: q - end)
+        }
+    }
+
+    /// F(2×2, 3×3): `V_ξ[c, t] = (Bᵀ d B)_ξ` for the tiles of tile rows `rows` and channels `0..<channels` of `padded`, written
     /// at `v + (ξ·ldChannels + c)·ldTiles + t`. Four tiles at a time in SIMD registers (two overlapping 8-float loads
     /// per input row give the even and odd columns of four tiles and of their right neighbours), the rest one by one.
     package static func transformInput(_ padded: UnsafePointer<Float>, channels: Int, layout l: Layout,
                                        rows: Range<Int>, v: UnsafeMutablePointer<Float>,
-                                       ldChannels: Int, ldTiles: Int) {
-        let tx = l.tilesX, wp = l.paddedWidth, xiStride = ldChannels * ldTiles
+                                       ldChannels: Int, ldTiles: Int, xiStride: Int) {
+        let tx = l.tilesX, wp = l.paddedWidth
         let vectorTiles = tx & ~3
         for c in 0..<channels {
             let plane = padded + c * l.planeCount
@@ -186,24 +289,22 @@ package enum Winograd {
         }
     }
 
-    /// `M_ξ[O, T] = U_ξ · V_ξ` for the 16 positions.
+    /// `M_ξ[O, T] = U_ξ · V_ξ` for the α² positions (V_ξ and M_ξ `vStride` and `mStride` floats apart).
     package static func multiply(u: UnsafePointer<Float>, outputs: Int, channels: Int, ldu: Int,
-                                 v: UnsafePointer<Float>, ldChannels: Int, tiles: Int, ldTiles: Int,
-                                 m: UnsafeMutablePointer<Float>, ldOutputs: Int) {
-        for xi in 0..<16 {
+                                 v: UnsafePointer<Float>, vStride: Int, tiles: Int, ldTiles: Int,
+                                 m: UnsafeMutablePointer<Float>, mStride: Int, positions: Int) {
+        for xi in 0..<positions {
             BLAS.sgemm(m: outputs, n: tiles, k: channels, a: u + xi * outputs * ldu, lda: ldu,
-                       b: v + xi * ldChannels * ldTiles, ldb: ldTiles,
-                       c: m + xi * ldOutputs * ldTiles, ldc: ldTiles)
+                       b: v + xi * vStride, ldb: ldTiles, c: m + xi * mStride, ldc: ldTiles)
         }
     }
 
-    /// Output tiles `Aᵀ M A` of tile rows `rows` for `outputs` channels, plus `bias[o]` (if given), written to the
+    /// F(2×2, 3×3): output tiles `Aᵀ M A` of tile rows `rows` for `outputs` channels, plus `bias[o]` (if given), written to the
     /// compact output `[outputs, outputHeight, outputWidth]` (cells beyond its edge are dropped).
     package static func transformOutput(_ m: UnsafePointer<Float>, outputs: Int, ldOutputs: Int, ldTiles: Int,
-                                        layout l: Layout, rows: Range<Int>, bias: UnsafePointer<Float>?,
+                                        xiStride: Int, layout l: Layout, rows: Range<Int>, bias: UnsafePointer<Float>?,
                                         output: UnsafeMutablePointer<Float>) {
         let tx = l.tilesX, (oh, ow) = (l.outputHeight, l.outputWidth)
-        let xiStride = ldOutputs * ldTiles
         let fullColumns = ow / 2
         for o in 0..<outputs {
             let b = bias?[o] ?? 0

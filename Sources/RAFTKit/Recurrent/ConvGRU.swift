@@ -10,7 +10,8 @@
 /// RAFT chains a 1×5 and a 5×1 step (``SeqConvGRU``).
 ///
 /// Cost per step: `[h, x]` is copied once into zero-padded planes and the gates are computed without im2col —
-/// by Winograd F(2×2, 3×3) for a 3×3 step with enough channels (``Winograd``), otherwise by shifted GEMMs (one
+/// by Winograd F(2×2, 3×3) for a 3×3 step and F(4, 5) for RAFT's 1×5 and 5×1 steps with enough channels
+/// (``Winograd``, ``Winograd1D``), otherwise by shifted GEMMs (one
 /// per kernel tap, ``ShiftedGEMM``); z and r come from the same GEMMs of the stacked `[Conv_z; Conv_r]` weights
 /// (`2·hidden` rows). The pass that applies σ writes r⊙h straight into the hidden planes of the padded buffer, so
 /// q re-uses it with only those planes changed.
@@ -29,10 +30,11 @@ public struct ConvGRU: Sendable {
     public let q: Conv2d
     /// `[z; r]` stacked into one convolution with `2·hidden` outputs (one GEMM for both gates).
     let zr: Conv2d
-    /// How the gate convolutions are computed: ``ConvolutionAlgorithm/winograd`` for a 3×3 step with enough
-    /// channels, otherwise ``ConvolutionAlgorithm/shiftedGEMM``.
+    /// How the gate convolutions are computed: ``ConvolutionAlgorithm/winograd`` for a 3×3 step and
+    /// ``ConvolutionAlgorithm/winograd1D`` for a 1×5 or 5×1 step with enough channels, otherwise
+    /// ``ConvolutionAlgorithm/shiftedGEMM``.
     public let gateAlgorithm: ConvolutionAlgorithm
-    /// `[W_z; W_r]` prepared for the gate algorithm: `[P, 2·hidden, hidden + input]` with P = 16 Winograd positions
+    /// `[W_z; W_r]` prepared for the gate algorithm: `[P, 2·hidden, hidden + input]` with P = 16 or 8 Winograd positions
     /// or the kernel taps.
     let zrPrepared: Tensor
     /// `W_q` prepared the same way, `[P, hidden, hidden + input]`.
@@ -58,16 +60,24 @@ public struct ConvGRU: Sendable {
         self.r = r
         self.q = q
         zr = Conv2d.stacked([z, r])
-        gateAlgorithm = ConvolutionAlgorithm.preferred(inputChannels: z.inputChannels, outputChannels: z.outputChannels,
-                                                       geometry: g) == .winograd ? .winograd : .shiftedGEMM
+        let preferred = ConvolutionAlgorithm.preferred(inputChannels: z.inputChannels,
+                                                       outputChannels: z.outputChannels, geometry: g)
+        gateAlgorithm = preferred == .winograd || preferred == .winograd1D ? preferred : .shiftedGEMM
         (zrPrepared, qPrepared) = Self.prepare(zr: zr.weight, q: q.weight, channels: [0..<z.inputChannels],
-                                               winograd: gateAlgorithm == .winograd)
+                                               algorithm: gateAlgorithm)
     }
 
     /// Gate weights restricted to `channels`, in the layout of the gate algorithm.
-    static func prepare(zr: Tensor, q: Tensor, channels: [Range<Int>], winograd: Bool) -> (zr: Tensor, q: Tensor) {
-        winograd ? (Winograd.transformWeights(zr, channels: channels), Winograd.transformWeights(q, channels: channels))
-                 : (ShiftedGEMM.tapMajor(zr, channels: channels), ShiftedGEMM.tapMajor(q, channels: channels))
+    static func prepare(zr: Tensor, q: Tensor, channels: [Range<Int>],
+                        algorithm: ConvolutionAlgorithm) -> (zr: Tensor, q: Tensor) {
+        if algorithm == .winograd1D {
+            return (Winograd1D.transformWeights(zr, channels: channels), Winograd1D.transformWeights(q, channels: channels))
+        }
+        if let tile = algorithm.winogradTile {
+            return (Winograd.transformWeights(zr, channels: channels, tile: tile),
+                    Winograd.transformWeights(q, channels: channels, tile: tile))
+        }
+        return (ShiftedGEMM.tapMajor(zr, channels: channels), ShiftedGEMM.tapMajor(q, channels: channels))
     }
 
     /// The same step, also prepared to take its first `channels` input channels as a precomputed, constant
@@ -125,10 +135,17 @@ public struct ConvGRU: Sendable {
     /// buffers, z, r and q).
     public func workspaceCount(height: Int, width: Int) -> Int {
         let k = z.inputChannels, hid = hiddenChannels, pixels = height * width
-        if gateAlgorithm == .winograd {
-            let layout = Winograd.Layout(height: height, width: width, geometry: geometry)
-            let bandTiles = layout.bandRows(channels: max(k, 2 * hid)) * layout.tilesX
-            return k * layout.planeCount + 16 * (k + 2 * hid) * bandTiles + 5 * hid * pixels
+        if gateAlgorithm == .winograd1D {
+            let layout = Winograd1D.Layout(height: height, width: width, geometry: geometry)
+            let bandUnits = layout.bandUnits(channels: max(k, 2 * hid))
+            return k * layout.planeCount + layout.bandCount(channels: k, bandUnits: bandUnits)
+                + layout.bandCount(channels: 2 * hid, bandUnits: bandUnits) + (layout.horizontal ? 6 : 5) * hid * pixels
+        }
+        if let tile = gateAlgorithm.winogradTile {
+            let layout = Winograd.Layout(height: height, width: width, geometry: geometry, tile: tile)
+            let bandRows = layout.bandRows(channels: max(k, 2 * hid))
+            return k * layout.planeCount + layout.bandCount(channels: k, bandRows: bandRows)
+                + layout.bandCount(channels: 2 * hid, bandRows: bandRows) + 5 * hid * pixels
         }
         let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
         return layout.paddedCount(channels: k) + 2 * hid * layout.wideCount + 3 * hid * pixels
@@ -174,13 +191,36 @@ public struct ConvGRU: Sendable {
         // What the q stage needs from the gate algorithm (no closure: nothing may allocate here).
         var winograd: (layout: Winograd.Layout, padded: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                        m: UnsafeMutablePointer<Float>, bandRows: Int)?
+        var winograd1D: (layout: Winograd1D.Layout, padded: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                         m: UnsafeMutablePointer<Float>, bandUnits: Int)?
         var shifted: (layout: ShiftedGEMM.Layout, padded: UnsafeMutablePointer<Float>)?
-        if gateAlgorithm == .winograd {
-            let layout = Winograd.Layout(height: height, width: width, geometry: geometry)
+        if gateAlgorithm == .winograd1D {
+            let layout = Winograd1D.Layout(height: height, width: width, geometry: geometry)
+            let bandUnits = layout.bandUnits(channels: max(k, 2 * hid))
+            let padded = workspace.buffer("gru.padded", k * layout.planeCount)
+            let v = workspace.buffer("gru.winograd.v", layout.bandCount(channels: k, bandUnits: bandUnits))
+            let m = workspace.buffer("gru.winograd.m", layout.bandCount(channels: 2 * hid, bandUnits: bandUnits))
+            pre = workspace.buffer("gru.gates", 2 * hid * pixels)
+            (prePlane, preRow) = (pixels, width)
+            Winograd1D.pad(hidden, channels: hid, layout: layout, into: padded)
+            Winograd1D.pad(input, channels: inputChannels, layout: layout, into: padded + hid * layout.planeCount)
+            Winograd1D.convolve(padded: padded, channels: k, layout: layout, u: zrWeights.pointer, outputs: 2 * hid,
+                                bias: nil, output: pre, v: v, m: m, bandUnits: bandUnits)
+            if layout.horizontal {
+                // Phase-split rows: r⊙h goes to a compact buffer and is padded into the hidden planes below.
+                rhOrigin = workspace.buffer("gru.rh", hid * pixels)
+                (rhPlane, rhRow) = (pixels, width)
+            } else {
+                rhOrigin = padded + 2 * width
+                (rhPlane, rhRow) = (layout.planeCount, width)
+            }
+            winograd1D = (layout, padded, v, m, bandUnits)
+        } else if let tile = gateAlgorithm.winogradTile {
+            let layout = Winograd.Layout(height: height, width: width, geometry: geometry, tile: tile)
             let bandRows = layout.bandRows(channels: max(k, 2 * hid))
             let padded = workspace.buffer("gru.padded", k * layout.planeCount)
-            let v = workspace.buffer("gru.winograd.v", 16 * k * bandRows * layout.tilesX)
-            let m = workspace.buffer("gru.winograd.m", 16 * 2 * hid * bandRows * layout.tilesX)
+            let v = workspace.buffer("gru.winograd.v", layout.bandCount(channels: k, bandRows: bandRows))
+            let m = workspace.buffer("gru.winograd.m", layout.bandCount(channels: 2 * hid, bandRows: bandRows))
             pre = workspace.buffer("gru.gates", 2 * hid * pixels)
             (prePlane, preRow) = (pixels, width)
             Winograd.pad(hidden, channels: hid, layout: layout, into: padded)
@@ -237,6 +277,10 @@ public struct ConvGRU: Sendable {
             // Band by band, so each band's transformed [r⊙h, x] stays in cache for its GEMMs.
             Winograd.convolve(padded: padded, channels: k, layout: layout, u: qWeights.pointer, outputs: hid,
                               bias: nil, output: pre, v: v, m: m, bandRows: bandRows)
+        } else if let (layout, padded, v, m, bandUnits) = winograd1D {
+            if layout.horizontal { Winograd1D.pad(rhOrigin, channels: hid, layout: layout, into: padded) }
+            Winograd1D.convolve(padded: padded, channels: k, layout: layout, u: qWeights.pointer, outputs: hid,
+                                bias: nil, output: pre, v: v, m: m, bandUnits: bandUnits)
         } else if let (layout, padded) = shifted {
             ShiftedGEMM.multiply(weights: qWeights.pointer, outputs: hid, inputChannels: k, lda: k, padded: padded,
                                  layout: layout, wide: pre, ldc: layout.wideCount, accumulate: false)

@@ -43,7 +43,7 @@ public struct StaticInputSplit: Sendable {
                                             values: staticWeights),
                              bias: Tensor(shape: [3 * hid], values: staticBias), geometry: gru.geometry)
         (zrDynamic, qDynamic) = ConvGRU.prepare(zr: gru.zr.weight, q: gru.q.weight, channels: dynamicRanges,
-                                                winograd: gru.gateAlgorithm == .winograd)
+                                                algorithm: gru.gateAlgorithm)
     }
 }
 
