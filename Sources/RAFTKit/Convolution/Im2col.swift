@@ -13,34 +13,36 @@ package enum Im2col {
     package static func write(input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                               geometry g: ConvGeometry, columns: UnsafeMutablePointer<Float>) {
         let (oh, ow) = g.outputSize(height: height, width: width)
-        let rowLength = oh * ow
-        var row = columns
-        for c in 0..<channels {
-            let plane = input + c * height * width
-            for ky in 0..<g.kernelHeight {
-                for kx in 0..<g.kernelWidth {
-                    let dx = kx * g.dilationX - g.paddingX
-                    // Range of ox whose input column ix = ox·sx + dx lies inside [0, width).
-                    let oxStart = dx >= 0 ? 0 : min(ow, (-dx + g.strideX - 1) / g.strideX)
-                    let oxEnd = max(oxStart, min(ow, width - dx <= 0 ? 0 : (width - 1 - dx) / g.strideX + 1))
-                    for oy in 0..<oh {
-                        let iy = oy * g.strideY + ky * g.dilationY - g.paddingY
-                        let out = row + oy * ow
-                        if iy < 0 || iy >= height {
-                            out.update(repeating: 0, count: ow)
-                            continue
+        let rowLength = oh * ow, taps = g.kernelHeight * g.kernelWidth
+        Parallel.forEach(channels) { part in
+            for c in part {
+                var row = columns + c * taps * rowLength
+                let plane = input + c * height * width
+                for ky in 0..<g.kernelHeight {
+                    for kx in 0..<g.kernelWidth {
+                        let dx = kx * g.dilationX - g.paddingX
+                        // Range of ox whose input column ix = ox·sx + dx lies inside [0, width).
+                        let oxStart = dx >= 0 ? 0 : min(ow, (-dx + g.strideX - 1) / g.strideX)
+                        let oxEnd = max(oxStart, min(ow, width - dx <= 0 ? 0 : (width - 1 - dx) / g.strideX + 1))
+                        for oy in 0..<oh {
+                            let iy = oy * g.strideY + ky * g.dilationY - g.paddingY
+                            let out = row + oy * ow
+                            if iy < 0 || iy >= height {
+                                out.update(repeating: 0, count: ow)
+                                continue
+                            }
+                            let src = plane + iy * width
+                            if oxStart > 0 { out.update(repeating: 0, count: oxStart) }
+                            if g.strideX == 1 {
+                                (out + oxStart).update(from: src + oxStart + dx, count: oxEnd - oxStart)
+                            } else {
+                                var ox = oxStart
+                                while ox < oxEnd { out[ox] = src[ox * g.strideX + dx]; ox += 1 }
+                            }
+                            if oxEnd < ow { (out + oxEnd).update(repeating: 0, count: ow - oxEnd) }
                         }
-                        let src = plane + iy * width
-                        if oxStart > 0 { out.update(repeating: 0, count: oxStart) }
-                        if g.strideX == 1 {
-                            (out + oxStart).update(from: src + oxStart + dx, count: oxEnd - oxStart)
-                        } else {
-                            var ox = oxStart
-                            while ox < oxEnd { out[ox] = src[ox * g.strideX + dx]; ox += 1 }
-                        }
-                        if oxEnd < ow { (out + oxEnd).update(repeating: 0, count: ow - oxEnd) }
+                        row += rowLength
                     }
-                    row += rowLength
                 }
             }
         }

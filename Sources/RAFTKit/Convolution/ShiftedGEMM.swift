@@ -59,26 +59,28 @@ package enum ShiftedGEMM {
     package static func pad(_ input: UnsafePointer<Float>, channels: Int, layout l: Layout,
                             into padded: UnsafeMutablePointer<Float>) {
         let (H, W, ph, pw) = (l.height, l.width, l.phaseHeight, l.phaseWidth)
-        for c in 0..<channels {
-            let src = input + c * H * W
-            for a in 0..<l.strideY {
-                for b in 0..<l.strideX {
-                    let phase = padded + c * l.channelStride + (a * l.strideX + b) * l.phasePlaneCount
-                    // Phase columns j with 0 ≤ s·j + b − pX < W.
-                    let first = max(0, (l.paddingX - b + l.strideX - 1) / l.strideX)
-                    let end = min(pw, max(first, (W - 1 + l.paddingX - b) / l.strideX + 1))
-                    for i in 0..<ph {
-                        let row = phase + i * pw
-                        let y = l.strideY * i + a - l.paddingY
-                        guard y >= 0, y < H, end > first else { row.update(repeating: 0, count: pw); continue }
-                        let line = src + y * W + b - l.paddingX
-                        row.update(repeating: 0, count: first)
-                        if l.strideX == 1 {
-                            (row + first).update(from: line + first, count: end - first)
-                        } else {
-                            for j in first..<end { row[j] = line[l.strideX * j] }
+        Parallel.forEach(channels, minimumChunk: 8) { part in
+            for c in part {
+                let src = input + c * H * W
+                for a in 0..<l.strideY {
+                    for b in 0..<l.strideX {
+                        let phase = padded + c * l.channelStride + (a * l.strideX + b) * l.phasePlaneCount
+                        // Phase columns j with 0 ≤ s·j + b − pX < W.
+                        let first = max(0, (l.paddingX - b + l.strideX - 1) / l.strideX)
+                        let end = min(pw, max(first, (W - 1 + l.paddingX - b) / l.strideX + 1))
+                        for i in 0..<ph {
+                            let row = phase + i * pw
+                            let y = l.strideY * i + a - l.paddingY
+                            guard y >= 0, y < H, end > first else { row.update(repeating: 0, count: pw); continue }
+                            let line = src + y * W + b - l.paddingX
+                            row.update(repeating: 0, count: first)
+                            if l.strideX == 1 {
+                                (row + first).update(from: line + first, count: end - first)
+                            } else {
+                                for j in first..<end { row[j] = line[l.strideX * j] }
+                            }
+                            (row + end).update(repeating: 0, count: pw - end)
                         }
-                        (row + end).update(repeating: 0, count: pw - end)
                     }
                 }
             }

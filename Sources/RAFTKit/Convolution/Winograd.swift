@@ -109,23 +109,32 @@ package enum Winograd {
             let rows = first..<min(layout.tilesY, first + bandRows)
             let tiles = rows.count * layout.rowTiles
             let vStride = positionStride(channels * tiles), mStride = positionStride(outputs * tiles)
-            switch layout.tile {
-            case .f2x2:
-                transformInput(padded, channels: channels, layout: layout, rows: rows, v: v, ldChannels: channels,
-                               ldTiles: tiles, xiStride: vStride)
-            case .f4x4:
-                transformInput4x4(padded, channels: channels, layout: layout, rows: rows, v: v, ldChannels: channels,
-                                  ldTiles: tiles, xiStride: vStride)
+            let plane = layout.planeCount, outputPlane = layout.outputHeight * layout.outputWidth
+            // The transforms are split over channels (each writes its own rows of V or its own output planes).
+            Parallel.forEach(channels) { part in
+                let source = padded + part.lowerBound * plane, v = v + part.lowerBound * tiles
+                switch layout.tile {
+                case .f2x2:
+                    transformInput(source, channels: part.count, layout: layout, rows: rows, v: v, ldChannels: channels,
+                                   ldTiles: tiles, xiStride: vStride)
+                case .f4x4:
+                    transformInput4x4(source, channels: part.count, layout: layout, rows: rows, v: v,
+                                      ldChannels: channels, ldTiles: tiles, xiStride: vStride)
+                }
             }
             multiply(u: u, outputs: outputs, channels: channels, ldu: channels, v: v, vStride: vStride, tiles: tiles,
                      ldTiles: tiles, m: m, mStride: mStride, positions: layout.tile.positions)
-            switch layout.tile {
-            case .f2x2:
-                transformOutput(m, outputs: outputs, ldOutputs: outputs, ldTiles: tiles, xiStride: mStride,
-                                layout: layout, rows: rows, bias: bias, output: output)
-            case .f4x4:
-                transformOutput4x4(m, outputs: outputs, ldOutputs: outputs, ldTiles: tiles, xiStride: mStride,
-                                   layout: layout, rows: rows, bias: bias, output: output)
+            Parallel.forEach(outputs) { part in
+                let m = UnsafePointer(m + part.lowerBound * tiles), bias = bias.map { $0 + part.lowerBound }
+                let output = output + part.lowerBound * outputPlane
+                switch layout.tile {
+                case .f2x2:
+                    transformOutput(m, outputs: part.count, ldOutputs: outputs, ldTiles: tiles, xiStride: mStride,
+                                    layout: layout, rows: rows, bias: bias, output: output)
+                case .f4x4:
+                    transformOutput4x4(m, outputs: part.count, ldOutputs: outputs, ldTiles: tiles, xiStride: mStride,
+                                       layout: layout, rows: rows, bias: bias, output: output)
+                }
             }
             first = rows.upperBound
         }
@@ -188,21 +197,23 @@ package enum Winograd {
         let rowsBelow = l.paddedHeight - H - l.paddingY
         let right = max(0, Wp - W - l.paddingX)
         let copyWidth = min(W, Wp - l.paddingX)
-        for c in 0..<channels {
-            let src = input + c * H * W, dst = padded + c * l.planeCount
-            dst.update(repeating: 0, count: l.paddingY * Wp)
-            for y in 0..<min(H, l.paddedHeight - l.paddingY) {
-                let row = dst + (y + l.paddingY) * Wp
-                switch l.tile {
-                case .f2x2:
-                    row.update(repeating: 0, count: l.paddingX)
-                    (row + l.paddingX).update(from: src + y * W, count: copyWidth)
-                    (row + l.paddingX + copyWidth).update(repeating: 0, count: right)
-                case .f4x4:
-                    splitPhases(src + y * W, width: copyWidth, offset: l.paddingX, phaseWidth: l.phaseWidth, into: row)
+        Parallel.forEach(channels, minimumChunk: 8) { part in
+            for c in part {
+                let src = input + c * H * W, dst = padded + c * l.planeCount
+                dst.update(repeating: 0, count: l.paddingY * Wp)
+                for y in 0..<min(H, l.paddedHeight - l.paddingY) {
+                    let row = dst + (y + l.paddingY) * Wp
+                    switch l.tile {
+                    case .f2x2:
+                        row.update(repeating: 0, count: l.paddingX)
+                        (row + l.paddingX).update(from: src + y * W, count: copyWidth)
+                        (row + l.paddingX + copyWidth).update(repeating: 0, count: right)
+                    case .f4x4:
+                        splitPhases(src + y * W, width: copyWidth, offset: l.paddingX, phaseWidth: l.phaseWidth, into: row)
+                    }
                 }
+                if rowsBelow > 0 { (dst + (H + l.paddingY) * Wp).update(repeating: 0, count: rowsBelow * Wp) }
             }
-            if rowsBelow > 0 { (dst + (H + l.paddingY) * Wp).update(repeating: 0, count: rowsBelow * Wp) }
         }
     }
 

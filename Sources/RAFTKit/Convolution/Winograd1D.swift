@@ -111,17 +111,19 @@ package enum Winograd1D {
     package static func pad(_ input: UnsafePointer<Float>, channels: Int, layout l: Layout,
                             into padded: UnsafeMutablePointer<Float>) {
         let (H, W) = (l.height, l.width)
-        for c in 0..<channels {
-            let src = input + c * H * W, dst = padded + c * l.planeCount
-            if l.horizontal {
-                for y in 0..<H {
-                    Winograd.splitPhases(src + y * W, width: W, offset: 2, phaseWidth: l.phaseWidth,
-                                         into: dst + y * l.paddedWidth)
+        Parallel.forEach(channels, minimumChunk: 8) { part in
+            for c in part {
+                let src = input + c * H * W, dst = padded + c * l.planeCount
+                if l.horizontal {
+                    for y in 0..<H {
+                        Winograd.splitPhases(src + y * W, width: W, offset: 2, phaseWidth: l.phaseWidth,
+                                             into: dst + y * l.paddedWidth)
+                    }
+                } else {
+                    dst.update(repeating: 0, count: 2 * W)
+                    (dst + 2 * W).update(from: src, count: H * W)
+                    (dst + (H + 2) * W).update(repeating: 0, count: (l.paddedHeight - H - 2) * W)
                 }
-            } else {
-                dst.update(repeating: 0, count: 2 * W)
-                (dst + 2 * W).update(from: src, count: H * W)
-                (dst + (H + 2) * W).update(repeating: 0, count: (l.paddedHeight - H - 2) * W)
             }
         }
     }
@@ -137,14 +139,21 @@ package enum Winograd1D {
             let units = first..<min(layout.units, first + bandUnits)
             let tiles = units.count * layout.tilesPerUnit
             let vStride = Winograd.positionStride(channels * tiles), mStride = Winograd.positionStride(outputs * tiles)
-            transformInput(padded, channels: channels, layout: layout, units: units, v: v, ldTiles: tiles,
-                           xiStride: vStride)
+            let plane = layout.planeCount, outputPlane = layout.height * layout.width
+            // The transforms are split over channels (each writes its own rows of V or its own output planes).
+            Parallel.forEach(channels) { part in
+                transformInput(padded + part.lowerBound * plane, channels: part.count, layout: layout, units: units,
+                               v: v + part.lowerBound * tiles, ldTiles: tiles, xiStride: vStride)
+            }
             for xi in 0..<positions {
                 BLAS.sgemm(m: outputs, n: tiles, k: channels, a: u + xi * outputs * channels, lda: channels,
                            b: v + xi * vStride, ldb: tiles, c: m + xi * mStride, ldc: tiles)
             }
-            transformOutput(m, outputs: outputs, layout: layout, units: units, ldTiles: tiles, xiStride: mStride,
-                            bias: bias, output: output)
+            Parallel.forEach(outputs) { part in
+                transformOutput(m + part.lowerBound * tiles, outputs: part.count, layout: layout, units: units,
+                                ldTiles: tiles, xiStride: mStride, bias: bias.map { $0 + part.lowerBound },
+                                output: output + part.lowerBound * outputPlane)
+            }
             first = units.upperBound
         }
     }

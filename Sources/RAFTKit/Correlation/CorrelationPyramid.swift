@@ -52,31 +52,34 @@ package struct CorrelationPyramid {
     package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         layout: CorrelationLayout = .channelMajor) {
         let L = levels, pixels = L.pixels, r = L.radius, s = 2 * r + 2
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: s * s) { buffer in
-            let window = buffer.baseAddress!
-            for p in 0..<pixels {
-                let row = UnsafePointer(storage + p * L.rowLength)
-                var cx = coords[p], cy = coords[pixels + p]
-                for i in 0..<L.count {
-                    let (out, stride) = layout.destination(output, pixel: p, level: i, levels: L)
-                    let (h, w) = (L.sizes[i].height, L.sizes[i].width)
-                    if let (x0, fx) = CorrelationWindow.locate(cx, size: w, radius: r),
-                       let (y0, fy) = CorrelationWindow.locate(cy, size: h, radius: r) {
-                        let plane = row + L.offsets[i]
-                        if CorrelationWindow.isInside(x0: x0, y0: y0, radius: r, height: h, width: w) {
-                            // Read the level directly: no copy for windows away from the border.
-                            CorrelationWindow.interpolate(window: plane + y0 * w + x0, rowStride: w, radius: r,
-                                                          fx: fx, fy: fy, output: out, stride: stride)
+        // Pixels are independent: split over threads, each with its own border window.
+        Parallel.forEach(pixels, minimumChunk: 256) { part in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: s * s) { buffer in
+                let window = buffer.baseAddress!
+                for p in part {
+                    let row = UnsafePointer(storage + p * L.rowLength)
+                    var cx = coords[p], cy = coords[pixels + p]
+                    for i in 0..<L.count {
+                        let (out, stride) = layout.destination(output, pixel: p, level: i, levels: L)
+                        let (h, w) = (L.sizes[i].height, L.sizes[i].width)
+                        if let (x0, fx) = CorrelationWindow.locate(cx, size: w, radius: r),
+                           let (y0, fy) = CorrelationWindow.locate(cy, size: h, radius: r) {
+                            let plane = row + L.offsets[i]
+                            if CorrelationWindow.isInside(x0: x0, y0: y0, radius: r, height: h, width: w) {
+                                // Read the level directly: no copy for windows away from the border.
+                                CorrelationWindow.interpolate(window: plane + y0 * w + x0, rowStride: w, radius: r,
+                                                              fx: fx, fy: fy, output: out, stride: stride)
+                            } else {
+                                Self.fillWindow(window, side: s, plane: plane, height: h, width: w, x0: x0, y0: y0)
+                                CorrelationWindow.interpolate(window: window, rowStride: s, radius: r, fx: fx, fy: fy,
+                                                              output: out, stride: stride)
+                            }
                         } else {
-                            Self.fillWindow(window, side: s, plane: plane, height: h, width: w, x0: x0, y0: y0)
-                            CorrelationWindow.interpolate(window: window, rowStride: s, radius: r, fx: fx, fy: fy,
-                                                          output: out, stride: stride)
+                            CorrelationWindow.zero(radius: r, output: out, stride: stride)
                         }
-                    } else {
-                        CorrelationWindow.zero(radius: r, output: out, stride: stride)
+                        cx *= 0.5
+                        cy *= 0.5
                     }
-                    cx *= 0.5
-                    cy *= 0.5
                 }
             }
         }

@@ -61,23 +61,29 @@ package struct NormLayer: Sendable {
         case .none:
             if relu { Activations.relu(x, count: channels * pixels) }
         case .batch:
-            for c in 0..<channels {
-                Self.affine(x + c * pixels, count: pixels, scale: scale[c], shift: shift[c], relu: relu)
+            Parallel.forEach(channels, minimumChunk: 4) { part in
+                for c in part {
+                    Self.affine(x + c * pixels, count: pixels, scale: scale[c], shift: shift[c], relu: relu)
+                }
             }
         case .instance:
-            for c in 0..<channels {
-                let plane = x + c * pixels
-                let (mean, invStd) = Self.statistics(plane, count: pixels)
-                Self.affine(plane, count: pixels, scale: Float(invStd), shift: Float(-mean * invStd), relu: relu)
+            Parallel.forEach(channels, minimumChunk: 4) { part in
+                for c in part {
+                    let plane = x + c * pixels
+                    let (mean, invStd) = Self.statistics(plane, count: pixels)
+                    Self.affine(plane, count: pixels, scale: Float(invStd), shift: Float(-mean * invStd), relu: relu)
+                }
             }
         case .group:
             let perGroup = channels / groups
-            for g in 0..<groups {
-                let (mean, invStd) = Self.statistics(x + g * perGroup * pixels, count: perGroup * pixels)
-                for c in g * perGroup..<(g + 1) * perGroup {
-                    let s = Double(scale[c]) * invStd
-                    Self.affine(x + c * pixels, count: pixels, scale: Float(s),
-                                shift: Float(Double(shift[c]) - mean * s), relu: relu)
+            Parallel.forEach(groups) { part in
+                for g in part {
+                    let (mean, invStd) = Self.statistics(x + g * perGroup * pixels, count: perGroup * pixels)
+                    for c in g * perGroup..<(g + 1) * perGroup {
+                        let s = Double(scale[c]) * invStd
+                        Self.affine(x + c * pixels, count: pixels, scale: Float(s),
+                                    shift: Float(Double(shift[c]) - mean * s), relu: relu)
+                    }
                 }
             }
         }
