@@ -3,7 +3,8 @@
 /// Weights are OIHW `[outputChannels, inputChannels, kh, kw]`, as in PyTorch checkpoints. The algorithm is
 /// chosen once, from the shape (``ConvolutionAlgorithm/preferred(inputChannels:outputChannels:geometry:)``):
 /// - 1×1, stride 1, unpadded: one GEMM on the input planes;
-/// - 3×3, stride 1, with enough channels: Winograd F(2×2, 3×3), 2.25× fewer multiplications (``Winograd``);
+/// - 3×3, stride 1, with enough channels: Winograd F(4×4, 3×3) (4× fewer multiplications) or, for 64 to 95 input
+///   channels, F(2×2, 3×3) (2.25× fewer; ``Winograd``);
 /// - 1×5 and 5×1 with "same" padding and enough channels (RAFT's separable GRU): 1-D Winograd F(4, 5), 2.5× fewer
 ///   multiplications (``Winograd1D``);
 /// - other kernels with enough input channels: one GEMM per tap on shifted views of a padded copy of the input
@@ -298,10 +299,10 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
     /// Stride 1, 3×3, undilated: Winograd F(2×2, 3×3) (``Winograd``), 16 instead of 36 multiplications per
     /// 2×2 output tile.
     case winograd
-    /// Stride 1, 3×3, undilated: Winograd F(4×4, 3×3), 36 instead of 144 multiplications per 4×4 output tile.
-    /// Opt-in, never chosen by default: measured 5–25 % faster than F(2×2) per convolution on RAFT's shapes with
-    /// ≥ 64 channels (3–9 % on the full models), but its rounding error is 10–20× larger (1.6e-4 instead of 7e-6
-    /// on the motion encoder's PyTorch parity test).
+    /// Stride 1, 3×3, undilated: Winograd F(4×4, 3×3) (``Winograd``), 36 instead of 144 multiplications per 4×4
+    /// output tile. Its rounding error is about 20× that of F(2×2) per convolution (motion encoder against PyTorch:
+    /// 1.6e-4 instead of 7e-6 on features up to 16), which moves RAFT-S's final flow by 6e-6 px on average
+    /// (9e-5 px at most) on the bundled samples.
     case winograd4x4
     /// 1×5 or 5×1, stride 1, padded to keep the size (RAFT's separable GRU): one-dimensional Winograd F(4, 5)
     /// (``Winograd1D``), 8 instead of 20 multiplications per 4 outputs.
@@ -316,9 +317,13 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
 
     /// Input channels from which multi-tap convolutions use shifted GEMMs (each tap's GEMM has K = input channels).
     public static let shiftedMinimumInputChannels = 32
-    /// Input and output channels from which 3×3 stride-1 convolutions use Winograd F(2×2, 3×3): below, the
-    /// transforms cost more than the multiplications they save (measured, `Benchmarks/README.md`).
+    /// Input and output channels from which 3×3 stride-1 convolutions use Winograd: below, the transforms cost more
+    /// than the multiplications they save (measured, `Benchmarks/README.md`).
     public static let winogradMinimumChannels = 64
+    /// Input channels from which Winograd uses F(4×4, 3×3) rather than F(2×2, 3×3): measured 15–30 % faster on
+    /// RAFT's shapes from 96 input channels, slower on the encoder's 64-channel layer (its larger input transform
+    /// is then not paid back).
+    public static let winograd4x4MinimumInputChannels = 96
 
     public var description: String { rawValue }
 
@@ -351,7 +356,7 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
         // Few outputs: the GEMM then has few rows, and the patch matrix costs far more traffic than the multiply.
         if strideOne && taps > 1 && outputChannels * taps <= 32 { return .shiftAdd }
         if Winograd.supports(g) && inputChannels >= winogradMinimumChannels && outputChannels >= winogradMinimumChannels {
-            return .winograd
+            return inputChannels >= winograd4x4MinimumInputChannels ? .winograd4x4 : .winograd
         }
         if Winograd1D.supports(g) && inputChannels >= winogradMinimumChannels && outputChannels >= winogradMinimumChannels {
             return .winograd1D

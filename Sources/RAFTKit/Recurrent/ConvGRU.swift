@@ -10,11 +10,12 @@
 /// RAFT chains a 1×5 and a 5×1 step (``SeqConvGRU``).
 ///
 /// Cost per step: `[h, x]` is copied once into zero-padded planes and the gates are computed without im2col —
-/// by Winograd F(2×2, 3×3) for a 3×3 step and F(4, 5) for RAFT's 1×5 and 5×1 steps with enough channels
+/// by Winograd F(m×m, 3×3) for a 3×3 step and F(4, 5) for RAFT's 1×5 and 5×1 steps with enough channels
 /// (``Winograd``, ``Winograd1D``), otherwise by shifted GEMMs (one
 /// per kernel tap, ``ShiftedGEMM``); z and r come from the same GEMMs of the stacked `[Conv_z; Conv_r]` weights
-/// (`2·hidden` rows). The pass that applies σ writes r⊙h straight into the hidden planes of the padded buffer, so
-/// q re-uses it with only those planes changed.
+/// (`2·hidden` rows). The pass that applies σ writes r⊙h into the hidden planes of the padded buffer (directly, or
+/// through a compact buffer for the phase-split rows of F(4×4) and of a 1×5 step), so q re-uses it with only those
+/// planes changed.
 public struct ConvGRU: Sendable {
     /// Channels of the hidden state h.
     public let hiddenChannels: Int
@@ -30,9 +31,9 @@ public struct ConvGRU: Sendable {
     public let q: Conv2d
     /// `[z; r]` stacked into one convolution with `2·hidden` outputs (one GEMM for both gates).
     let zr: Conv2d
-    /// How the gate convolutions are computed: ``ConvolutionAlgorithm/winograd`` for a 3×3 step and
-    /// ``ConvolutionAlgorithm/winograd1D`` for a 1×5 or 5×1 step with enough channels, otherwise
-    /// ``ConvolutionAlgorithm/shiftedGEMM``.
+    /// How the gate convolutions are computed: Winograd (``ConvolutionAlgorithm/winograd4x4`` or
+    /// ``ConvolutionAlgorithm/winograd`` for a 3×3 step, ``ConvolutionAlgorithm/winograd1D`` for a 1×5 or 5×1 step)
+    /// with enough channels, otherwise ``ConvolutionAlgorithm/shiftedGEMM``.
     public let gateAlgorithm: ConvolutionAlgorithm
     /// `[W_z; W_r]` prepared for the gate algorithm: `[P, 2·hidden, hidden + input]` with P = 16 or 8 Winograd positions
     /// or the kernel taps.
@@ -62,7 +63,7 @@ public struct ConvGRU: Sendable {
         zr = Conv2d.stacked([z, r])
         let preferred = ConvolutionAlgorithm.preferred(inputChannels: z.inputChannels,
                                                        outputChannels: z.outputChannels, geometry: g)
-        gateAlgorithm = preferred == .winograd || preferred == .winograd1D ? preferred : .shiftedGEMM
+        gateAlgorithm = preferred == .winograd || preferred == .winograd4x4 || preferred == .winograd1D ? preferred : .shiftedGEMM
         (zrPrepared, qPrepared) = Self.prepare(zr: zr.weight, q: q.weight, channels: [0..<z.inputChannels],
                                                algorithm: gateAlgorithm)
     }
@@ -145,7 +146,7 @@ public struct ConvGRU: Sendable {
             let layout = Winograd.Layout(height: height, width: width, geometry: geometry, tile: tile)
             let bandRows = layout.bandRows(channels: max(k, 2 * hid))
             return k * layout.planeCount + layout.bandCount(channels: k, bandRows: bandRows)
-                + layout.bandCount(channels: 2 * hid, bandRows: bandRows) + 5 * hid * pixels
+                + layout.bandCount(channels: 2 * hid, bandRows: bandRows) + (tile == .f4x4 ? 6 : 5) * hid * pixels
         }
         let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
         return layout.paddedCount(channels: k) + 2 * hid * layout.wideCount + 3 * hid * pixels
@@ -229,8 +230,14 @@ public struct ConvGRU: Sendable {
             Winograd.pad(input, channels: inputChannels, layout: layout, into: padded + hid * layout.planeCount)
             Winograd.convolve(padded: padded, channels: k, layout: layout, u: zrWeights.pointer, outputs: 2 * hid,
                               bias: nil, output: pre, v: v, m: m, bandRows: bandRows)
-            rhOrigin = padded + layout.paddingY * layout.paddedWidth + layout.paddingX
-            (rhPlane, rhRow) = (layout.planeCount, layout.paddedWidth)
+            if tile == .f2x2 {
+                rhOrigin = padded + layout.paddingY * layout.paddedWidth + layout.paddingX
+                (rhPlane, rhRow) = (layout.planeCount, layout.paddedWidth)
+            } else {
+                // Phase-split rows: r⊙h goes to a compact buffer and is padded into the hidden planes below.
+                rhOrigin = workspace.buffer("gru.rh", hid * pixels)
+                (rhPlane, rhRow) = (pixels, width)
+            }
             winograd = (layout, padded, v, m, bandRows)
         } else {
             let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
@@ -278,6 +285,7 @@ public struct ConvGRU: Sendable {
 
         // q = tanh(W_q ∗ [r⊙h, x] + ·), its pre-activation in the first planes of `pre`.
         if let (layout, padded, v, m, bandRows) = winograd {
+            if layout.tile == .f4x4 { Winograd.pad(rhOrigin, channels: hid, layout: layout, into: padded) }
             // Band by band, so each band's transformed [r⊙h, x] stays in cache for its GEMMs.
             Winograd.convolve(padded: padded, channels: k, layout: layout, u: qWeights.pointer, outputs: hid,
                               bias: nil, output: pre, v: v, m: m, bandRows: bandRows)

@@ -143,7 +143,9 @@ let convCases: [ConvCase] = [
         func conv(_ cin: Int, _ cout: Int, _ g: ConvGeometry) -> ConvolutionAlgorithm {
             Conv2d(inputChannels: cin, outputChannels: cout, geometry: g).algorithm
         }
-        #expect(conv(256, 192, ConvGeometry(square: 3)) == .winograd)            // motion encoder convc2
+        #expect(conv(256, 192, ConvGeometry(square: 3)) == .winograd4x4)         // motion encoder convc2
+        #expect(conv(96, 96, ConvGeometry(square: 3)) == .winograd4x4)           // encoder layer2
+        #expect(conv(95, 96, ConvGeometry(square: 3)) == .winograd)
         #expect(conv(384, 256, ConvGeometry(kernel: (1, 5), padding: (0, 2))) == .winograd1D)    // GRU gates
         #expect(conv(384, 128, ConvGeometry(kernel: (5, 1), padding: (2, 0))) == .winograd1D)
         #expect(conv(384, 128, ConvGeometry(kernel: (1, 5), padding: (0, 1))) == .shiftedGEMM)   // not "same" size

@@ -48,7 +48,8 @@ import Testing
         return ProceduralWeights.raft(c.variant, seed: c.seed)
     }
 
-    /// Output `[2, D, 6, 8]` of a `[2, 3, 45, 61]` batch: max |Δ| ≤ 2e-5 (outputs are O(1)).
+    /// Output `[2, D, 6, 8]` of a `[2, 3, 45, 61]` batch: max |Δ| ≤ 5e-5 (outputs are O(1); the basic encoder's
+    /// 96- and 128-channel layers use Winograd F(4×4, 3×3): measured 2.2e-5; below 2e-5 with F(2×2)).
     @Test(arguments: cases)
     func matchesPyTorch(_ c: Case) throws {
         let fixture = try Self.fixture.get()
@@ -59,7 +60,7 @@ import Testing
         let reference = try fixture.require(c.name)
         #expect(out.shape == reference.shape)
         let diff = out.maxAbsDifference(reference)
-        #expect(diff <= 2e-5, "\(c.name): max |Δ| = \(diff), mean \(out.meanAbsDifference(reference))")
+        #expect(diff <= 5e-5, "\(c.name): max |Δ| = \(diff), mean \(out.meanAbsDifference(reference))")
     }
 
     @Test func parameterCounts() throws {

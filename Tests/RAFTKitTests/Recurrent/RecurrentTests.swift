@@ -55,12 +55,12 @@ struct RecurrentTests {
         #expect(seq(hidden: h, input: x).maxAbsDifference(naiveGRUStep(g2, hidden: ref, input: x)) <= 4e-5)
     }
 
-    /// A 3×3 step with enough channels computes its gates by Winograd F(2×2, 3×3): odd grid, batch 2.
+    /// A 3×3 step with enough channels computes its gates by Winograd F(4×4, 3×3): odd grid, batch 2.
     @Test("Winograd gates: step matches the naive equations (≤ 1e-4)")
     func winogradReference() {
         var rng = SeededGenerator(seed: 12)
         let gru = Self.randomGRU(hidden: 64, input: 40, geometry: ConvGeometry(square: 3), rng: &rng)
-        #expect(gru.gateAlgorithm == .winograd)
+        #expect(gru.gateAlgorithm == .winograd4x4)
         #expect(Self.randomGRU(hidden: 4, input: 5, geometry: ConvGeometry(square: 3), rng: &rng).gateAlgorithm == .shiftedGEMM)
         let h = Tensor.random([2, 64, 7, 9], using: &rng)
         let x = Tensor.random([2, 40, 7, 9], in: 0...2, using: &rng)

@@ -12,7 +12,8 @@ struct UpdateTests {
         ParameterReader(Synthetic.updateBlock(variant, only: part))
     }
 
-    /// Tolerance 1e-4 max abs; outputs are ReLU features up to ~16 and the raw flow (|flow| < 4); measured 7e-6.
+    /// Tolerance 3e-4 max abs; outputs are ReLU features up to ~16 and the raw flow (|flow| < 4). Measured 1.6e-4
+    /// with the 3×3 convolutions in Winograd F(4×4, 3×3), 7e-6 with F(2×2, 3×3).
     @Test("PyTorch parity: basic and small motion encoders")
     func motionEncoders() throws {
         let f = try Fixtures.load("update_motion_encoder.safetensors")
@@ -25,7 +26,7 @@ struct UpdateTests {
             #expect(encoder.outputChannels == out)
             let y = encoder(flow: flow, correlation: Synthetic.input(.correlation, [1, corr, Self.h, Self.w]))
             let ref = try f.require("\(variant).output")
-            #expect(y.maxAbsDifference(ref) <= 1e-4, "\(variant)")
+            #expect(y.maxAbsDifference(ref) <= 3e-4, "\(variant)")
             #expect(y.channels(out - 2 ..< out) == flow, "the raw flow is appended last")
         }
     }
