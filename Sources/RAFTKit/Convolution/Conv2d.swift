@@ -3,8 +3,8 @@
 /// Weights are OIHW `[outputChannels, inputChannels, kh, kw]`, as in PyTorch checkpoints. The algorithm is
 /// chosen once, from the shape (``ConvolutionAlgorithm/preferred(inputChannels:outputChannels:geometry:)``):
 /// - 1×1, stride 1, unpadded: one GEMM on the input planes;
-/// - 3×3, stride 1, with enough channels: Winograd F(4×4, 3×3) (4× fewer multiplications) or, for 64 to 95 input
-///   channels, F(2×2, 3×3) (2.25× fewer; ``Winograd``);
+/// - 3×3, stride 1, with enough channels: Winograd F(4×4, 3×3), 4× fewer multiplications (``Winograd``);
+///   F(2×2, 3×3) (2.25× fewer, with a twentieth of the rounding error) can be forced;
 /// - 1×5 and 5×1 with "same" padding and enough channels (RAFT's separable GRU): 1-D Winograd F(4, 5), 2.5× fewer
 ///   multiplications (``Winograd1D``);
 /// - other kernels with enough input channels: one GEMM per tap on shifted views of a padded copy of the input
@@ -317,13 +317,10 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
 
     /// Input channels from which multi-tap convolutions use shifted GEMMs (each tap's GEMM has K = input channels).
     public static let shiftedMinimumInputChannels = 32
-    /// Input and output channels from which 3×3 stride-1 convolutions use Winograd: below, the transforms cost more
-    /// than the multiplications they save (measured, `Benchmarks/README.md`).
+    /// Input and output channels from which 3×3 stride-1 convolutions use Winograd F(4×4, 3×3): below, the
+    /// transforms cost more than the multiplications they save (measured, `Benchmarks/README.md`). F(4×4) measured
+    /// 5–30 % faster than F(2×2) on every RAFT shape with at least 64 channels.
     public static let winogradMinimumChannels = 64
-    /// Input channels from which Winograd uses F(4×4, 3×3) rather than F(2×2, 3×3): measured 15–30 % faster on
-    /// RAFT's shapes from 96 input channels, slower on the encoder's 64-channel layer (its larger input transform
-    /// is then not paid back).
-    public static let winograd4x4MinimumInputChannels = 96
 
     public var description: String { rawValue }
 
@@ -356,7 +353,7 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
         // Few outputs: the GEMM then has few rows, and the patch matrix costs far more traffic than the multiply.
         if strideOne && taps > 1 && outputChannels * taps <= 32 { return .shiftAdd }
         if Winograd.supports(g) && inputChannels >= winogradMinimumChannels && outputChannels >= winogradMinimumChannels {
-            return inputChannels >= winograd4x4MinimumInputChannels ? .winograd4x4 : .winograd
+            return .winograd4x4
         }
         if Winograd1D.supports(g) && inputChannels >= winogradMinimumChannels && outputChannels >= winogradMinimumChannels {
             return .winograd1D

@@ -3,10 +3,13 @@ import Testing
 
 /// The context-precomputation optimisation (StaticInputSplit) against the plain GRU step it replaces.
 @Suite("Recurrent: static input split") struct StaticInputSplitTests {
-    @Test("precomputed context share gives the plain step's h' (≤ 2e-6)",
+    /// ≤ 2e-6 with shifted-GEMM gates. The Winograd gates (64 hidden channels) round differently when the context's
+    /// channels are left out of their transforms: ≤ 3e-5 (measured 1.6e-5 with F(4×4, 3×3)).
+    @Test("precomputed context share gives the plain step's h'",
           arguments: [(SeqConvGRU.separableGeometries, 6), ([ConvGeometry(square: 3)], 6),
                       ([ConvGeometry(square: 3, dilation: 2)], 6),
-                      ([ConvGeometry(square: 3)], 64)])   // Winograd gates
+                      ([ConvGeometry(square: 3)], 64),                 // Winograd F(4×4, 3×3) gates
+                      (SeqConvGRU.separableGeometries, 64)])           // Winograd F(4, 5) gates
     func matchesPlainStep(geometries: [ConvGeometry], hid: Int) {
         var rng = SeededGenerator(seed: 42)
         let (ctx, motion, h, w) = (5, 4, 9, 11)
@@ -18,12 +21,14 @@ import Testing
             return ConvGRU(z: conv(), r: conv(), q: conv())
         }
         let gru = SeqConvGRU(steps: steps)
-        #expect(gru.steps[0].gateAlgorithm == (hid >= 64 && geometries == [ConvGeometry(square: 3)] ? .winograd : .shiftedGEMM))
+        let expected: ConvolutionAlgorithm = hid < 64 ? .shiftedGEMM
+            : geometries == [ConvGeometry(square: 3)] ? .winograd4x4 : .winograd1D
+        #expect(gru.steps[0].gateAlgorithm == expected)
         let split = gru.splittingStaticInput(channels: ctx)
         let hidden = Tensor.random([1, hid, h, w], using: &rng)
         let context = Tensor.random([1, ctx, h, w], in: 0...2, using: &rng)
         let dynamic = Tensor.random([1, motion, h, w], in: -2...2, using: &rng)
-        let expected = gru(hidden: hidden, input: Tensor.concatenateChannels([context, dynamic]))
+        let reference = gru(hidden: hidden, input: Tensor.concatenateChannels([context, dynamic]))
 
         let workspace = Workspace()
         let cache = workspace.buffer("test.cache", split.staticContributionCount(height: h, width: w))
@@ -33,6 +38,6 @@ import Testing
             split.step(hidden: result.mutablePointer(), dynamicInput: dynamic.pointer, staticContribution: cache,
                        height: h, width: w, workspace: workspace)
         }
-        #expect(result.maxAbsDifference(expected) <= 2e-6)
+        #expect(result.maxAbsDifference(reference) <= (hid >= 64 ? 3e-5 : 2e-6))
     }
 }
