@@ -3,8 +3,8 @@
 /// Weights are OIHW `[outputChannels, inputChannels, kh, kw]`, as in PyTorch checkpoints. The algorithm is
 /// chosen once, from the shape (``ConvolutionAlgorithm/preferred(inputChannels:outputChannels:geometry:)``):
 /// - 1×1, stride 1, unpadded: one GEMM on the input planes;
-/// - 3×3, stride 1, with enough channels: Winograd F(4×4, 3×3), 4× fewer multiplications (``Winograd``);
-///   F(2×2, 3×3) (2.25× fewer, with a twentieth of the rounding error) can be forced;
+/// - 3×3, stride 1, with enough channels: Winograd F(4×4, 3×3) (4× fewer multiplications) or, for 64 to 95 input
+///   channels, F(2×2, 3×3) (2.25× fewer, with a twentieth of the rounding error; ``Winograd``);
 /// - 1×5 and 5×1 with "same" padding and enough channels (RAFT's separable GRU): 1-D Winograd F(4, 5), 2.5× fewer
 ///   multiplications (``Winograd1D``);
 /// - other kernels with enough input channels: one GEMM per tap on shifted views of a padded copy of the input
@@ -153,7 +153,9 @@ public struct Conv2d: Sendable {
 
     /// Sets every output plane (`count` floats each, `stride` apart) to its channel's bias, before GEMMs accumulate.
     private func fillBias(_ output: UnsafeMutablePointer<Float>, count: Int, stride: Int) {
-        for o in 0..<outputChannels { (output + o * stride).update(repeating: bias.pointer[o], count: count) }
+        Parallel.forEach(outputChannels, minimumChunk: 8) { part in
+            for o in part { (output + o * stride).update(repeating: bias.pointer[o], count: count) }
+        }
     }
 
     /// `Y[o·taps + t] = Σ_c W[o, c, t]·x[c]` as one GEMM over the input planes, then
@@ -214,11 +216,13 @@ public struct Conv2d: Sendable {
     /// `output[o, y, x] = wide[o·planeStride + y·rowStride + x] + bias[o]`.
     private func compact(_ wide: UnsafePointer<Float>, rowStride: Int, planeStride: Int,
                          output: UnsafeMutablePointer<Float>, height oh: Int, width ow: Int) {
-        for o in 0..<outputChannels {
-            let b = bias.pointer[o]
-            for oy in 0..<oh {
-                let src = wide + o * planeStride + oy * rowStride, dst = output + (o * oh + oy) * ow
-                for ox in 0..<ow { dst[ox] = src[ox] + b }
+        Parallel.forEach(outputChannels, minimumChunk: 8) { part in
+            for o in part {
+                let b = bias.pointer[o]
+                for oy in 0..<oh {
+                    let src = wide + o * planeStride + oy * rowStride, dst = output + (o * oh + oy) * ow
+                    for ox in 0..<ow { dst[ox] = src[ox] + b }
+                }
             }
         }
     }
@@ -317,10 +321,14 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
 
     /// Input channels from which multi-tap convolutions use shifted GEMMs (each tap's GEMM has K = input channels).
     public static let shiftedMinimumInputChannels = 32
-    /// Input and output channels from which 3×3 stride-1 convolutions use Winograd F(4×4, 3×3): below, the
-    /// transforms cost more than the multiplications they save (measured, `Benchmarks/README.md`). F(4×4) measured
-    /// 5–30 % faster than F(2×2) on every RAFT shape with at least 64 channels.
+    /// Input and output channels from which 3×3 stride-1 convolutions use Winograd: below, the transforms cost more
+    /// than the multiplications they save (measured, `Benchmarks/README.md`).
     public static let winogradMinimumChannels = 64
+    /// Input channels from which Winograd uses F(4×4, 3×3) rather than F(2×2, 3×3). F(4×4) measured 15–30 % faster
+    /// on RAFT's shapes with 96 or more input channels. On the encoder's 64-channel layer it is faster alone (22–24
+    /// against 25 ms) but not inside the encoder (three interleaved runs: 690–770 against 650–704 ms for the basic
+    /// encoders), so F(2×2) stays there.
+    public static let winograd4x4MinimumInputChannels = 96
 
     public var description: String { rawValue }
 
@@ -353,7 +361,7 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
         // Few outputs: the GEMM then has few rows, and the patch matrix costs far more traffic than the multiply.
         if strideOne && taps > 1 && outputChannels * taps <= 32 { return .shiftAdd }
         if Winograd.supports(g) && inputChannels >= winogradMinimumChannels && outputChannels >= winogradMinimumChannels {
-            return .winograd4x4
+            return inputChannels >= winograd4x4MinimumInputChannels ? .winograd4x4 : .winograd
         }
         if Winograd1D.supports(g) && inputChannels >= winogradMinimumChannels && outputChannels >= winogradMinimumChannels {
             return .winograd1D

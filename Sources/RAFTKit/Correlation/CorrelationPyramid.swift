@@ -26,7 +26,9 @@ package struct CorrelationPyramid {
         let alpha = Float(1 / Double(channels).squareRoot())
         BLAS.sgemmTransposedA(m: pixels, n: pixels, k: channels, alpha: alpha, a: fmap1, lda: pixels,
                               b: fmap2, ldb: pixels, c: storage, ldc: row)
-        for p in 0..<pixels { Self.pool(row: storage + p * row, levels: levels) }
+        Parallel.forEach(pixels, minimumChunk: 64) { part in
+            for p in part { Self.pool(row: storage + p * row, levels: levels) }
+        }
     }
 
     /// Pools level `i` of one row into level `i+1` for every level: `((a+b)+c)+d)/4`, as `avg_pool2d`.

@@ -37,7 +37,10 @@ struct Shortcut: Sendable {
             downsample.norm.apply(s, pixels: pixels, relu: false)
             shortcut = UnsafePointer(s)
         }
-        for i in 0..<count { output[i] = max(output[i] + shortcut[i], 0) }
+        let source = shortcut
+        Parallel.forEach(count, minimumChunk: 16384) { part in
+            for i in part { output[i] = max(output[i] + source[i], 0) }
+        }
     }
 }
 

@@ -49,11 +49,15 @@ public enum Activation: Sendable, Equatable {
     case identity, relu, sigmoid, tanh
 
     package func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        switch self {
-        case .identity: break
-        case .relu: Activations.relu(x, count: count)
-        case .sigmoid: Activations.sigmoid(x, count: count)
-        case .tanh: Activations.tanh(x, count: count)
+        if self == .identity { return }
+        Parallel.forEach(count, minimumChunk: 16384) { part in
+            let x = x + part.lowerBound, count = part.count
+            switch self {
+            case .identity: break
+            case .relu: Activations.relu(x, count: count)
+            case .sigmoid: Activations.sigmoid(x, count: count)
+            case .tanh: Activations.tanh(x, count: count)
+            }
         }
     }
 }

@@ -49,7 +49,7 @@ import Testing
     }
 
     /// Output `[2, D, 6, 8]` of a `[2, 3, 45, 61]` batch: max |Δ| ≤ 5e-5 (outputs are O(1); the basic encoder's
-    /// 3×3 layers use Winograd F(4×4, 3×3): measured 2.2e-5; below 2e-5 with F(2×2)).
+    /// 96- and 128-channel layers use Winograd F(4×4, 3×3): measured 2.2e-5; below 2e-5 with F(2×2)).
     @Test(arguments: cases)
     func matchesPyTorch(_ c: Case) throws {
         let fixture = try Self.fixture.get()

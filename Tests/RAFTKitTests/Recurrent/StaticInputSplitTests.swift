@@ -3,12 +3,13 @@ import Testing
 
 /// The context-precomputation optimisation (StaticInputSplit) against the plain GRU step it replaces.
 @Suite("Recurrent: static input split") struct StaticInputSplitTests {
-    /// ≤ 2e-6 with shifted-GEMM gates. The Winograd gates (64 hidden channels) round differently when the context's
-    /// channels are left out of their transforms: ≤ 3e-5 (measured 1.6e-5 with F(4×4, 3×3)).
+    /// ≤ 2e-6 with shifted-GEMM and F(2×2, 3×3) gates. F(4×4, 3×3) and F(4, 5) gates round differently when the
+    /// context's channels are left out of their transforms: ≤ 6e-5 (measured 3.5e-5 with F(4×4), 96 hidden).
     @Test("precomputed context share gives the plain step's h'",
           arguments: [(SeqConvGRU.separableGeometries, 6), ([ConvGeometry(square: 3)], 6),
                       ([ConvGeometry(square: 3, dilation: 2)], 6),
-                      ([ConvGeometry(square: 3)], 64),                 // Winograd F(4×4, 3×3) gates
+                      ([ConvGeometry(square: 3)], 64),                 // Winograd F(2×2, 3×3) gates (73 inputs)
+                      ([ConvGeometry(square: 3)], 96),                 // Winograd F(4×4, 3×3) gates
                       (SeqConvGRU.separableGeometries, 64)])           // Winograd F(4, 5) gates
     func matchesPlainStep(geometries: [ConvGeometry], hid: Int) {
         var rng = SeededGenerator(seed: 42)
@@ -22,7 +23,7 @@ import Testing
         }
         let gru = SeqConvGRU(steps: steps)
         let expected: ConvolutionAlgorithm = hid < 64 ? .shiftedGEMM
-            : geometries == [ConvGeometry(square: 3)] ? .winograd4x4 : .winograd1D
+            : geometries == [ConvGeometry(square: 3)] ? (hid >= 96 ? .winograd4x4 : .winograd) : .winograd1D
         #expect(gru.steps[0].gateAlgorithm == expected)
         let split = gru.splittingStaticInput(channels: ctx)
         let hidden = Tensor.random([1, hid, h, w], using: &rng)
@@ -38,6 +39,7 @@ import Testing
             split.step(hidden: result.mutablePointer(), dynamicInput: dynamic.pointer, staticContribution: cache,
                        height: h, width: w, workspace: workspace)
         }
-        #expect(result.maxAbsDifference(reference) <= (hid >= 64 ? 3e-5 : 2e-6))
+        let tolerance: Float = expected == .winograd4x4 || expected == .winograd1D ? 6e-5 : 2e-6
+        #expect(result.maxAbsDifference(reference) <= tolerance, "\(expected)")
     }
 }
