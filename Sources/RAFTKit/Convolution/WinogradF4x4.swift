@@ -66,31 +66,12 @@ extension Winograd {
             column(4, r0.4, r1.4, r2.4, r3.4, r4.4, r5.4)
             column(5, r0.5, r1.5, r2.5, r3.5, r4.5, r5.5)
         }
-        // Sixteen tiles at a time go through a 2.3 KB scratch, so that each of the 36 output streams receives whole
-        // 64-byte lines: written four floats at a time, 36 streams of partial lines measured 2.5× slower (the
-        // core tracks far fewer outstanding lines than that).
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * 16) { scratchBuffer in
-            let scratch = UnsafeMutableRawPointer(scratchBuffer.baseAddress!)
-            for c in 0..<channels {
-                let plane = padded + c * l.planeCount
-                for i in rows {
-                    let top = UnsafePointer(plane + 4 * i * wp)
-                    let out = UnsafeMutableRawPointer(v + c * ldTiles + (i - rows.lowerBound) * tx)
-                    var j = 0
-                    while j + 16 <= tx {
-                        for g in 0..<4 { group(top, j &+ 4 &* g, scratch + 16 &* g, 64) }
-                        let dst = out + 4 &* j
-                        for xi in 0..<36 {
-                            let line = scratch.loadUnaligned(fromByteOffset: 64 &* xi, as: SIMD16<Float>.self)
-                            (dst + xi &* xiBytes).storeBytes(of: line, as: SIMD16<Float>.self)
-                        }
-                        j += 16
-                    }
-                    while j < tx {
-                        group(top, j, out + 4 &* j, xiBytes)
-                        j += 4
-                    }
-                }
+        for c in 0..<channels {
+            let plane = padded + c * l.planeCount
+            for i in rows {
+                let top = UnsafePointer(plane + 4 * i * wp)
+                let out = UnsafeMutableRawPointer(v + c * ldTiles + (i - rows.lowerBound) * tx)
+                for j in stride(from: 0, to: tx, by: 4) { group(top, j, out + 4 &* j, xiBytes) }
             }
         }
     }
