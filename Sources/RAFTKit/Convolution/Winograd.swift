@@ -10,7 +10,12 @@
 /// is rounding: F(2×2) uses only ±1 and ½ (exact in binary; about twice a direct convolution's error), F(4×4)
 /// uses ±2, ±4, ±5, ±8 and sixths of the weights (measured: a few times 1e-6 relative on RAFT's shapes).
 /// Tiles are processed in bands of tile rows so that the transformed data of a band stays in cache between its
-/// transform and its GEMMs (``bandBudget``).
+/// transform and its GEMMs (``bandBudget``). F(2×2, 3×3) uses
+///
+///     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]     G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
+///     Aᵀ = [1 1 1 0; 0 1 −1 −1]
+///
+/// (this file); F(4×4, 3×3)'s matrices and transforms are in `WinogradF4x4.swift`.
 package enum Winograd {
     /// Floats the transformed input (or output) of one band may take (`α²·channels·tiles`): 1 Mi floats, 4 MB.
     /// Measured on the project machine against 8 Mi, 2 Mi and ¼ Mi: 10–20 % faster than 8 Mi on every RAFT shape.

@@ -35,8 +35,8 @@ public struct ConvGRU: Sendable {
     /// ``ConvolutionAlgorithm/winograd`` for a 3×3 step, ``ConvolutionAlgorithm/winograd1D`` for a 1×5 or 5×1 step)
     /// with enough channels, otherwise ``ConvolutionAlgorithm/shiftedGEMM``.
     public let gateAlgorithm: ConvolutionAlgorithm
-    /// `[W_z; W_r]` prepared for the gate algorithm: `[P, 2·hidden, hidden + input]` with P = 16 or 8 Winograd positions
-    /// or the kernel taps.
+    /// `[W_z; W_r]` prepared for the gate algorithm: `[P, 2·hidden, hidden + input]` with P the Winograd positions
+    /// (16, 36 or 8) or the kernel taps.
     let zrPrepared: Tensor
     /// `W_q` prepared the same way, `[P, hidden, hidden + input]`.
     let qPrepared: Tensor
@@ -63,7 +63,10 @@ public struct ConvGRU: Sendable {
         zr = Conv2d.stacked([z, r])
         let preferred = ConvolutionAlgorithm.preferred(inputChannels: z.inputChannels,
                                                        outputChannels: z.outputChannels, geometry: g)
-        gateAlgorithm = preferred == .winograd || preferred == .winograd4x4 || preferred == .winograd1D ? preferred : .shiftedGEMM
+        switch preferred {
+        case .winograd, .winograd4x4, .winograd1D: gateAlgorithm = preferred
+        default: gateAlgorithm = .shiftedGEMM
+        }
         (zrPrepared, qPrepared) = Self.prepare(zr: zr.weight, q: q.weight, channels: [0..<z.inputChannels],
                                                algorithm: gateAlgorithm)
     }
@@ -72,7 +75,8 @@ public struct ConvGRU: Sendable {
     static func prepare(zr: Tensor, q: Tensor, channels: [Range<Int>],
                         algorithm: ConvolutionAlgorithm) -> (zr: Tensor, q: Tensor) {
         if algorithm == .winograd1D {
-            return (Winograd1D.transformWeights(zr, channels: channels), Winograd1D.transformWeights(q, channels: channels))
+            return (Winograd1D.transformWeights(zr, channels: channels),
+                    Winograd1D.transformWeights(q, channels: channels))
         }
         if let tile = algorithm.winogradTile {
             return (Winograd.transformWeights(zr, channels: channels, tile: tile),
