@@ -136,10 +136,8 @@ public struct Conv2d: Sendable {
             shiftAdd(input, height: height, width: width, tapWeights: preparedWeights!, output: output, workspace: columns)
         case .shiftedGEMM:
             shifted(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
-        case .winograd, .winograd4x4:
+        case .winograd, .winograd4x4, .winograd1D:
             winograd(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
-        case .winograd1D:
-            winograd1D(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
         case .pointwise:
             gemm(columns: input, pixels: pixels, output: output, ldc: pixels)
         case .im2col:
@@ -227,33 +225,19 @@ public struct Conv2d: Sendable {
         }
     }
 
-    /// Winograd F(m×m, 3×3) in bands of tile rows: pad, transform the input, α² GEMMs, transform the output (with
-    /// the bias) straight into `output`.
+    /// Winograd (F(m×m, 3×3) or F(4, 5)) in bands: pad, transform the input, one GEMM per position, transform the
+    /// output (with the bias) straight into `output`.
     private func winograd(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
                           output: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        let layout = Winograd.Layout(height: height, width: width, geometry: geometry, tile: algorithm.winogradTile!)
-        guard layout.tilesY > 0, layout.tilesX > 0 else { return }
-        let padded = workspace.buffer("conv.padded", inputChannels * layout.planeCount)
-        Winograd.pad(input, channels: inputChannels, layout: layout, into: padded)
-        let bandRows = layout.bandRows(channels: max(inputChannels, outputChannels))
-        let v = workspace.buffer("winograd.v", layout.bandCount(channels: inputChannels, bandRows: bandRows))
-        let m = workspace.buffer("winograd.m", layout.bandCount(channels: outputChannels, bandRows: bandRows))
-        Winograd.convolve(padded: padded, channels: inputChannels, layout: layout, u: weights.pointer,
-                          outputs: outputChannels, bias: bias.pointer, output: output, v: v, m: m, bandRows: bandRows)
-    }
-
-    /// Winograd F(4, 5) along the kernel's axis (1×5 or 5×1), in bands: pad, transform, 8 GEMMs, transform back.
-    private func winograd1D(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
-                            output: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        let layout = Winograd1D.Layout(height: height, width: width, geometry: geometry)
-        guard height > 0, width > 0 else { return }
-        let padded = workspace.buffer("conv.padded", inputChannels * layout.planeCount)
-        Winograd1D.pad(input, channels: inputChannels, layout: layout, into: padded)
-        let bandUnits = layout.bandUnits(channels: max(inputChannels, outputChannels))
-        let v = workspace.buffer("winograd.v", layout.bandCount(channels: inputChannels, bandUnits: bandUnits))
-        let m = workspace.buffer("winograd.m", layout.bandCount(channels: outputChannels, bandUnits: bandUnits))
-        Winograd1D.convolve(padded: padded, channels: inputChannels, layout: layout, u: weights.pointer,
-                            outputs: outputChannels, bias: bias.pointer, output: output, v: v, m: m, bandUnits: bandUnits)
+        guard let plan = WinogradPlan(algorithm, height: height, width: width, geometry: geometry), !plan.isEmpty
+        else { return }
+        let padded = workspace.buffer("conv.padded", inputChannels * plan.planeCount)
+        plan.pad(input, channels: inputChannels, into: padded)
+        let bandSize = plan.bandSize(channels: max(inputChannels, outputChannels))
+        let v = workspace.buffer("winograd.v", plan.bandCount(channels: inputChannels, bandSize: bandSize))
+        let m = workspace.buffer("winograd.m", plan.bandCount(channels: outputChannels, bandSize: bandSize))
+        plan.convolve(padded: padded, channels: inputChannels, u: weights.pointer, outputs: outputChannels,
+                      bias: bias.pointer, output: output, v: v, m: m, bandSize: bandSize)
     }
 
     /// A pointwise convolution of an input stored pixel-major, `[pixels, inputChannels]` (RAFT's correlation

@@ -140,17 +140,11 @@ public struct ConvGRU: Sendable {
     /// buffers, z, r and q).
     public func workspaceCount(height: Int, width: Int) -> Int {
         let k = z.inputChannels, hid = hiddenChannels, pixels = height * width
-        if gateAlgorithm == .winograd1D {
-            let layout = Winograd1D.Layout(height: height, width: width, geometry: geometry)
-            let bandUnits = layout.bandUnits(channels: max(k, 2 * hid))
-            return k * layout.planeCount + layout.bandCount(channels: k, bandUnits: bandUnits)
-                + layout.bandCount(channels: 2 * hid, bandUnits: bandUnits) + (layout.horizontal ? 6 : 5) * hid * pixels
-        }
-        if let tile = gateAlgorithm.winogradTile {
-            let layout = Winograd.Layout(height: height, width: width, geometry: geometry, tile: tile)
-            let bandRows = layout.bandRows(channels: max(k, 2 * hid))
-            return k * layout.planeCount + layout.bandCount(channels: k, bandRows: bandRows)
-                + layout.bandCount(channels: 2 * hid, bandRows: bandRows) + (tile == .f4x4 ? 6 : 5) * hid * pixels
+        if let plan = WinogradPlan(gateAlgorithm, height: height, width: width, geometry: geometry) {
+            let bandSize = plan.bandSize(channels: max(k, 2 * hid))
+            return k * plan.planeCount + plan.bandCount(channels: k, bandSize: bandSize)
+                + plan.bandCount(channels: 2 * hid, bandSize: bandSize)
+                + (plan.inPlaceRowStride == nil ? 6 : 5) * hid * pixels
         }
         let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
         return layout.paddedCount(channels: k) + 2 * hid * layout.wideCount + 3 * hid * pixels
@@ -196,53 +190,29 @@ public struct ConvGRU: Sendable {
         let pre: UnsafeMutablePointer<Float>, prePlane: Int, preRow: Int
         let rhOrigin: UnsafeMutablePointer<Float>, rhPlane: Int, rhRow: Int
         // What the q stage needs from the gate algorithm (no closure: nothing may allocate here).
-        var winograd: (layout: Winograd.Layout, padded: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-                       m: UnsafeMutablePointer<Float>, bandRows: Int)?
-        var winograd1D: (layout: Winograd1D.Layout, padded: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-                         m: UnsafeMutablePointer<Float>, bandUnits: Int)?
+        var winograd: (plan: WinogradPlan, padded: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                       m: UnsafeMutablePointer<Float>, bandSize: Int)?
         var shifted: (layout: ShiftedGEMM.Layout, padded: UnsafeMutablePointer<Float>)?
-        if gateAlgorithm == .winograd1D {
-            let layout = Winograd1D.Layout(height: height, width: width, geometry: geometry)
-            let bandUnits = layout.bandUnits(channels: max(k, 2 * hid))
-            let padded = workspace.buffer("gru.padded", k * layout.planeCount)
-            let v = workspace.buffer("gru.winograd.v", layout.bandCount(channels: k, bandUnits: bandUnits))
-            let m = workspace.buffer("gru.winograd.m", layout.bandCount(channels: 2 * hid, bandUnits: bandUnits))
+        if let plan = WinogradPlan(gateAlgorithm, height: height, width: width, geometry: geometry) {
+            let bandSize = plan.bandSize(channels: max(k, 2 * hid))
+            let padded = workspace.buffer("gru.padded", k * plan.planeCount)
+            let v = workspace.buffer("gru.winograd.v", plan.bandCount(channels: k, bandSize: bandSize))
+            let m = workspace.buffer("gru.winograd.m", plan.bandCount(channels: 2 * hid, bandSize: bandSize))
             pre = workspace.buffer("gru.gates", 2 * hid * pixels)
             (prePlane, preRow) = (pixels, width)
-            Winograd1D.pad(hidden, channels: hid, layout: layout, into: padded)
-            Winograd1D.pad(input, channels: inputChannels, layout: layout, into: padded + hid * layout.planeCount)
-            Winograd1D.convolve(padded: padded, channels: k, layout: layout, u: zrWeights.pointer, outputs: 2 * hid,
-                                bias: nil, output: pre, v: v, m: m, bandUnits: bandUnits)
-            if layout.horizontal {
-                // Phase-split rows: r⊙h goes to a compact buffer and is padded into the hidden planes below.
-                rhOrigin = workspace.buffer("gru.rh", hid * pixels)
-                (rhPlane, rhRow) = (pixels, width)
-            } else {
-                rhOrigin = padded + 2 * width
-                (rhPlane, rhRow) = (layout.planeCount, width)
-            }
-            winograd1D = (layout, padded, v, m, bandUnits)
-        } else if let tile = gateAlgorithm.winogradTile {
-            let layout = Winograd.Layout(height: height, width: width, geometry: geometry, tile: tile)
-            let bandRows = layout.bandRows(channels: max(k, 2 * hid))
-            let padded = workspace.buffer("gru.padded", k * layout.planeCount)
-            let v = workspace.buffer("gru.winograd.v", layout.bandCount(channels: k, bandRows: bandRows))
-            let m = workspace.buffer("gru.winograd.m", layout.bandCount(channels: 2 * hid, bandRows: bandRows))
-            pre = workspace.buffer("gru.gates", 2 * hid * pixels)
-            (prePlane, preRow) = (pixels, width)
-            Winograd.pad(hidden, channels: hid, layout: layout, into: padded)
-            Winograd.pad(input, channels: inputChannels, layout: layout, into: padded + hid * layout.planeCount)
-            Winograd.convolve(padded: padded, channels: k, layout: layout, u: zrWeights.pointer, outputs: 2 * hid,
-                              bias: nil, output: pre, v: v, m: m, bandRows: bandRows)
-            if tile == .f2x2 {
-                rhOrigin = padded + layout.paddingY * layout.paddedWidth + layout.paddingX
-                (rhPlane, rhRow) = (layout.planeCount, layout.paddedWidth)
+            plan.pad(hidden, channels: hid, into: padded)
+            plan.pad(input, channels: inputChannels, into: padded + hid * plan.planeCount)
+            plan.convolve(padded: padded, channels: k, u: zrWeights.pointer, outputs: 2 * hid, bias: nil, output: pre,
+                          v: v, m: m, bandSize: bandSize)
+            if let rowStride = plan.inPlaceRowStride {
+                rhOrigin = plan.interior(padded)
+                (rhPlane, rhRow) = (plan.planeCount, rowStride)
             } else {
                 // Phase-split rows: r⊙h goes to a compact buffer and is padded into the hidden planes below.
                 rhOrigin = workspace.buffer("gru.rh", hid * pixels)
                 (rhPlane, rhRow) = (pixels, width)
             }
-            winograd = (layout, padded, v, m, bandRows)
+            winograd = (plan, padded, v, m, bandSize)
         } else {
             let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
             let padded = workspace.buffer("gru.padded", layout.paddedCount(channels: k))
@@ -288,15 +258,11 @@ public struct ConvGRU: Sendable {
         }
 
         // q = tanh(W_q ∗ [r⊙h, x] + ·), its pre-activation in the first planes of `pre`.
-        if let (layout, padded, v, m, bandRows) = winograd {
-            if layout.tile == .f4x4 { Winograd.pad(rhOrigin, channels: hid, layout: layout, into: padded) }
+        if let (plan, padded, v, m, bandSize) = winograd {
+            if plan.inPlaceRowStride == nil { plan.pad(rhOrigin, channels: hid, into: padded) }
             // Band by band, so each band's transformed [r⊙h, x] stays in cache for its GEMMs.
-            Winograd.convolve(padded: padded, channels: k, layout: layout, u: qWeights.pointer, outputs: hid,
-                              bias: nil, output: pre, v: v, m: m, bandRows: bandRows)
-        } else if let (layout, padded, v, m, bandUnits) = winograd1D {
-            if layout.horizontal { Winograd1D.pad(rhOrigin, channels: hid, layout: layout, into: padded) }
-            Winograd1D.convolve(padded: padded, channels: k, layout: layout, u: qWeights.pointer, outputs: hid,
-                                bias: nil, output: pre, v: v, m: m, bandUnits: bandUnits)
+            plan.convolve(padded: padded, channels: k, u: qWeights.pointer, outputs: hid, bias: nil, output: pre,
+                          v: v, m: m, bandSize: bandSize)
         } else if let (layout, padded) = shifted {
             ShiftedGEMM.multiply(weights: qWeights.pointer, outputs: hid, inputChannels: k, lda: k, padded: padded,
                                  layout: layout, wide: pre, ldc: layout.wideCount, accumulate: false)
