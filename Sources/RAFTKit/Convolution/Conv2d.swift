@@ -56,9 +56,8 @@ public struct Conv2d: Sendable {
             }
             preparedWeights = t
         case .shiftedGEMM: preparedWeights = ShiftedGEMM.tapMajor(weight, channels: [0..<cin])
-        case .winograd, .winograd4x4:
-            preparedWeights = Winograd.transformWeights(weight, channels: [0..<cin], tile: chosen.winogradTile!)
-        case .winograd1D: preparedWeights = Winograd1D.transformWeights(weight, channels: [0..<cin])
+        case .winograd, .winograd4x4, .winograd1D:
+            preparedWeights = WinogradPlan.transformWeights(weight, channels: [0..<cin], algorithm: chosen)
         case .pointwise, .im2col: preparedWeights = nil
         }
     }

@@ -145,10 +145,8 @@ package enum Winograd1D {
                 transformInput(padded + part.lowerBound * plane, channels: part.count, layout: layout, units: units,
                                v: v + part.lowerBound * tiles, ldTiles: tiles, xiStride: vStride)
             }
-            for xi in 0..<positions {
-                BLAS.sgemm(m: outputs, n: tiles, k: channels, a: u + xi * outputs * channels, lda: channels,
-                           b: v + xi * vStride, ldb: tiles, c: m + xi * mStride, ldc: tiles)
-            }
+            Winograd.multiply(u: u, outputs: outputs, channels: channels, ldu: channels, v: v, vStride: vStride,
+                              tiles: tiles, ldTiles: tiles, m: m, mStride: mStride, positions: positions)
             Parallel.forEach(outputs) { part in
                 transformOutput(m + part.lowerBound * tiles, outputs: part.count, layout: layout, units: units,
                                 ldTiles: tiles, xiStride: mStride, bias: bias.map { $0 + part.lowerBound },

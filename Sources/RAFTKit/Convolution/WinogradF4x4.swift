@@ -38,8 +38,8 @@ extension Winograd {
                                           rows: Range<Int>, v: UnsafeMutablePointer<Float>,
                                           ldChannels: Int, ldTiles: Int, xiStride: Int) {
         let tx = l.rowTiles, wp = l.paddedWidth, q = l.phaseWidth, xiBytes = 4 * xiStride
-        // Four tiles of one channel and tile row: 36 transformed values, stored `stride` bytes apart.
-        @inline(__always) func group(_ top: UnsafePointer<Float>, _ j: Int, _ dst: UnsafeMutableRawPointer, _ stride: Int) {
+        // Four tiles of one channel and tile row: 36 transformed values, one position matrix apart.
+        @inline(__always) func group(_ top: UnsafePointer<Float>, _ j: Int, _ dst: UnsafeMutableRawPointer) {
             // Columns 0…5 of input row r for tiles j…j+3, then B across them.
             @inline(__always) func row(_ r: Int) -> (Lanes, Lanes, Lanes, Lanes, Lanes, Lanes) {
                 let p = UnsafeRawPointer(top + (r &* wp &+ j))
@@ -54,7 +54,7 @@ extension Winograd {
                                           _ d4: Lanes, _ d5: Lanes) {
                 let (v0, v1, v2, v3, v4, v5) = inputTransform(d0, d1, d2, d3, d4, d5)
                 @inline(__always) func store(_ xi: Int, _ value: Lanes) {
-                    dst.storeBytes(of: value, toByteOffset: xi &* stride, as: Lanes.self)
+                    dst.storeBytes(of: value, toByteOffset: xi &* xiBytes, as: Lanes.self)
                 }
                 store(x, v0); store(6 + x, v1); store(12 + x, v2)
                 store(18 + x, v3); store(24 + x, v4); store(30 + x, v5)
@@ -71,7 +71,7 @@ extension Winograd {
             for i in rows {
                 let top = UnsafePointer(plane + 4 * i * wp)
                 let out = UnsafeMutableRawPointer(v + c * ldTiles + (i - rows.lowerBound) * tx)
-                for j in stride(from: 0, to: tx, by: 4) { group(top, j, out + 4 &* j, xiBytes) }
+                for j in stride(from: 0, to: tx, by: 4) { group(top, j, out + 4 &* j) }
             }
         }
     }

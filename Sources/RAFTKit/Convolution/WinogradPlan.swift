@@ -16,6 +16,15 @@ package enum WinogradPlan {
         }
     }
 
+    /// The weights of a Winograd `algorithm` transformed for its GEMMs, restricted to the input channels in
+    /// `channels`: `[positions, outputs, selected]`.
+    package static func transformWeights(_ weight: Tensor, channels: [Range<Int>],
+                                         algorithm: ConvolutionAlgorithm) -> Tensor {
+        if algorithm == .winograd1D { return Winograd1D.transformWeights(weight, channels: channels) }
+        guard let tile = algorithm.winogradTile else { preconditionFailure("\(algorithm) is not a Winograd algorithm") }
+        return Winograd.transformWeights(weight, channels: channels, tile: tile)
+    }
+
     /// Whether the output has no pixels (nothing to compute).
     package var isEmpty: Bool {
         switch self {

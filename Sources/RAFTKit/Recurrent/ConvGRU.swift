@@ -74,15 +74,11 @@ public struct ConvGRU: Sendable {
     /// Gate weights restricted to `channels`, in the layout of the gate algorithm.
     static func prepare(zr: Tensor, q: Tensor, channels: [Range<Int>],
                         algorithm: ConvolutionAlgorithm) -> (zr: Tensor, q: Tensor) {
-        if algorithm == .winograd1D {
-            return (Winograd1D.transformWeights(zr, channels: channels),
-                    Winograd1D.transformWeights(q, channels: channels))
+        if algorithm == .shiftedGEMM {
+            return (ShiftedGEMM.tapMajor(zr, channels: channels), ShiftedGEMM.tapMajor(q, channels: channels))
         }
-        if let tile = algorithm.winogradTile {
-            return (Winograd.transformWeights(zr, channels: channels, tile: tile),
-                    Winograd.transformWeights(q, channels: channels, tile: tile))
-        }
-        return (ShiftedGEMM.tapMajor(zr, channels: channels), ShiftedGEMM.tapMajor(q, channels: channels))
+        return (WinogradPlan.transformWeights(zr, channels: channels, algorithm: algorithm),
+                WinogradPlan.transformWeights(q, channels: channels, algorithm: algorithm))
     }
 
     /// The same step, also prepared to take its first `channels` input channels as a precomputed, constant
