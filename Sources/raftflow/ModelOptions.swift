@@ -18,7 +18,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Padding to a multiple of 8: sintel (centred) or kitti (bottom).")
     var padding: InputPadder.Mode = .sintel
 
-    @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
+    @Option(name: .long, help: "Threads to compute on (default: all cores, or OPENBLAS_NUM_THREADS).")
     var threads: Int?
 
     func validate() throws {

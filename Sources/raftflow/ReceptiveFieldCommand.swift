@@ -43,7 +43,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
     var perturb: Perturb = .both
     @Option(name: .long, help: "Timed iterations per median (0 skips timing).")
     var repeats = 5
-    @Option(name: .long, help: "OpenBLAS threads (default: OpenBLAS's own choice).")
+    @Option(name: .long, help: "Threads to compute on (default: all cores, or OPENBLAS_NUM_THREADS).")
     var threads: Int?
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 0

@@ -13,7 +13,7 @@ public struct StepTiming: Sendable, Codable, Hashable {
     public var multiplyAccumulates: Int
     /// Timed runs per median.
     public var repeats: Int
-    /// OpenBLAS threads used.
+    /// Threads used (``BLAS/threads``).
     public var threads: Int
 
     /// `2·MACs / time`, in 10⁹ FLOP/s.

@@ -1,50 +1,132 @@
 import COpenBLAS
 
 /// The one place RAFTKit calls OpenBLAS. Everything else sees these Swift functions.
+///
+/// RAFTKit runs OpenBLAS single-threaded and splits the work over its own threads (``threads``, through
+/// `Parallel`). A convolution's Winograd GEMMs are many small products (36 per band for F(4×4)); measured on the
+/// project machine, two threads that each take half of the positions with a single-threaded `sgemm` run them 15–30 %
+/// faster than OpenBLAS's two-thread `sgemm` called per position, which hands each small product to its worker and
+/// waits. OpenBLAS's worker also spins (`sched_yield`) between calls, competing with the passes RAFTKit runs on both
+/// cores between GEMMs; a single-threaded OpenBLAS never wakes it.
 public enum BLAS {
-    /// Row-major `C[M,N] = alpha·A[M,K]·B[K,N] + beta·C` (A and B not transposed).
-    @inline(__always)
+    /// Row-major `C[M,N] = alpha·A[M,K]·B[K,N] + beta·C` (A and B not transposed), split over ``threads``.
     public static func sgemm(m: Int, n: Int, k: Int, alpha: Float = 1,
-                              a: UnsafePointer<Float>, lda: Int,
-                              b: UnsafePointer<Float>, ldb: Int,
-                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                             a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        sgemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+              workers: threads)
+    }
+
+    /// ``sgemm(m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` split over `workers` threads.
+    package static func sgemm(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                              b: UnsafePointer<Float>, ldb: Int, beta: Float = 0, c: UnsafeMutablePointer<Float>,
+                              ldc: Int, workers: Int) {
+        split(m: m, n: n, k: k, workers: workers) { rows, columns in
+            serialSGEMM(m: rows.count, n: columns.count, k: k, alpha: alpha, a: a + rows.lowerBound * lda, lda: lda,
+                        b: b + columns.lowerBound, ldb: ldb, beta: beta,
+                        c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
+        }
+    }
+
+    /// Row-major `C[M,N] = alpha·Aᵀ·B + beta·C` where A is stored `[K, M]` (used for correlation volumes), split
+    /// over ``threads``.
+    public static func sgemmTransposedA(m: Int, n: Int, k: Int, alpha: Float = 1,
+                                        a: UnsafePointer<Float>, lda: Int,
+                                        b: UnsafePointer<Float>, ldb: Int,
+                                        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        sgemmTransposedA(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+                         workers: threads)
+    }
+
+    /// ``sgemmTransposedA(m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` split over `workers` threads.
+    package static func sgemmTransposedA(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>,
+                                         lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+                                         c: UnsafeMutablePointer<Float>, ldc: Int, workers: Int) {
+        split(m: m, n: n, k: k, workers: workers) { rows, columns in
+            gemm(CblasTrans, CblasNoTrans, rows.count, columns.count, k, alpha, a + rows.lowerBound, lda,
+                 b + columns.lowerBound, ldb, beta, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
+        }
+    }
+
+    /// Row-major `C[M,N] = alpha·A·Bᵀ + beta·C` where B is stored `[N, K]` (pixel-major inputs), split over
+    /// ``threads``.
+    public static func sgemmTransposedB(m: Int, n: Int, k: Int, alpha: Float = 1,
+                                        a: UnsafePointer<Float>, lda: Int,
+                                        b: UnsafePointer<Float>, ldb: Int,
+                                        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        sgemmTransposedB(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+                         workers: threads)
+    }
+
+    /// ``sgemmTransposedB(m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` split over `workers` threads.
+    package static func sgemmTransposedB(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>,
+                                         lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+                                         c: UnsafeMutablePointer<Float>, ldc: Int, workers: Int) {
+        split(m: m, n: n, k: k, workers: workers) { rows, columns in
+            gemm(CblasNoTrans, CblasTrans, rows.count, columns.count, k, alpha, a + rows.lowerBound * lda, lda,
+                 b + columns.lowerBound * ldb, ldb, beta, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
+        }
+    }
+
+    /// `C[M,N] = alpha·A·B + beta·C` on the calling thread only: for code that already runs on every thread (one
+    /// Winograd position per call, the positions split over the threads).
+    @inline(__always)
+    package static func serialSGEMM(m: Int, n: Int, k: Int, alpha: Float = 1,
+                                    a: UnsafePointer<Float>, lda: Int,
+                                    b: UnsafePointer<Float>, ldb: Int,
+                                    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         gemm(CblasNoTrans, CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 
-    /// Row-major `C[M,N] = alpha·Aᵀ·B + beta·C` where A is stored `[K, M]` (used for correlation volumes).
-    @inline(__always)
-    public static func sgemmTransposedA(m: Int, n: Int, k: Int, alpha: Float = 1,
-                                         a: UnsafePointer<Float>, lda: Int,
-                                         b: UnsafePointer<Float>, ldb: Int,
-                                         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        gemm(CblasTrans, CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-    }
+    /// Products below this many multiply-adds run on the calling thread: a thread hand-off costs about as much.
+    static let splitThreshold = 1 << 21
 
-    /// Row-major `C[M,N] = alpha·A·Bᵀ + beta·C` where B is stored `[N, K]` (pixel-major inputs).
+    /// Calls `body(rows, columns)` for a partition of C over `workers` threads: by columns in blocks of whole
+    /// 64-byte lines when N is wide enough, else by rows.
     @inline(__always)
-    public static func sgemmTransposedB(m: Int, n: Int, k: Int, alpha: Float = 1,
-                                         a: UnsafePointer<Float>, lda: Int,
-                                         b: UnsafePointer<Float>, ldb: Int,
-                                         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        gemm(CblasNoTrans, CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    package static func split(m: Int, n: Int, k: Int, workers: Int = threads,
+                              _ body: (Range<Int>, Range<Int>) -> Void) {
+        if workers <= 1 || m * n * k < splitThreshold {
+            body(0..<m, 0..<n)
+        } else if n >= 64 * workers {
+            let lines = (n + 15) / 16
+            Parallel.forEach(lines, threads: workers) { part in
+                body(0..<m, 16 * part.lowerBound..<min(n, 16 * part.upperBound))
+            }
+        } else {
+            Parallel.forEach(m, threads: workers) { part in body(part, 0..<n) }
+        }
     }
 
     @inline(__always)
     private static func gemm(_ transA: CBLAS_TRANSPOSE, _ transB: CBLAS_TRANSPOSE, _ m: Int, _ n: Int, _ k: Int,
                              _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
                              _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        if m == 0 || n == 0 { return }
         cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// OpenBLAS threads used by each GEMM (defaults to the number of cores, or `OPENBLAS_NUM_THREADS`).
+    /// The threads RAFTKit computes on (GEMMs and the passes between them). Defaults to OpenBLAS's own choice at
+    /// load: the number of cores, or `OPENBLAS_NUM_THREADS`. OpenBLAS itself is kept single-threaded.
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        get { ThreadCount.value }
+        set { ThreadCount.value = max(1, newValue) }
     }
 
     /// The CPU kernel OpenBLAS selected at run time (e.g. "Cooperlake").
     public static var coreName: String { String(cString: openblas_get_corename()) }
     /// OpenBLAS's build configuration string.
     public static var configuration: String { String(cString: openblas_get_config()) }
+}
+
+/// The thread count, read once from OpenBLAS (which is then set to one thread) on first use.
+private enum ThreadCount {
+    /// Set from the main thread before work starts (command-line options, benchmarks); read by every call.
+    nonisolated(unsafe) static var value: Int = {
+        let count = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+        return max(1, count)
+    }()
 }

@@ -311,9 +311,12 @@ package enum Winograd {
     package static func multiply(u: UnsafePointer<Float>, outputs: Int, channels: Int, ldu: Int,
                                  v: UnsafePointer<Float>, vStride: Int, tiles: Int, ldTiles: Int,
                                  m: UnsafeMutablePointer<Float>, mStride: Int, positions: Int) {
-        for xi in 0..<positions {
-            BLAS.sgemm(m: outputs, n: tiles, k: channels, a: u + xi * outputs * ldu, lda: ldu,
-                       b: v + xi * vStride, ldb: ldTiles, c: m + xi * mStride, ldc: ldTiles)
+        // Whole products per thread (positions split over the threads): no hand-off inside a product.
+        Parallel.forEach(positions) { part in
+            for xi in part {
+                BLAS.serialSGEMM(m: outputs, n: tiles, k: channels, a: u + xi * outputs * ldu, lda: ldu,
+                                 b: v + xi * vStride, ldb: ldTiles, c: m + xi * mStride, ldc: ldTiles)
+            }
         }
     }
 

@@ -1,19 +1,20 @@
 import Dispatch
 
-/// Splits the passes between GEMMs (Winograd transforms, padding copies, gate activations, correlation look-ups,
-/// normalisation, im2col) over as many threads as OpenBLAS uses (``BLAS/threads``).
+/// Splits work over RAFTKit's threads (``BLAS/threads``): the GEMMs (OpenBLAS itself runs single-threaded, see
+/// ``BLAS``) and the passes between them (Winograd transforms, padding copies, gate activations, correlation
+/// look-ups, normalisation, im2col).
 ///
-/// Without it, a model on 2 cores is single-threaded for about half of its time: OpenBLAS's worker only waits
-/// (in `sched_yield`) between GEMM calls. Measured on the project machine, a Winograd input transform run right
-/// after a GEMM takes 1.32 ms on 2 threads against 2.63 ms on one. Each call partitions the work into disjoint
-/// chunks, so the results are bit-identical for any thread count. With one BLAS thread (or too little work) the
-/// body runs inline: no thread hand-off and no allocation.
+/// Measured on the project machine, a Winograd input transform takes 1.32 ms on 2 threads against 2.63 ms on one.
+/// Each call partitions the work into disjoint chunks, so the passes between GEMMs are bit-identical for any thread
+/// count (a GEMM split over threads may round differently in its last bit). With one thread (or too little work)
+/// the body runs inline: no thread hand-off and no allocation.
 package enum Parallel {
-    /// Calls `body` once per chunk of a partition of `0..<count` into up to ``BLAS/threads`` consecutive ranges of
+    /// Calls `body` once per chunk of a partition of `0..<count` into up to `threads` consecutive ranges of
     /// at least `minimumChunk` items, concurrently, and returns when all have finished.
     @inline(__always)
-    package static func forEach(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
-        let workers = min(BLAS.threads, count / max(1, minimumChunk))
+    package static func forEach(_ count: Int, minimumChunk: Int = 1, threads: Int = BLAS.threads,
+                                _ body: (Range<Int>) -> Void) {
+        let workers = min(threads, count / max(1, minimumChunk))
         if workers <= 1 {
             body(0..<count)
             return
