@@ -307,11 +307,12 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
     /// Input and output channels from which 3×3 stride-1 convolutions use Winograd: below, the transforms cost more
     /// than the multiplications they save (measured, `Benchmarks/README.md`).
     public static let winogradMinimumChannels = 64
-    /// Input channels from which Winograd uses F(4×4, 3×3) rather than F(2×2, 3×3). F(4×4) measured 15–30 % faster
-    /// on RAFT's shapes with 96 or more input channels. On the encoder's 64-channel layer it is faster alone (22–24
-    /// against 25 ms) but not inside the encoder (three interleaved runs: 690–770 against 650–704 ms for the basic
-    /// encoders), so F(2×2) stays there.
-    public static let winograd4x4MinimumInputChannels = 96
+    /// Input channels from which Winograd uses F(4×4, 3×3) rather than F(2×2, 3×3): every shape Winograd takes by
+    /// default. F(4×4) measured 15–30 % faster on RAFT's shapes with 96 or more input channels. On the encoder's
+    /// 64-channel layer it lost inside the encoder while OpenBLAS ran each of its 36 small products on two threads;
+    /// with the positions split over RAFTKit's threads it takes 19.6 against 24.2 ms, and the basic encoders
+    /// 544–595 against 624–689 ms (four interleaved runs).
+    public static let winograd4x4MinimumInputChannels = 64
 
     public var description: String { rawValue }
 

@@ -44,7 +44,9 @@ public struct ConvGRU: Sendable {
     public private(set) var staticSplit: StaticInputSplit?
 
     /// A step from the three gate convolutions (PyTorch `convz`, `convr`, `convq`).
-    public init(z: Conv2d, r: Conv2d, q: Conv2d) {
+    /// - Parameter gateAlgorithm: how the gates are computed: a Winograd algorithm that supports the geometry, else
+    ///   shifted GEMMs. Default: ``ConvolutionAlgorithm/preferred(inputChannels:outputChannels:geometry:)``.
+    public init(z: Conv2d, r: Conv2d, q: Conv2d, gateAlgorithm requested: ConvolutionAlgorithm? = nil) {
         let g = z.geometry
         precondition(r.geometry == g && q.geometry == g, "ConvGRU gates must share one geometry")
         precondition(z.outputChannels == r.outputChannels && z.outputChannels == q.outputChannels,
@@ -61,10 +63,10 @@ public struct ConvGRU: Sendable {
         self.r = r
         self.q = q
         zr = Conv2d.stacked([z, r])
-        let preferred = ConvolutionAlgorithm.preferred(inputChannels: z.inputChannels,
-                                                       outputChannels: z.outputChannels, geometry: g)
-        switch preferred {
-        case .winograd, .winograd4x4, .winograd1D: gateAlgorithm = preferred
+        let choice = requested ?? ConvolutionAlgorithm.preferred(inputChannels: z.inputChannels,
+                                                                 outputChannels: z.outputChannels, geometry: g)
+        switch choice {
+        case .winograd, .winograd4x4, .winograd1D: gateAlgorithm = choice.supports(g) ? choice : .shiftedGEMM
         default: gateAlgorithm = .shiftedGEMM
         }
         (zrPrepared, qPrepared) = Self.prepare(zr: zr.weight, q: q.weight, channels: [0..<z.inputChannels],

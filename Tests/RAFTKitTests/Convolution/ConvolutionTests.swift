@@ -149,7 +149,7 @@ let convCases: [ConvCase] = [
         #expect(conv(384, 128, ConvGeometry(kernel: (5, 1), padding: (2, 0))) == .winograd1D)
         #expect(conv(384, 128, ConvGeometry(kernel: (1, 5), padding: (0, 1))) == .shiftedGEMM)   // not "same" size
         #expect(conv(40, 128, ConvGeometry(kernel: (1, 5), padding: (0, 2))) == .shiftedGEMM)
-        #expect(conv(64, 64, ConvGeometry(square: 3)) == .winograd)              // encoder layer1
+        #expect(conv(64, 64, ConvGeometry(square: 3)) == .winograd4x4)           // encoder layer1
         #expect(conv(96, 96, ConvGeometry(square: 3)) == .winograd4x4)           // encoder layer2
         #expect(conv(63, 64, ConvGeometry(square: 3)) == .shiftedGEMM)
         #expect(conv(128, 32, ConvGeometry(square: 3)) == .shiftedGEMM)          // small motion encoder convf2

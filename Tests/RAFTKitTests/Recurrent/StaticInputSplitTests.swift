@@ -6,12 +6,13 @@ import Testing
     /// ≤ 2e-6 with shifted-GEMM and F(2×2, 3×3) gates. F(4×4, 3×3) and F(4, 5) gates round differently when the
     /// context's channels are left out of their transforms: ≤ 6e-5 (measured 3.5e-5 with F(4×4), 96 hidden).
     @Test("precomputed context share gives the plain step's h'",
-          arguments: [(SeqConvGRU.separableGeometries, 6), ([ConvGeometry(square: 3)], 6),
-                      ([ConvGeometry(square: 3, dilation: 2)], 6),
-                      ([ConvGeometry(square: 3)], 64),                 // Winograd F(2×2, 3×3) gates (73 inputs)
-                      ([ConvGeometry(square: 3)], 96),                 // Winograd F(4×4, 3×3) gates
-                      (SeqConvGRU.separableGeometries, 64)])           // Winograd F(4, 5) gates
-    func matchesPlainStep(geometries: [ConvGeometry], hid: Int) {
+          arguments: [(SeqConvGRU.separableGeometries, 6, nil), ([ConvGeometry(square: 3)], 6, nil),
+                      ([ConvGeometry(square: 3, dilation: 2)], 6, nil),
+                      ([ConvGeometry(square: 3)], 64, .winograd),      // Winograd F(2×2, 3×3) gates (73 inputs)
+                      ([ConvGeometry(square: 3)], 64, nil),            // Winograd F(4×4, 3×3) gates
+                      ([ConvGeometry(square: 3)], 96, nil),
+                      (SeqConvGRU.separableGeometries, 64, nil)] as [([ConvGeometry], Int, ConvolutionAlgorithm?)])
+    func matchesPlainStep(geometries: [ConvGeometry], hid: Int, algorithm: ConvolutionAlgorithm?) {
         var rng = SeededGenerator(seed: 42)
         let (ctx, motion, h, w) = (5, 4, 9, 11)
         let steps = geometries.map { g -> ConvGRU in
@@ -19,11 +20,11 @@ import Testing
                 Conv2d(weight: .random([hid, hid + ctx + motion, g.kernelHeight, g.kernelWidth], in: -0.3...0.3, using: &rng),
                        bias: .random([hid], in: -0.3...0.3, using: &rng), geometry: g)
             }
-            return ConvGRU(z: conv(), r: conv(), q: conv())
+            return ConvGRU(z: conv(), r: conv(), q: conv(), gateAlgorithm: algorithm)
         }
         let gru = SeqConvGRU(steps: steps)
-        let expected: ConvolutionAlgorithm = hid < 64 ? .shiftedGEMM
-            : geometries == [ConvGeometry(square: 3)] ? (hid >= 96 ? .winograd4x4 : .winograd) : .winograd1D
+        let expected: ConvolutionAlgorithm = algorithm ?? (hid < 64 ? .shiftedGEMM
+            : geometries == [ConvGeometry(square: 3)] ? .winograd4x4 : .winograd1D)
         #expect(gru.steps[0].gateAlgorithm == expected)
         let split = gru.splittingStaticInput(channels: ctx)
         let hidden = Tensor.random([1, hid, h, w], using: &rng)
