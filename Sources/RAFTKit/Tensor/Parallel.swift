@@ -14,21 +14,35 @@ package enum Parallel {
     @inline(__always)
     package static func forEach(_ count: Int, minimumChunk: Int = 1, threads: Int = BLAS.threads,
                                 _ body: (Range<Int>) -> Void) {
-        let workers = min(threads, count / max(1, minimumChunk))
+        forEachWorker(count, minimumChunk: minimumChunk, threads: threads) { _, part in body(part) }
+    }
+
+    /// The number of chunks ``forEachWorker(_:minimumChunk:threads:_:)`` makes (for sizing per-worker buffers).
+    @inline(__always)
+    package static func workers(_ count: Int, minimumChunk: Int = 1, threads: Int = BLAS.threads) -> Int {
+        max(1, min(threads, count / max(1, minimumChunk)))
+    }
+
+    /// ``forEach(_:minimumChunk:threads:_:)`` that also passes each chunk's index, `0..<workers(…)`, so that a
+    /// chunk can use its own scratch buffer.
+    @inline(__always)
+    package static func forEachWorker(_ count: Int, minimumChunk: Int = 1, threads: Int = BLAS.threads,
+                                      _ body: (Int, Range<Int>) -> Void) {
+        let workers = workers(count, minimumChunk: minimumChunk, threads: threads)
         if workers <= 1 {
-            body(0..<count)
+            body(0, 0..<count)
             return
         }
         // The chunks write disjoint memory and `body` does not outlive this call: sharing it is safe.
         withoutActuallyEscaping(body) { body in
             let shared = SharedBody(run: body)
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                shared.run((count * w / workers)..<(count * (w + 1) / workers))
+                shared.run(w, (count * w / workers)..<(count * (w + 1) / workers))
             }
         }
     }
 
     private struct SharedBody: @unchecked Sendable {
-        let run: (Range<Int>) -> Void
+        let run: (Int, Range<Int>) -> Void
     }
 }
