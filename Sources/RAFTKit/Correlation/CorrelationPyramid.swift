@@ -2,9 +2,9 @@
 ///
 /// Layout: one row per source pixel `p = y·w + x`, holding every level's target plane back to back:
 /// `storage[p, offsets[i] + yᵢ·wᵢ + xᵢ]`, row length `Σ hᵢ·wᵢ`. The volume
-/// `corr[p, q] = Σ_c fmap1[c, p]·fmap2[c, q] / √D` is **one** GEMM (`fmap1ᵀ·fmap2`, `alpha = 1/√D`) whose
-/// output rows are the level-0 part of these rows; each row is then pooled (2×2 average, floor) level by
-/// level while it is in cache. A look-up reads one contiguous row per pixel and level.
+/// `corr[p, q] = Σ_c fmap1[c, p]·fmap2[c, q] / √D` is the GEMM `fmap1ᵀ·fmap2` (`alpha = 1/√D`), computed in
+/// tiles whose output rows are the level-0 part of these rows; each tile is then pooled (2×2 average, floor) level
+/// by level while it is in cache. A look-up reads one contiguous row per pixel and level.
 package struct CorrelationPyramid {
     package let levels: CorrelationLevels
     /// `[h·w, rowLength]`.
@@ -24,20 +24,36 @@ package struct CorrelationPyramid {
         let pixels = levels.pixels, row = levels.rowLength
         // corr[p, q] = alpha · Σ_c fmap1[c, p]·fmap2[c, q]: A = fmap1 stored [K = D, M = h·w], transposed.
         let alpha = Float(1 / Double(channels).squareRoot())
-        BLAS.sgemmTransposedA(m: pixels, n: pixels, k: channels, alpha: alpha, a: fmap1, lda: pixels,
-                              b: fmap2, ldb: pixels, c: storage, ldc: row)
-        Parallel.forEach(pixels, minimumChunk: 64) { part in
-            for p in part { Self.pool(row: storage + p * row, levels: levels) }
+        // Tiles of `tileRows` source pixels × one band of 2^(L−1) level-0 target rows: a band holds every target
+        // row its pooled rows need, so each tile is pooled right after its GEMM, while it is in cache.
+        let bandRows = 1 << (levels.count - 1)
+        let bands = (levels.height + bandRows - 1) / bandRows
+        let rowBlocks = (pixels + Self.tileRows - 1) / Self.tileRows
+        Parallel.forEach(bands * rowBlocks) { part in
+            for tile in part {
+                let band = tile / rowBlocks, block = tile % rowBlocks
+                let sources = block * Self.tileRows..<min(pixels, (block + 1) * Self.tileRows)
+                let firstTarget = band * bandRows * levels.width
+                let targets = (min(levels.height, (band + 1) * bandRows) - band * bandRows) * levels.width
+                BLAS.sgemmTransposedA(m: sources.count, n: targets, k: channels, alpha: alpha,
+                                      a: fmap1 + sources.lowerBound, lda: pixels, b: fmap2 + firstTarget, ldb: pixels,
+                                      c: storage + sources.lowerBound * row + firstTarget, ldc: row, workers: 1)
+                for p in sources { Self.pool(row: storage + p * row, levels: levels, band: band, bandRows: bandRows) }
+            }
         }
     }
 
-    /// Pools level `i` of one row into level `i+1` for every level: `((a+b)+c)+d)/4`, as `avg_pool2d`.
-    private static func pool(row: UnsafeMutablePointer<Float>, levels: CorrelationLevels) {
+    /// Source pixels per GEMM tile: with a band of 8 target rows of 128 (RAFT at 1024×440), 1 MB of volume.
+    static let tileRows = 256
+
+    /// Pools, for every level `i ≥ 1`, the rows of band `band` (level-0 rows `band·bandRows ..<` `+ bandRows`,
+    /// level-`i` rows `>> i`) of one source pixel's row: `((a+b)+c)+d)/4`, as `avg_pool2d`.
+    private static func pool(row: UnsafeMutablePointer<Float>, levels: CorrelationLevels, band: Int, bandRows: Int) {
         for i in 1..<levels.count {
             let src = row + levels.offsets[i - 1], dst = row + levels.offsets[i]
             let sw = levels.sizes[i - 1].width
             let (h, w) = (levels.sizes[i].height, levels.sizes[i].width)
-            for y in 0..<h {
+            for y in (band * bandRows) >> i..<min(h, ((band + 1) * bandRows) >> i) {
                 let top = src + 2 * y * sw, bottom = top + sw, out = dst + y * w
                 for x in 0..<w {
                     out[x] = (((top[2 * x] + top[2 * x + 1]) + bottom[2 * x]) + bottom[2 * x + 1]) * 0.25
