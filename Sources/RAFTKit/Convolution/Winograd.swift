@@ -10,17 +10,20 @@
 /// is rounding: F(2×2) uses only ±1 and ½ (exact in binary; about twice a direct convolution's error), F(4×4)
 /// uses ±2, ±4, ±5, ±8 and sixths of the weights (measured: about 20× F(2×2)'s error per convolution, 1.6e-4 on
 /// the motion encoder's features of up to 16).
-/// Tiles are processed in bands of tile rows so that the transformed data of a band stays in cache between its
-/// transform and its GEMMs (``bandBudget``). F(2×2, 3×3) uses
+/// Tiles are processed in bands of tile rows so that the transformed data stays within a budget
+/// (``bandBudget``). F(2×2, 3×3) uses
 ///
 ///     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]     G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
 ///     Aᵀ = [1 1 1 0; 0 1 −1 −1]
 ///
 /// (this file); F(4×4, 3×3)'s matrices and transforms are in `WinogradF4x4.swift`.
 package enum Winograd {
-    /// Floats the transformed input (or output) of one band may take (`α²·channels·tiles`): 1 Mi floats, 4 MB.
-    /// Measured on the project machine against 8 Mi, 2 Mi and ¼ Mi: 10–20 % faster than 8 Mi on every RAFT shape.
-    package static let bandBudget = 1 << 20
+    /// Floats the transformed input (or output) of one band may take (`α²·channels·tiles`): 4 Mi floats, 16 MB
+    /// (a whole 55×128 update grid is one band). Larger bands give each position's GEMM more columns (N = tiles),
+    /// and with the positions split over the threads that matters more than keeping a band in cache: measured on
+    /// the project machine in interleaved runs of the full models, the `basic` update loop took 763–774 ms with
+    /// 4 Mi against 812–820 with 1 Mi, 798–850 with 2 Mi and 782–788 with 8 Mi; encoders and `small` within noise.
+    package static let bandBudget = 1 << 22
 
     /// The output tile size m of F(m×m, 3×3).
     package enum Tile: Int, Sendable, Equatable {
