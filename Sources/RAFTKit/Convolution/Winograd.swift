@@ -109,10 +109,15 @@ package enum Winograd {
 
     /// The whole convolution of `channels` padded planes into the compact `output` (`[outputs, oh, ow]`), band by
     /// band: input transform, α² GEMMs, output transform with `bias`. `v` and `m` hold one band
-    /// (``Layout/bandCount(channels:bandRows:)`` for the inputs and for the outputs).
+    /// (``Layout/bandCount(channels:bandRows:)`` for the inputs and for the outputs). Only the first
+    /// `freshChannels` channels are transformed when given: the others must already be in `v` from a convolution of
+    /// the same input planes and layout done in one band (a GRU's q gate reuses x's transform from the z/r gates).
     package static func convolve(padded: UnsafePointer<Float>, channels: Int, layout: Layout, u: UnsafePointer<Float>,
                                  outputs: Int, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                                 v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, bandRows: Int) {
+                                 v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, bandRows: Int,
+                                 freshChannels: Int? = nil) {
+        precondition(freshChannels == nil || bandRows >= layout.tilesY, "reusing a transform needs a single band")
+        let transformed = freshChannels ?? channels
         var first = 0
         while first < layout.tilesY {
             let rows = first..<min(layout.tilesY, first + bandRows)
@@ -120,7 +125,7 @@ package enum Winograd {
             let vStride = positionStride(channels * tiles), mStride = positionStride(outputs * tiles)
             let plane = layout.planeCount, outputPlane = layout.outputHeight * layout.outputWidth
             // The transforms are split over channels (each writes its own rows of V or its own output planes).
-            Parallel.forEach(channels) { part in
+            Parallel.forEach(transformed) { part in
                 let source = padded + part.lowerBound * plane, v = v + part.lowerBound * tiles
                 switch layout.tile {
                 case .f2x2:

@@ -130,10 +130,14 @@ package enum Winograd1D {
 
     /// The whole convolution of `channels` padded planes into the compact `output` (`[outputs, height, width]`),
     /// band by band: input transform, 8 GEMMs, output transform with `bias`. `v` and `m` hold one band
-    /// (``Layout/bandCount(channels:bandUnits:)`` for the inputs and for the outputs).
+    /// (``Layout/bandCount(channels:bandUnits:)`` for the inputs and for the outputs). Only the first
+    /// `freshChannels` channels are transformed when given (see ``Winograd/convolve(padded:channels:layout:u:outputs:bias:output:v:m:bandRows:freshChannels:)``).
     package static func convolve(padded: UnsafePointer<Float>, channels: Int, layout: Layout, u: UnsafePointer<Float>,
                                  outputs: Int, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                                 v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, bandUnits: Int) {
+                                 v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, bandUnits: Int,
+                                 freshChannels: Int? = nil) {
+        precondition(freshChannels == nil || bandUnits >= layout.units, "reusing a transform needs a single band")
+        let transformed = freshChannels ?? channels
         var first = 0
         while first < layout.units {
             let units = first..<min(layout.units, first + bandUnits)
@@ -141,7 +145,7 @@ package enum Winograd1D {
             let vStride = Winograd.positionStride(channels * tiles), mStride = Winograd.positionStride(outputs * tiles)
             let plane = layout.planeCount, outputPlane = layout.height * layout.width
             // The transforms are split over channels (each writes its own rows of V or its own output planes).
-            Parallel.forEach(channels) { part in
+            Parallel.forEach(transformed) { part in
                 transformInput(padded + part.lowerBound * plane, channels: part.count, layout: layout, units: units,
                                v: v + part.lowerBound * tiles, ldTiles: tiles, xiStride: vStride)
             }

@@ -83,18 +83,30 @@ package enum WinogradPlan {
         }
     }
 
+    /// Whether bands of `bandSize` cover the whole input at once (then a later convolution of the same planes may
+    /// reuse part of the transformed input left in `v`).
+    package func isSingleBand(_ bandSize: Int) -> Bool {
+        switch self {
+        case .square(let l): bandSize >= l.tilesY
+        case .line(let l): bandSize >= l.units
+        }
+    }
+
     /// The whole convolution of `channels` padded planes into the compact `output` (`[outputs, oh, ow]`), band by
-    /// band, with `bias` if given; `u` is the weight transform, `v` and `m` hold one band.
+    /// band, with `bias` if given; `u` is the weight transform, `v` and `m` hold one band. With `freshChannels`, only
+    /// that many leading channels are transformed and the rest are reused from `v` (single band only,
+    /// ``isSingleBand(_:)``).
     package func convolve(padded: UnsafePointer<Float>, channels: Int, u: UnsafePointer<Float>, outputs: Int,
                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                          v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, bandSize: Int) {
+                          v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, bandSize: Int,
+                          freshChannels: Int? = nil) {
         switch self {
         case .square(let l):
             Winograd.convolve(padded: padded, channels: channels, layout: l, u: u, outputs: outputs, bias: bias,
-                              output: output, v: v, m: m, bandRows: bandSize)
+                              output: output, v: v, m: m, bandRows: bandSize, freshChannels: freshChannels)
         case .line(let l):
             Winograd1D.convolve(padded: padded, channels: channels, layout: l, u: u, outputs: outputs, bias: bias,
-                                output: output, v: v, m: m, bandUnits: bandSize)
+                                output: output, v: v, m: m, bandUnits: bandSize, freshChannels: freshChannels)
         }
     }
 }

@@ -258,9 +258,9 @@ public struct ConvGRU: Sendable {
         // q = tanh(W_q ∗ [r⊙h, x] + ·), its pre-activation in the first planes of `pre`.
         if let (plan, padded, v, m, bandSize) = winograd {
             if plan.inPlaceRowStride == nil { plan.pad(rhOrigin, channels: hid, into: padded) }
-            // Band by band, so each band's transformed [r⊙h, x] stays in cache for its GEMMs.
+            // In one band (RAFT's grids), x's transform is still in `v` from the z/r gates: only r⊙h is transformed.
             plan.convolve(padded: padded, channels: k, u: qWeights.pointer, outputs: hid, bias: nil, output: pre,
-                          v: v, m: m, bandSize: bandSize)
+                          v: v, m: m, bandSize: bandSize, freshChannels: plan.isSingleBand(bandSize) ? hid : nil)
         } else if let (layout, padded) = shifted {
             ShiftedGEMM.multiply(weights: qWeights.pointer, outputs: hid, inputChannels: k, lda: k, padded: padded,
                                  layout: layout, wide: pre, ldc: layout.wideCount, accumulate: false)
