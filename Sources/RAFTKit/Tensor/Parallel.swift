@@ -1,4 +1,3 @@
-import Dispatch
 
 /// Splits work over RAFTKit's threads (``BLAS/threads``): the GEMMs (OpenBLAS itself runs single-threaded, see
 /// ``BLAS``) and the passes between them (Winograd transforms, padding copies, gate activations, correlation
@@ -33,16 +32,11 @@ package enum Parallel {
             body(0, 0..<count)
             return
         }
-        // The chunks write disjoint memory and `body` does not outlive this call: sharing it is safe.
-        withoutActuallyEscaping(body) { body in
-            let shared = SharedBody(run: body)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                shared.run(w, (count * w / workers)..<(count * (w + 1) / workers))
-            }
+        // The chunks write disjoint memory and `body` does not outlive this call. When the pool is busy (another
+        // caller, or a call nested inside a chunk) the same chunks run here one after the other: the partition, and
+        // so every result bit, does not depend on contention.
+        if !WorkerPool.shared.run(count, chunks: workers, body) {
+            for w in 0..<workers { body(w, (count * w / workers)..<(count * (w + 1) / workers)) }
         }
-    }
-
-    private struct SharedBody: @unchecked Sendable {
-        let run: (Int, Range<Int>) -> Void
     }
 }
