@@ -33,9 +33,10 @@ public enum ResponseMethod: String, Sendable, Hashable, Codable, CaseIterable {
 /// to unit sum and averaged over draws (as in Luo et al.'s effective receptive field).
 ///
 /// The support is measured separately with a NaN probe: x (or h₀) at the source is set to NaN in a run of
-/// the real `SeqConvGRU.step`, and after each iteration the cells whose hidden state holds a NaN are exactly the
-/// cells that depend on the source, however weakly (a NaN propagates through every multiply-add, even by a
-/// zero weight, and nowhere else: each GEMM output column reads only its own im2col column).
+/// the real `SeqConvGRU.step` with its gates computed by shifted GEMMs, and after each iteration the cells whose
+/// hidden state holds a NaN are exactly the cells that depend on the source, however weakly (a NaN propagates
+/// through every multiply-add, even by a zero weight, and nowhere else: each output reads only its own taps).
+/// Winograd gates (the default from 64 channels) would not do: their transforms mix whole tiles.
 public struct ImpulseResponse: Sendable {
     public let height: Int
     public let width: Int
@@ -119,7 +120,12 @@ public struct ImpulseResponse: Sendable {
             }
 
             if draw == 0 {
-                // NaN probe: the exact dependency support, iteration by iteration.
+                // NaN probe: the exact dependency support, iteration by iteration. Through shifted GEMMs: a Winograd
+                // transform mixes the whole input tile, so a NaN there would reach every output of the tile, even
+                // the outputs that do not depend on it (their weights are zero, but 0·NaN is NaN).
+                let exact = SeqConvGRU(steps: gru.steps.map {
+                    ConvGRU(z: $0.z, r: $0.r, q: $0.q, gateAlgorithm: .shiftedGEMM)
+                })
                 var h = h0, input = x
                 if perturbing == .input {
                     input = perturbed(x, channels: channels.input) { _ in .nan }
@@ -127,7 +133,12 @@ public struct ImpulseResponse: Sendable {
                     h = perturbed(h0, channels: channels.hidden) { _ in .nan }
                 }
                 for _ in 0..<iterations {
-                    step(&h, input)
+                    h.withUnsafeMutableBufferPointer { hp in
+                        input.withUnsafeBufferPointer { xp in
+                            exact.step(hidden: hp.baseAddress!, input: xp.baseAddress!, height: height, width: width,
+                                       workspace: workspace)
+                        }
+                    }
                     var mask = GridMask(height: height, width: width)
                     for c in 0..<channels.hidden {
                         for p in 0..<plane where h[c * plane + p].isNaN { mask.cells[p] = true }

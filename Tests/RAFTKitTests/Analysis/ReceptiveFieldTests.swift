@@ -144,6 +144,24 @@ struct ReceptiveFieldTests {
         }
     }
 
+    /// With RAFT-sized channels the gates run by Winograd (F(4×4, 3×3), F(4, 5)), whose transforms spread a NaN
+    /// over whole tiles; the probe computes its gates by shifted GEMMs and still measures the exact support.
+    @Test(arguments: [GRUVariant.conv3x3, GRUVariant.separable5])
+    func probeIsExactWithWinogradGates(_ variant: GRUVariant) {
+        let channels = GRUChannels(hidden: 64, input: 32)
+        var rng = SplitMix64(seed: 1)
+        #expect(variant.randomGRU(channels, using: &rng).steps.allSatisfy {
+            [.winograd4x4, .winograd1D].contains($0.gateAlgorithm)
+        })
+        for state in PerturbedState.allCases {
+            let response = ImpulseResponse.measure(variant, channels: channels, height: 24, width: 28, iterations: 2,
+                                                   draws: 1, perturbing: state, method: .linearized, seed: 3)
+            let masks = ReceptiveField.support(of: variant, height: 24, width: 28, source: response.source,
+                                               perturbing: state, iterations: 2)
+            for k in 1...2 { #expect(response.probe[k - 1] == masks[k - 1], "\(variant.spec) \(state) k=\(k)") }
+        }
+    }
+
     /// The NaN probe runs the real `SeqConvGRU.step`: its support must equal the analytical one cell for cell, and
     /// the linearised response must be non-zero exactly there.
     @Test(arguments: GRUVariant.defaults)
