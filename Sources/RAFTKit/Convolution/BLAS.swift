@@ -14,19 +14,7 @@ public enum BLAS {
                              a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        sgemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-              workers: threads)
-    }
-
-    /// ``sgemm(m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` split over `workers` threads.
-    package static func sgemm(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
-                              b: UnsafePointer<Float>, ldb: Int, beta: Float = 0, c: UnsafeMutablePointer<Float>,
-                              ldc: Int, workers: Int) {
-        split(m: m, n: n, k: k, workers: workers) { rows, columns in
-            serialSGEMM(m: rows.count, n: columns.count, k: k, alpha: alpha, a: a + rows.lowerBound * lda, lda: lda,
-                        b: b + columns.lowerBound, ldb: ldb, beta: beta,
-                        c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
-        }
+        splitGEMM(false, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers: threads)
     }
 
     /// Row-major `C[M,N] = alpha·Aᵀ·B + beta·C` where A is stored `[K, M]` (used for correlation volumes), split
@@ -35,18 +23,7 @@ public enum BLAS {
                                         a: UnsafePointer<Float>, lda: Int,
                                         b: UnsafePointer<Float>, ldb: Int,
                                         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        sgemmTransposedA(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-                         workers: threads)
-    }
-
-    /// ``sgemmTransposedA(m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` split over `workers` threads.
-    package static func sgemmTransposedA(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>,
-                                         lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
-                                         c: UnsafeMutablePointer<Float>, ldc: Int, workers: Int) {
-        split(m: m, n: n, k: k, workers: workers) { rows, columns in
-            gemm(CblasTrans, CblasNoTrans, rows.count, columns.count, k, alpha, a + rows.lowerBound, lda,
-                 b + columns.lowerBound, ldb, beta, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
-        }
+        splitGEMM(true, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers: threads)
     }
 
     /// Row-major `C[M,N] = alpha·A·Bᵀ + beta·C` where B is stored `[N, K]` (pixel-major inputs), split over
@@ -55,17 +32,22 @@ public enum BLAS {
                                         a: UnsafePointer<Float>, lda: Int,
                                         b: UnsafePointer<Float>, ldb: Int,
                                         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        sgemmTransposedB(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-                         workers: threads)
+        splitGEMM(false, true, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers: threads)
     }
 
-    /// ``sgemmTransposedB(m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` split over `workers` threads.
-    package static func sgemmTransposedB(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>,
-                                         lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
-                                         c: UnsafeMutablePointer<Float>, ldc: Int, workers: Int) {
+    /// `C = alpha·op(A)·op(B) + beta·C` split over `workers` threads (``split(m:n:k:workers:_:)``): each part
+    /// multiplies its rows of op(A) by its columns of op(B). `transposeA`: A stored `[K, M]`; `transposeB`: B
+    /// stored `[N, K]`.
+    package static func splitGEMM(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                                  _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
+                                  _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                                  workers: Int) {
         split(m: m, n: n, k: k, workers: workers) { rows, columns in
-            gemm(CblasNoTrans, CblasTrans, rows.count, columns.count, k, alpha, a + rows.lowerBound * lda, lda,
-                 b + columns.lowerBound * ldb, ldb, beta, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
+            gemm(transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                 rows.count, columns.count, k, alpha,
+                 a + rows.lowerBound * (transposeA ? 1 : lda), lda,
+                 b + columns.lowerBound * (transposeB ? ldb : 1), ldb,
+                 beta, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
         }
     }
 

@@ -35,9 +35,10 @@ package struct CorrelationPyramid {
                 let sources = block * Self.tileRows..<min(pixels, (block + 1) * Self.tileRows)
                 let firstTarget = band * bandRows * levels.width
                 let targets = (min(levels.height, (band + 1) * bandRows) - band * bandRows) * levels.width
-                BLAS.sgemmTransposedA(m: sources.count, n: targets, k: channels, alpha: alpha,
-                                      a: fmap1 + sources.lowerBound, lda: pixels, b: fmap2 + firstTarget, ldb: pixels,
-                                      c: storage + sources.lowerBound * row + firstTarget, ldc: row, workers: 1)
+                // On this thread only (workers: 1): the tiles are already split over the threads.
+                BLAS.splitGEMM(true, false, sources.count, targets, channels, alpha, fmap1 + sources.lowerBound, pixels,
+                               fmap2 + firstTarget, pixels, 0, storage + sources.lowerBound * row + firstTarget, row,
+                               workers: 1)
                 for p in sources { Self.pool(row: storage + p * row, levels: levels, band: band, bandRows: bandRows) }
             }
         }

@@ -46,16 +46,13 @@ import Testing
             #expect(error <= tolerance, "\(name) \(c.testDescription): max error \(error)")
         }
         check("sgemm") { out in
-            BLAS.sgemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: k, b: b, ldb: n, beta: beta, c: out, ldc: n,
-                       workers: c.workers)
+            BLAS.splitGEMM(false, false, m, n, k, alpha, a, k, b, n, beta, out, n, workers: c.workers)
         }
         check("sgemmTransposedA") { out in
-            BLAS.sgemmTransposedA(m: m, n: n, k: k, alpha: alpha, a: aT, lda: m, b: b, ldb: n, beta: beta, c: out,
-                                  ldc: n, workers: c.workers)
+            BLAS.splitGEMM(true, false, m, n, k, alpha, aT, m, b, n, beta, out, n, workers: c.workers)
         }
         check("sgemmTransposedB") { out in
-            BLAS.sgemmTransposedB(m: m, n: n, k: k, alpha: alpha, a: a, lda: k, b: bT, ldb: k, beta: beta, c: out,
-                                  ldc: n, workers: c.workers)
+            BLAS.splitGEMM(false, true, m, n, k, alpha, a, k, bT, k, beta, out, n, workers: c.workers)
         }
     }
 
