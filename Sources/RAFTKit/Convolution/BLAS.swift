@@ -86,6 +86,7 @@ public enum BLAS {
                              _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
                              _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         if m == 0 || n == 0 { return }
+        _ = ThreadCount.value   // OpenBLAS is set to one thread before its first product, whichever path comes first
         cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

@@ -10,7 +10,8 @@
 /// - other kernels with enough input channels: one GEMM per tap on shifted views of a padded copy of the input
 ///   (``ShiftedGEMM``; for strided kernels, of its stride² phases), no im2col;
 /// - few outputs (RAFT's 2-channel flow head): one GEMM over the input planes, then shifted sums;
-/// - otherwise (the 3-channel stem, the 2-channel flow input, strided 1×1): im2col + one GEMM.
+/// - otherwise (the 3-channel stem, the 2-channel flow input, strided 1×1): im2col and GEMM in cache-sized blocks of
+///   output rows.
 public struct Conv2d: Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
