@@ -47,6 +47,15 @@ package enum Im2col {
                         if oxStart > 0 { out.update(repeating: 0, count: oxStart) }
                         if g.strideX == 1 {
                             (out + oxStart).update(from: src + oxStart + dx, count: oxEnd - oxStart)
+                        } else if g.strideX == 2 {
+                            // Eight outputs from the even lanes of one 16-float load, while it stays in the row.
+                            var ox = oxStart
+                            while ox + 8 <= oxEnd && 2 * ox + dx + 16 <= width {
+                                let v = UnsafeRawPointer(src + 2 * ox + dx).loadUnaligned(as: SIMD16<Float>.self)
+                                UnsafeMutableRawPointer(out + ox).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                                ox += 8
+                            }
+                            while ox < oxEnd { out[ox] = src[2 * ox + dx]; ox += 1 }
                         } else {
                             var ox = oxStart
                             while ox < oxEnd { out[ox] = src[ox * g.strideX + dx]; ox += 1 }

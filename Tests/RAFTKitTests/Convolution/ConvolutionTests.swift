@@ -163,7 +163,7 @@ let convCases: [ConvCase] = [
         #expect(conv(324, 256, ConvGeometry(square: 1)) == .pointwise)            // convc1
         #expect(conv(256, 2, ConvGeometry(square: 3)) == .shiftAdd)               // flow head conv2
         #expect(conv(2, 128, ConvGeometry(square: 7)) == .im2col)                 // convf1: K would be 2 per tap
-        #expect(conv(64, 96, ConvGeometry(square: 3, stride: 2)) == .shiftedGEMM) // strided encoder conv (phases)
+        #expect(conv(64, 96, ConvGeometry(square: 3, stride: 2)) == .im2col)      // strided encoder conv (blocked im2col)
         #expect(conv(64, 96, ConvGeometry(square: 1, stride: 2)) == .im2col)      // strided 1×1 downsample
         #expect(conv(3, 64, ConvGeometry(square: 7, stride: 2)) == .im2col)       // stem
     }
