@@ -111,7 +111,7 @@ public struct ImpulseResponse: Sendable {
                 for c in 0..<count { v[c * plane + centre] = change(v[c * plane + centre]) }
                 return v
             }
-            func step(_ h: inout [Float], _ input: [Float]) {
+            func step(_ h: inout [Float], _ input: [Float], through gru: SeqConvGRU) {
                 h.withUnsafeMutableBufferPointer { hp in
                     input.withUnsafeBufferPointer { xp in
                         gru.step(hidden: hp.baseAddress!, input: xp.baseAddress!, height: height, width: width, workspace: workspace)
@@ -133,12 +133,7 @@ public struct ImpulseResponse: Sendable {
                     h = perturbed(h0, channels: channels.hidden) { _ in .nan }
                 }
                 for _ in 0..<iterations {
-                    h.withUnsafeMutableBufferPointer { hp in
-                        input.withUnsafeBufferPointer { xp in
-                            exact.step(hidden: hp.baseAddress!, input: xp.baseAddress!, height: height, width: width,
-                                       workspace: workspace)
-                        }
-                    }
+                    step(&h, input, through: exact)
                     var mask = GridMask(height: height, width: width)
                     for c in 0..<channels.hidden {
                         for p in 0..<plane where h[c * plane + p].isNaN { mask.cells[p] = true }
@@ -157,8 +152,8 @@ public struct ImpulseResponse: Sendable {
                     hPert = perturbed(h0, channels: channels.hidden) { $0 + delta }
                 }
                 for k in 0..<iterations {
-                    step(&hBase, x)
-                    step(&hPert, xPert)
+                    step(&hBase, x, through: gru)
+                    step(&hPert, xPert, through: gru)
                     record(zip(hPert, hBase).map { $0 - $1 }, scale: 1 / Double(delta), iteration: k)
                 }
             case .linearized:

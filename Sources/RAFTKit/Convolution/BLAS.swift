@@ -67,7 +67,7 @@ public enum BLAS {
     /// Calls `body(rows, columns)` for a partition of C over `workers` threads: by columns in blocks of whole
     /// 64-byte lines when N is wide enough, else by rows.
     @inline(__always)
-    package static func split(m: Int, n: Int, k: Int, workers: Int = threads,
+    package static func split(m: Int, n: Int, k: Int, workers: Int,
                               _ body: (Range<Int>, Range<Int>) -> Void) {
         if workers <= 1 || m * n * k < splitThreshold {
             body(0..<m, 0..<n)

@@ -140,18 +140,12 @@ package enum ShiftedGEMM {
     /// channels in `channels` (in that order).
     package static func tapMajor(_ weight: Tensor, channels: [Range<Int>]) -> Tensor {
         let (o, cin, taps) = (weight.shape[0], weight.shape[1], weight.shape[2] * weight.shape[3])
-        let selected = channels.reduce(0) { $0 + $1.count }
+        let selected = channels.selectedCount
         var out = Tensor(shape: [taps, o, selected])
         let dst = out.mutablePointer(), src = weight.pointer
         for t in 0..<taps {
             for oc in 0..<o {
-                var k = 0
-                for range in channels {
-                    for c in range {
-                        dst[(t * o + oc) * selected + k] = src[(oc * cin + c) * taps + t]
-                        k += 1
-                    }
-                }
+                channels.forEachSelected { k, c in dst[(t * o + oc) * selected + k] = src[(oc * cin + c) * taps + t] }
             }
         }
         return out

@@ -174,7 +174,7 @@ package enum Winograd {
     package static func transformWeights(_ weight: Tensor, channels: [Range<Int>], tile: Tile = .f2x2) -> Tensor {
         let (o, cin) = (weight.shape[0], weight.shape[1])
         precondition(weight.shape[2] == 3 && weight.shape[3] == 3)
-        let selected = channels.reduce(0) { $0 + $1.count }
+        let selected = channels.selectedCount
         let alpha = tile.inputSize
         var out = Tensor(shape: [tile.positions, o, selected])
         let dst = out.mutablePointer(), src = weight.pointer
@@ -183,20 +183,16 @@ package enum Winograd {
         // (output, input) pair when a model loads.
         gm.withUnsafeBufferPointer { G in
             for oc in 0..<o {
-                var k = 0
-                for range in channels {
-                    for c in range {
-                        let g = src + (oc * cin + c) * 9
-                        for i in 0..<alpha {
-                            let t0 = G[3 * i] * Double(g[0]) + G[3 * i + 1] * Double(g[3]) + G[3 * i + 2] * Double(g[6])
-                            let t1 = G[3 * i] * Double(g[1]) + G[3 * i + 1] * Double(g[4]) + G[3 * i + 2] * Double(g[7])
-                            let t2 = G[3 * i] * Double(g[2]) + G[3 * i + 1] * Double(g[5]) + G[3 * i + 2] * Double(g[8])
-                            for j in 0..<alpha {
-                                let u = t0 * G[3 * j] + t1 * G[3 * j + 1] + t2 * G[3 * j + 2]
-                                dst[((i * alpha + j) * o + oc) * selected + k] = Float(u)
-                            }
+                channels.forEachSelected { k, c in
+                    let g = src + (oc * cin + c) * 9
+                    for i in 0..<alpha {
+                        let t0 = G[3 * i] * Double(g[0]) + G[3 * i + 1] * Double(g[3]) + G[3 * i + 2] * Double(g[6])
+                        let t1 = G[3 * i] * Double(g[1]) + G[3 * i + 1] * Double(g[4]) + G[3 * i + 2] * Double(g[7])
+                        let t2 = G[3 * i] * Double(g[2]) + G[3 * i + 1] * Double(g[5]) + G[3 * i + 2] * Double(g[8])
+                        for j in 0..<alpha {
+                            let u = t0 * G[3 * j] + t1 * G[3 * j + 1] + t2 * G[3 * j + 2]
+                            dst[((i * alpha + j) * o + oc) * selected + k] = Float(u)
                         }
-                        k += 1
                     }
                 }
             }

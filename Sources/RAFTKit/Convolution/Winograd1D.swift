@@ -85,21 +85,17 @@ package enum Winograd1D {
     package static func transformWeights(_ weight: Tensor, channels: [Range<Int>]) -> Tensor {
         let (o, cin) = (weight.shape[0], weight.shape[1])
         precondition(weight.shape[2] * weight.shape[3] == 5, "F(4, 5) needs a 1x5 or 5x1 kernel")
-        let selected = channels.reduce(0) { $0 + $1.count }
+        let selected = channels.selectedCount
         var out = Tensor(shape: [positions, o, selected])
         let dst = out.mutablePointer(), src = weight.pointer
         g.withUnsafeBufferPointer { G in
             for oc in 0..<o {
-                var k = 0
-                for range in channels {
-                    for c in range {
-                        let w = src + (oc * cin + c) * 5
-                        for xi in 0..<positions {
-                            var u = 0.0
-                            for t in 0..<5 { u += G[5 * xi + t] * Double(w[t]) }
-                            dst[(xi * o + oc) * selected + k] = Float(u)
-                        }
-                        k += 1
+                channels.forEachSelected { k, c in
+                    let w = src + (oc * cin + c) * 5
+                    for xi in 0..<positions {
+                        var u = 0.0
+                        for t in 0..<5 { u += G[5 * xi + t] * Double(w[t]) }
+                        dst[(xi * o + oc) * selected + k] = Float(u)
                     }
                 }
             }
