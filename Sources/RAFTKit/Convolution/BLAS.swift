@@ -35,20 +35,35 @@ public enum BLAS {
         splitGEMM(false, true, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers: threads)
     }
 
-    /// `C = alpha·op(A)·op(B) + beta·C` split over `workers` threads (``split(m:n:k:workers:_:)``): each part
-    /// multiplies its rows of op(A) by its columns of op(B). `transposeA`: A stored `[K, M]`; `transposeB`: B
-    /// stored `[N, K]`.
+    /// `C = alpha·op(A)·op(B) + beta·C` split over `workers` threads (``GEMMPartition``): each part multiplies
+    /// its rows of op(A) by its columns of op(B). `transposeA`: A stored `[K, M]`; `transposeB`: B stored `[N, K]`.
     package static func splitGEMM(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
                                   _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
                                   _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                                   workers: Int) {
-        split(m: m, n: n, k: k, workers: workers) { rows, columns in
-            gemm(transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                 rows.count, columns.count, k, alpha,
-                 a + rows.lowerBound * (transposeA ? 1 : lda), lda,
-                 b + columns.lowerBound * (transposeB ? ldb : 1), ldb,
-                 beta, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
+        let product = (transposeA, transposeB, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        guard let partition = GEMMPartition(m: m, n: n, k: k, workers: workers) else {
+            multiply(product, rows: 0..<m, columns: 0..<n)
+            return
         }
+        Parallel.forEach(partition.parts, threads: workers, context: (product, partition)) { split, part in
+            let (product, partition) = split
+            let block = partition.block(part)
+            multiply(product, rows: block.rows, columns: block.columns)
+        }
+    }
+
+    /// One block of ``splitGEMM(_:_:_:_:_:_:_:_:_:_:_:_:_:workers:)``'s product on the calling thread.
+    @inline(__always)
+    private static func multiply(_ product: (Bool, Bool, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>,
+                                             Int, Float, UnsafeMutablePointer<Float>, Int),
+                                 rows: Range<Int>, columns: Range<Int>) {
+        let (transposeA, transposeB, k, alpha, a, lda, b, ldb, beta, c, ldc) = product
+        gemm(transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+             rows.count, columns.count, k, alpha,
+             a + rows.lowerBound * (transposeA ? 1 : lda), lda,
+             b + columns.lowerBound * (transposeB ? ldb : 1), ldb,
+             beta, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
     }
 
     /// `C[M,N] = alpha·A·B + beta·C` on the calling thread only: for code that already runs on every thread (one
@@ -64,20 +79,25 @@ public enum BLAS {
     /// Products below this many multiply-adds run on the calling thread: a thread hand-off costs about as much.
     static let splitThreshold = 1 << 21
 
-    /// Calls `body(rows, columns)` for a partition of C over `workers` threads: by columns in blocks of whole
-    /// 64-byte lines when N is wide enough, else by rows.
-    @inline(__always)
-    package static func split(m: Int, n: Int, k: Int, workers: Int,
-                              _ body: (Range<Int>, Range<Int>) -> Void) {
-        if workers <= 1 || m * n * k < splitThreshold {
-            body(0..<m, 0..<n)
-        } else if n >= 64 * workers {
-            let lines = (n + 15) / 16
-            Parallel.forEach(lines, threads: workers) { part in
-                body(0..<m, 16 * part.lowerBound..<min(n, 16 * part.upperBound))
-            }
-        } else {
-            Parallel.forEach(m, threads: workers) { part in body(part, 0..<n) }
+    /// How a product `C[M, N]` is split over threads: by columns in blocks of whole 64-byte lines when N is wide
+    /// enough, else by rows. ``parts`` indices are handed to `Parallel`, whose chunk of them ``block(_:)`` maps
+    /// to a block of C.
+    package struct GEMMPartition {
+        let m: Int, n: Int, byColumns: Bool
+        /// The indices that `Parallel` partitions: 16-float column lines, or rows.
+        package let parts: Int
+
+        /// Nil when the product runs on one thread (one worker, or fewer than ``splitThreshold`` multiply-adds).
+        package init?(m: Int, n: Int, k: Int, workers: Int) {
+            guard workers > 1, m * n * k >= BLAS.splitThreshold else { return nil }
+            (self.m, self.n, byColumns) = (m, n, n >= 64 * workers)
+            parts = byColumns ? (n + 15) / 16 : m
+        }
+
+        /// The block of C that the chunk `part` of ``parts`` covers.
+        @inline(__always)
+        package func block(_ part: Range<Int>) -> (rows: Range<Int>, columns: Range<Int>) {
+            byColumns ? (0..<m, 16 * part.lowerBound..<min(n, 16 * part.upperBound)) : (part, 0..<n)
         }
     }
 

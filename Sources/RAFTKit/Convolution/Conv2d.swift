@@ -158,13 +158,16 @@ public struct Conv2d: Sendable {
         let bufferCount = patchSize * rowsPerBlock * ow
         let buffers = workspace.buffer("im2col", Parallel.workers(blocks) * bufferCount)
         fillBias(output, count: oh * ow, stride: oh * ow)
-        Parallel.forEachWorker(blocks) { worker, part in
+        Parallel.forEachWorker(blocks, context: (self, input, height, width, output, buffers, bufferCount, rowsPerBlock)) {
+            im2col, worker, part in
+            let (conv, input, height, width, output, buffers, bufferCount, rowsPerBlock) = im2col
+            let (oh, ow) = conv.outputSize(height: height, width: width), patchSize = conv.patchSize
             let columns = buffers + worker * bufferCount
             for block in part {
                 let rows = block * rowsPerBlock..<min(oh, (block + 1) * rowsPerBlock)
-                Im2col.write(input: input, channels: inputChannels, height: height, width: width, geometry: geometry,
-                             outputRows: rows, columns: columns)
-                BLAS.serialSGEMM(m: outputChannels, n: rows.count * ow, k: patchSize, a: weight.pointer,
+                Im2col.write(input: input, channels: conv.inputChannels, height: height, width: width,
+                             geometry: conv.geometry, outputRows: rows, columns: columns)
+                BLAS.serialSGEMM(m: conv.outputChannels, n: rows.count * ow, k: patchSize, a: conv.weight.pointer,
                                  lda: patchSize, b: columns, ldb: rows.count * ow, beta: 1,
                                  c: output + rows.lowerBound * ow, ldc: oh * ow)
             }
@@ -176,8 +179,9 @@ public struct Conv2d: Sendable {
 
     /// Sets every output plane (`count` floats each, `stride` apart) to its channel's bias, before GEMMs accumulate.
     private func fillBias(_ output: UnsafeMutablePointer<Float>, count: Int, stride: Int) {
-        Parallel.forEach(outputChannels, minimumChunk: 8) { part in
-            for o in part { (output + o * stride).update(repeating: bias.pointer[o], count: count) }
+        Parallel.forEach(outputChannels, minimumChunk: 8, context: (bias.pointer, output, count, stride)) { fill, part in
+            let (bias, output, count, stride) = fill
+            for o in part { (output + o * stride).update(repeating: bias[o], count: count) }
         }
     }
 
@@ -239,9 +243,11 @@ public struct Conv2d: Sendable {
     /// `output[o, y, x] = wide[o·planeStride + y·rowStride + x] + bias[o]`.
     private func compact(_ wide: UnsafePointer<Float>, rowStride: Int, planeStride: Int,
                          output: UnsafeMutablePointer<Float>, height oh: Int, width ow: Int) {
-        Parallel.forEach(outputChannels, minimumChunk: 8) { part in
+        Parallel.forEach(outputChannels, minimumChunk: 8, context: (bias.pointer, wide, rowStride, planeStride, output, oh, ow)) {
+            compact, part in
+            let (bias, wide, rowStride, planeStride, output, oh, ow) = compact
             for o in part {
-                let b = bias.pointer[o]
+                let b = bias[o]
                 for oy in 0..<oh {
                     let src = wide + o * planeStride + oy * rowStride, dst = output + (o * oh + oy) * ow
                     for ox in 0..<ow { dst[ox] = src[ox] + b }

@@ -14,7 +14,8 @@ package enum Im2col {
                               geometry g: ConvGeometry, columns: UnsafeMutablePointer<Float>) {
         let (oh, ow) = g.outputSize(height: height, width: width)
         let taps = g.kernelHeight * g.kernelWidth
-        Parallel.forEach(channels) { part in
+        Parallel.forEach(channels, context: (input, height, width, g, oh, ow, taps, columns)) { im2col, part in
+            let (input, height, width, g, oh, ow, taps, columns) = im2col
             write(input: input + part.lowerBound * height * width, channels: part.count, height: height, width: width,
                   geometry: g, outputRows: 0..<oh, columns: columns + part.lowerBound * taps * oh * ow)
         }

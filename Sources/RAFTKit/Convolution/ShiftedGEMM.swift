@@ -58,8 +58,9 @@ package enum ShiftedGEMM {
     /// is written, so the buffer needs no clearing.
     package static func pad(_ input: UnsafePointer<Float>, channels: Int, layout l: Layout,
                             into padded: UnsafeMutablePointer<Float>) {
-        let (H, W, ph, pw) = (l.height, l.width, l.phaseHeight, l.phaseWidth)
-        Parallel.forEach(channels, minimumChunk: 8) { part in
+        Parallel.forEach(channels, minimumChunk: 8, context: (input, padded, l)) { pad, part in
+            let (input, padded, l) = pad
+            let (H, W, ph, pw) = (l.height, l.width, l.phaseHeight, l.phaseWidth)
             for c in part {
                 let src = input + c * H * W
                 for a in 0..<l.strideY {
@@ -111,7 +112,10 @@ package enum ShiftedGEMM {
         let n = l.wideCount
         let lines = (n + 15) / 16
         let blockLines = max(1, blockFloats / (16 * max(1, outputs)))
-        Parallel.forEach(lines, minimumChunk: min(lines, blockLines)) { part in
+        Parallel.forEach(lines, minimumChunk: min(lines, blockLines),
+                         context: (weights, outputs, inputChannels, lda, padded, l, wide, ldc, accumulate, n, blockLines)) {
+            product, part in
+            let (weights, outputs, inputChannels, lda, padded, l, wide, ldc, accumulate, n, blockLines) = product
             var line = part.lowerBound
             while line < part.upperBound {
                 let first = 16 * line, end = min(n, 16 * min(part.upperBound, line + blockLines))

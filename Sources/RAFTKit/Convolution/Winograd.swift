@@ -125,29 +125,33 @@ package enum Winograd {
             let vStride = positionStride(channels * tiles), mStride = positionStride(outputs * tiles)
             let plane = layout.planeCount, outputPlane = layout.outputHeight * layout.outputWidth
             // The transforms are split over channels (each writes its own rows of V or its own output planes).
-            Parallel.forEach(transformed) { part in
-                let source = padded + part.lowerBound * plane, v = v + part.lowerBound * tiles
+            Parallel.forEach(transformed, context: (padded, plane, v, tiles, layout, rows, channels, vStride)) {
+                input, part in
+                let (padded, plane, v, tiles, layout, rows, channels, vStride) = input
+                let source = padded + part.lowerBound * plane, destination = v + part.lowerBound * tiles
                 switch layout.tile {
                 case .f2x2:
-                    transformInput(source, channels: part.count, layout: layout, rows: rows, v: v, ldChannels: channels,
-                                   ldTiles: tiles, xiStride: vStride)
+                    transformInput(source, channels: part.count, layout: layout, rows: rows, v: destination,
+                                   ldChannels: channels, ldTiles: tiles, xiStride: vStride)
                 case .f4x4:
-                    transformInput4x4(source, channels: part.count, layout: layout, rows: rows, v: v,
+                    transformInput4x4(source, channels: part.count, layout: layout, rows: rows, v: destination,
                                       ldChannels: channels, ldTiles: tiles, xiStride: vStride)
                 }
             }
             multiply(u: u, outputs: outputs, channels: channels, ldu: channels, v: v, vStride: vStride, tiles: tiles,
                      ldTiles: tiles, m: m, mStride: mStride, positions: layout.tile.positions)
-            Parallel.forEach(outputs) { part in
-                let m = UnsafePointer(m + part.lowerBound * tiles), bias = bias.map { $0 + part.lowerBound }
-                let output = output + part.lowerBound * outputPlane
+            Parallel.forEach(outputs, context: (m, tiles, bias, output, outputPlane, layout, outputs, rows, mStride)) {
+                transform, part in
+                let (m, tiles, bias, output, outputPlane, layout, outputs, rows, mStride) = transform
+                let products = UnsafePointer(m + part.lowerBound * tiles), biases = bias.map { $0 + part.lowerBound }
+                let planes = output + part.lowerBound * outputPlane
                 switch layout.tile {
                 case .f2x2:
-                    transformOutput(m, outputs: part.count, ldOutputs: outputs, ldTiles: tiles, xiStride: mStride,
-                                    layout: layout, rows: rows, bias: bias, output: output)
+                    transformOutput(products, outputs: part.count, ldOutputs: outputs, ldTiles: tiles, xiStride: mStride,
+                                    layout: layout, rows: rows, bias: biases, output: planes)
                 case .f4x4:
-                    transformOutput4x4(m, outputs: part.count, ldOutputs: outputs, ldTiles: tiles, xiStride: mStride,
-                                       layout: layout, rows: rows, bias: bias, output: output)
+                    transformOutput4x4(products, outputs: part.count, ldOutputs: outputs, ldTiles: tiles,
+                                       xiStride: mStride, layout: layout, rows: rows, bias: biases, output: planes)
                 }
             }
             first = rows.upperBound
@@ -208,7 +212,10 @@ package enum Winograd {
         let rowsBelow = l.paddedHeight - H - l.paddingY
         let right = max(0, Wp - W - l.paddingX)
         let copyWidth = min(W, Wp - l.paddingX)
-        Parallel.forEach(channels, minimumChunk: 8) { part in
+        Parallel.forEach(channels, minimumChunk: 8, context: (input, padded, l, rowsBelow, right, copyWidth)) {
+            pad, part in
+            let (input, padded, l, rowsBelow, right, copyWidth) = pad
+            let (H, W, Wp) = (l.height, l.width, l.paddedWidth)
             for c in part {
                 let src = input + c * H * W, dst = padded + c * l.planeCount
                 dst.update(repeating: 0, count: l.paddingY * Wp)
@@ -316,7 +323,9 @@ package enum Winograd {
                                  v: UnsafePointer<Float>, vStride: Int, tiles: Int, ldTiles: Int,
                                  m: UnsafeMutablePointer<Float>, mStride: Int, positions: Int) {
         // Whole products per thread (positions split over the threads): no hand-off inside a product.
-        Parallel.forEach(positions) { part in
+        Parallel.forEach(positions, context: (u, outputs, channels, ldu, v, vStride, tiles, ldTiles, m, mStride)) {
+            product, part in
+            let (u, outputs, channels, ldu, v, vStride, tiles, ldTiles, m, mStride) = product
             for xi in part {
                 BLAS.serialSGEMM(m: outputs, n: tiles, k: channels, a: u + xi * outputs * ldu, lda: ldu,
                                  b: v + xi * vStride, ldb: ldTiles, c: m + xi * mStride, ldc: ldTiles)

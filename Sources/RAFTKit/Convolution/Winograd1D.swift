@@ -106,8 +106,9 @@ package enum Winograd1D {
     /// Copies `channels` planes `[height, width]` into the padded layout.
     package static func pad(_ input: UnsafePointer<Float>, channels: Int, layout l: Layout,
                             into padded: UnsafeMutablePointer<Float>) {
-        let (H, W) = (l.height, l.width)
-        Parallel.forEach(channels, minimumChunk: 8) { part in
+        Parallel.forEach(channels, minimumChunk: 8, context: (input, padded, l)) { pad, part in
+            let (input, padded, l) = pad
+            let (H, W) = (l.height, l.width)
             for c in part {
                 let src = input + c * H * W, dst = padded + c * l.planeCount
                 if l.horizontal {
@@ -141,13 +142,16 @@ package enum Winograd1D {
             let vStride = Winograd.positionStride(channels * tiles), mStride = Winograd.positionStride(outputs * tiles)
             let plane = layout.planeCount, outputPlane = layout.height * layout.width
             // The transforms are split over channels (each writes its own rows of V or its own output planes).
-            Parallel.forEach(transformed) { part in
+            Parallel.forEach(transformed, context: (padded, plane, layout, units, v, tiles, vStride)) { input, part in
+                let (padded, plane, layout, units, v, tiles, vStride) = input
                 transformInput(padded + part.lowerBound * plane, channels: part.count, layout: layout, units: units,
                                v: v + part.lowerBound * tiles, ldTiles: tiles, xiStride: vStride)
             }
             Winograd.multiply(u: u, outputs: outputs, channels: channels, ldu: channels, v: v, vStride: vStride,
                               tiles: tiles, ldTiles: tiles, m: m, mStride: mStride, positions: positions)
-            Parallel.forEach(outputs) { part in
+            Parallel.forEach(outputs, context: (m, tiles, layout, units, mStride, bias, output, outputPlane)) {
+                transform, part in
+                let (m, tiles, layout, units, mStride, bias, output, outputPlane) = transform
                 transformOutput(m + part.lowerBound * tiles, outputs: part.count, layout: layout, units: units,
                                 ldTiles: tiles, xiStride: mStride, bias: bias.map { $0 + part.lowerBound },
                                 output: output + part.lowerBound * outputPlane)

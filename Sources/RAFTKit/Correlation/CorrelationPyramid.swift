@@ -21,15 +21,17 @@ package struct CorrelationPyramid {
         precondition(levels.allPairsFitsBLAS, "correlation volume too large for one GEMM; use the on-demand mode")
         self.levels = levels
         self.storage = storage
-        let pixels = levels.pixels, row = levels.rowLength
         // corr[p, q] = alpha · Σ_c fmap1[c, p]·fmap2[c, q]: A = fmap1 stored [K = D, M = h·w], transposed.
         let alpha = Float(1 / Double(channels).squareRoot())
         // Tiles of `tileRows` source pixels × one band of 2^(L−1) level-0 target rows: a band holds every target
         // row its pooled rows need, so each tile is pooled right after its GEMM, while it is in cache.
         let bandRows = 1 << (levels.count - 1)
         let bands = (levels.height + bandRows - 1) / bandRows
-        let rowBlocks = (pixels + Self.tileRows - 1) / Self.tileRows
-        Parallel.forEach(bands * rowBlocks) { part in
+        let rowBlocks = (levels.pixels + Self.tileRows - 1) / Self.tileRows
+        Parallel.forEach(bands * rowBlocks,
+                         context: (fmap1, fmap2, channels, alpha, levels, storage, bandRows, rowBlocks)) { volume, part in
+            let (fmap1, fmap2, channels, alpha, levels, storage, bandRows, rowBlocks) = volume
+            let pixels = levels.pixels, row = levels.rowLength
             for tile in part {
                 let band = tile / rowBlocks, block = tile % rowBlocks
                 let sources = block * Self.tileRows..<min(pixels, (block + 1) * Self.tileRows)
@@ -70,9 +72,10 @@ package struct CorrelationPyramid {
     ///   - output: `[L·(2r+1)², h, w]`, channel `i·(2r+1)² + (dx+r)·(2r+1) + (dy+r)`.
     package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         layout: CorrelationLayout = .channelMajor) {
-        let L = levels, pixels = L.pixels, r = L.radius, s = 2 * r + 2
         // Pixels are independent: split over threads, each with its own border window.
-        Parallel.forEach(pixels, minimumChunk: 256) { part in
+        Parallel.forEach(levels.pixels, minimumChunk: 256, context: (self, coords, output, layout)) { lookup, part in
+            let (pyramid, coords, output, layout) = lookup
+            let L = pyramid.levels, pixels = L.pixels, r = L.radius, s = 2 * r + 2, storage = pyramid.storage
             withUnsafeTemporaryAllocation(of: Float.self, capacity: s * s) { buffer in
                 let window = buffer.baseAddress!
                 for p in part {

@@ -61,13 +61,15 @@ package struct NormLayer: Sendable {
         case .none:
             if relu { Activations.relu(x, count: channels * pixels) }
         case .batch:
-            Parallel.forEach(channels, minimumChunk: 4) { part in
+            Parallel.forEach(channels, minimumChunk: 4, context: (self, x, pixels, relu)) { norm, part in
+                let (layer, x, pixels, relu) = norm
                 for c in part {
-                    Self.affine(x + c * pixels, count: pixels, scale: scale[c], shift: shift[c], relu: relu)
+                    Self.affine(x + c * pixels, count: pixels, scale: layer.scale[c], shift: layer.shift[c], relu: relu)
                 }
             }
         case .instance:
-            Parallel.forEach(channels, minimumChunk: 4) { part in
+            Parallel.forEach(channels, minimumChunk: 4, context: (x, pixels, relu)) { norm, part in
+                let (x, pixels, relu) = norm
                 for c in part {
                     let plane = x + c * pixels
                     let (mean, invStd) = Self.statistics(plane, count: pixels)
@@ -76,13 +78,14 @@ package struct NormLayer: Sendable {
             }
         case .group:
             let perGroup = channels / groups
-            Parallel.forEach(groups) { part in
+            Parallel.forEach(groups, context: (self, x, pixels, relu, perGroup)) { norm, part in
+                let (layer, x, pixels, relu, perGroup) = norm
                 for g in part {
                     let (mean, invStd) = Self.statistics(x + g * perGroup * pixels, count: perGroup * pixels)
                     for c in g * perGroup..<(g + 1) * perGroup {
-                        let s = Double(scale[c]) * invStd
+                        let s = Double(layer.scale[c]) * invStd
                         Self.affine(x + c * pixels, count: pixels, scale: Float(s),
-                                    shift: Float(Double(shift[c]) - mean * s), relu: relu)
+                                    shift: Float(Double(layer.shift[c]) - mean * s), relu: relu)
                     }
                 }
             }

@@ -38,7 +38,8 @@ struct Shortcut: Sendable {
             shortcut = UnsafePointer(s)
         }
         let source = shortcut
-        Parallel.forEach(count, minimumChunk: 16384) { part in
+        Parallel.forEach(count, minimumChunk: 16384, context: (output, source)) { add, part in
+            let (output, source) = add
             for i in part { output[i] = max(output[i] + source[i], 0) }
         }
     }

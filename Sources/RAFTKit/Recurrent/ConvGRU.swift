@@ -164,7 +164,8 @@ public struct ConvGRU: Sendable {
     /// `h' = (1 − z)⊙h + z⊙q`, in place.
     @inline(__always)
     static func blend(hidden: UnsafeMutablePointer<Float>, z: UnsafePointer<Float>, q: UnsafePointer<Float>, count: Int) {
-        Parallel.forEach(count, minimumChunk: 4096) { part in
+        Parallel.forEach(count, minimumChunk: 4096, context: (hidden, z, q)) { blend, part in
+            let (hidden, z, q) = blend
             for i in part { hidden[i] = (1 - z[i]) * hidden[i] + z[i] * q[i] }
         }
     }
@@ -226,34 +227,12 @@ public struct ConvGRU: Sendable {
         }
 
         // z = σ(·), r = σ(·); r⊙h overwrites the hidden planes of the padded input (their zero border stays).
-        let zBias = z.bias.pointer, rBias = r.bias.pointer, qBias = q.bias.pointer
-        Parallel.forEach(hid) { channels in
-            for c in channels {
-                for y in 0..<height {
-                    let zw = pre + c * prePlane + y * preRow, rw = pre + (hid + c) * prePlane + y * preRow
-                    let i0 = c * pixels + y * width
-                    let h = hidden + i0, zRow = zOut + i0, rRow = rOut + i0
-                    let rh = rhOrigin + c * rhPlane + y * rhRow
-                    if let preactivation {
-                        let sz = preactivation + i0, sr = sz + hid * pixels
-                        for x in 0..<width {
-                            zRow[x] = Activations.sigmoid(zw[x] + sz[x])
-                            let rx = Activations.sigmoid(rw[x] + sr[x])
-                            rRow[x] = rx
-                            rh[x] = rx * h[x]
-                        }
-                    } else {
-                        let bz = zBias[c], br = rBias[c]
-                        for x in 0..<width {
-                            zRow[x] = Activations.sigmoid(zw[x] + bz)
-                            let rx = Activations.sigmoid(rw[x] + br)
-                            rRow[x] = rx
-                            rh[x] = rx * h[x]
-                        }
-                    }
-                }
-            }
-        }
+        let activation = GateActivation(
+            hidden: hidden, hiddenChannels: hid, height: height, width: width,
+            pre: UnsafePointer(pre), prePlane: prePlane, preRow: preRow, rh: rhOrigin, rhPlane: rhPlane, rhRow: rhRow,
+            preactivation: preactivation, zBias: z.bias.pointer, rBias: r.bias.pointer, qBias: q.bias.pointer,
+            z: zOut, r: rOut, q: qOut)
+        Parallel.forEach(hid, context: activation) { activation, channels in activation.zr(channels) }
 
         // q = tanh(W_q ∗ [r⊙h, x] + ·), its pre-activation in the first planes of `pre`.
         if let (plan, padded, v, m, bandSize) = winograd {
@@ -265,20 +244,7 @@ public struct ConvGRU: Sendable {
             ShiftedGEMM.multiply(weights: qWeights.pointer, outputs: hid, inputChannels: k, lda: k, padded: padded,
                                  layout: layout, wide: pre, ldc: layout.wideCount, accumulate: false)
         }
-        Parallel.forEach(hid) { channels in
-            for c in channels {
-                for y in 0..<height {
-                    let qw = pre + c * prePlane + y * preRow, qRow = qOut + c * pixels + y * width
-                    if let preactivation {
-                        let sq = preactivation + (2 * hid + c) * pixels + y * width
-                        for x in 0..<width { qRow[x] = Activations.tanh(qw[x] + sq[x]) }
-                    } else {
-                        let bq = qBias[c]
-                        for x in 0..<width { qRow[x] = Activations.tanh(qw[x] + bq) }
-                    }
-                }
-            }
-        }
+        Parallel.forEach(hid, context: activation) { activation, channels in activation.q(channels) }
         return (UnsafePointer(zOut), UnsafePointer(rOut), UnsafePointer(qOut))
     }
 

@@ -50,9 +50,10 @@ public enum Activation: Sendable, Equatable {
 
     package func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
         if self == .identity { return }
-        Parallel.forEach(count, minimumChunk: 16384) { part in
-            let x = x + part.lowerBound, count = part.count
-            switch self {
+        Parallel.forEach(count, minimumChunk: 16384, context: (self, x)) { activation, part in
+            let (activation, values) = activation
+            let count = part.count, x = values + part.lowerBound
+            switch activation {
             case .identity: break
             case .relu: Activations.relu(x, count: count)
             case .sigmoid: Activations.sigmoid(x, count: count)

@@ -62,8 +62,14 @@ import Testing
         var hits = [Int](repeating: 0, count: c.m * c.n)
         hits.withUnsafeMutableBufferPointer { hits in
             let base = hits.baseAddress!
-            BLAS.split(m: c.m, n: c.n, k: c.k, workers: c.workers) { rows, columns in
-                for i in rows { for j in columns { base[i * c.n + j] += 1 } }
+            guard let partition = BLAS.GEMMPartition(m: c.m, n: c.n, k: c.k, workers: c.workers) else {
+                for i in 0..<c.m * c.n { base[i] += 1 }
+                return
+            }
+            Parallel.forEach(partition.parts, threads: c.workers, context: (base, partition, c.n)) { hit, part in
+                let (base, partition, n) = hit
+                let block = partition.block(part)
+                for i in block.rows { for j in block.columns { base[i * n + j] += 1 } }
             }
         }
         #expect(hits.allSatisfy { $0 == 1 })

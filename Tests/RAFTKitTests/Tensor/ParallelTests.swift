@@ -26,7 +26,7 @@ import Testing
     @Test(arguments: [(1000, 1), (1000, 2), (1000, 3), (7, 4), (5, 8)])
     func everyIndexOnceInTheDocumentedChunks(count: Int, threads: Int) {
         let visits = Visits(count)
-        Parallel.forEachWorker(count, threads: threads) { visits.record($0, $1) }
+        Parallel.forEachWorker(count, threads: threads, context: visits) { $0.record($1, $2) }
         #expect((0..<count).allSatisfy { visits.hits[$0] == 1 })
         let workers = Parallel.workers(count, threads: threads)
         #expect(visits.chunks == Self.expectedChunks(count, workers: workers))
@@ -34,10 +34,12 @@ import Testing
 
     @Test func nestedCallsRunTheirChunksInline() {
         let outer = Visits(64), inner = Visits(64 * 100)
-        Parallel.forEachWorker(64, threads: 2) { worker, part in
+        Parallel.forEachWorker(64, threads: 2, context: (outer, inner)) { visits, worker, part in
+            let (outer, inner) = visits
             outer.record(worker, part)
             for i in part {
-                Parallel.forEach(100, threads: 3) { range in
+                Parallel.forEach(100, threads: 3, context: (inner, i)) { visit, range in
+                    let (inner, i) = visit
                     for j in range { inner.hits[i * 100 + j] += 1 }
                 }
             }
@@ -51,7 +53,7 @@ import Testing
         let visits = (0..<callers).map { _ in Visits(count) }
         DispatchQueue.concurrentPerform(iterations: callers) { c in
             for _ in 0..<20 {
-                Parallel.forEachWorker(count, threads: 2) { visits[c].record($0, $1) }
+                Parallel.forEachWorker(count, threads: 2, context: visits[c]) { $0.record($1, $2) }
             }
         }
         for v in visits {
