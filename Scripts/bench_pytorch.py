@@ -48,6 +48,34 @@ def coords_grid(n, h, w):
     return torch.stack([xs, ys]).unsqueeze(0).repeat(n, 1, 1, 1)
 
 
+def step_and_correlation(model, name, h=55, w=128):
+    """The update-step and correlation workloads at a 55x128 grid (1024x440 input) for torchvision's `model`:
+    one update step with the mask head (basic; `small` has none), one without, and correlation volume + pyramid +
+    one look-up. Random inputs; call under torch.inference_mode()."""
+    hid, ctx, corr_ch, has_mask = (128, 128, 324, True) if name == "basic" else (96, 64, 196, False)
+    ub = model.update_block
+    net = torch.tanh(torch.randn(1, hid, h, w))
+    inp = torch.relu(torch.randn(1, ctx, h, w))
+    corr = torch.randn(1, corr_ch, h, w) * 3
+    flow = torch.randn(1, 2, h, w)
+
+    def step():
+        hs, dflow = ub(net, inp, corr, flow)
+        if has_mask:
+            model.mask_predictor(hs)
+
+    d = 256 if name == "basic" else 128
+    fmap1, fmap2 = torch.randn(1, d, h, w), torch.randn(1, d, h, w)
+    cb = model.corr_block
+    coords = coords_grid(1, h, w) + torch.randn(1, 2, h, w)
+
+    def corr_all():
+        cb.build_pyramid(fmap1, fmap2)
+        cb.index_pyramid(coords)
+
+    return step, (lambda: ub(net, inp, corr, flow)), corr_all
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=os.cpu_count())
@@ -76,31 +104,12 @@ def main():
                 json.dump(info, f, indent=2, sort_keys=True)
             print(f"merged {len(results)} convolution timings into {os.path.relpath(args.output, ROOT)}")
             return
-        for name, builder, hid, ctx, corr_ch, has_mask in [("basic", raft_large, 128, 128, 324, True),
-                                                          ("small", raft_small, 96, 64, 196, False)]:
+        for name, builder in [("basic", raft_large), ("small", raft_small)]:
             model = builder(weights=None).eval()
-            ub = model.update_block
-            net = torch.tanh(torch.randn(1, hid, h, w))
-            inp = torch.relu(torch.randn(1, ctx, h, w))
-            corr = torch.randn(1, corr_ch, h, w) * 3
-            flow = torch.randn(1, 2, h, w)
-
-            def step():
-                hs, dflow = ub(net, inp, corr, flow)
-                if has_mask:
-                    model.mask_predictor(hs)
+            step, step_no_mask, corr_all = step_and_correlation(model, name)
             results[f"update_step_{name}_55x128"] = median_seconds(step, args.repeats)
-            results[f"update_step_{name}_55x128_no_mask"] = median_seconds(lambda: ub(net, inp, corr, flow), args.repeats)
-
-            # correlation volume + pyramid + one look-up
+            results[f"update_step_{name}_55x128_no_mask"] = median_seconds(step_no_mask, args.repeats)
             d = 256 if name == "basic" else 128
-            fmap1, fmap2 = torch.randn(1, d, h, w), torch.randn(1, d, h, w)
-            cb = model.corr_block
-            coords = coords_grid(1, h, w) + torch.randn(1, 2, h, w)
-
-            def corr_all():
-                cb.build_pyramid(fmap1, fmap2)
-                cb.index_pyramid(coords)
             results[f"correlation_{name}_55x128_D{d}"] = median_seconds(corr_all, args.repeats)
 
             sizes = [(256, 256), (512, 512), (440, 1024)] + ([] if args.quick else [(1080, 1920)])
