@@ -232,7 +232,7 @@ public struct ConvGRU: Sendable {
             pre: UnsafePointer(pre), prePlane: prePlane, preRow: preRow, rh: rhOrigin, rhPlane: rhPlane, rhRow: rhRow,
             preactivation: preactivation, zBias: z.bias.pointer, rBias: r.bias.pointer, qBias: q.bias.pointer,
             z: zOut, r: rOut, q: qOut)
-        Parallel.forEach(hid, context: activation) { activation, channels in activation.zr(channels) }
+        Parallel.forEach(hid, context: activation) { activation, channels in activation.activateZR(channels) }
 
         // q = tanh(W_q ∗ [r⊙h, x] + ·), its pre-activation in the first planes of `pre`.
         if let (plan, padded, v, m, bandSize) = winograd {
@@ -244,7 +244,7 @@ public struct ConvGRU: Sendable {
             ShiftedGEMM.multiply(weights: qWeights.pointer, outputs: hid, inputChannels: k, lda: k, padded: padded,
                                  layout: layout, wide: pre, ldc: layout.wideCount, accumulate: false)
         }
-        Parallel.forEach(hid, context: activation) { activation, channels in activation.q(channels) }
+        Parallel.forEach(hid, context: activation) { activation, channels in activation.activateQ(channels) }
         return (UnsafePointer(zOut), UnsafePointer(rOut), UnsafePointer(qOut))
     }
 

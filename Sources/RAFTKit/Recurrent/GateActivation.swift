@@ -17,7 +17,7 @@ struct GateActivation {
     let z: UnsafeMutablePointer<Float>, r: UnsafeMutablePointer<Float>, q: UnsafeMutablePointer<Float>
 
     /// z = σ(·), r = σ(·) and r⊙h for hidden channels `channels`.
-    func zr(_ channels: Range<Int>) {
+    func activateZR(_ channels: Range<Int>) {
         let hid = hiddenChannels, pixels = height * width
         for c in channels {
             for y in 0..<height {
@@ -47,7 +47,7 @@ struct GateActivation {
     }
 
     /// q = tanh(·) for hidden channels `channels` (the q GEMM has written planes `0..<hid` of `pre`).
-    func q(_ channels: Range<Int>) {
+    func activateQ(_ channels: Range<Int>) {
         let hid = hiddenChannels, pixels = height * width
         for c in channels {
             for y in 0..<height {
