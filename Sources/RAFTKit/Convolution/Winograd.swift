@@ -208,14 +208,12 @@ package enum Winograd {
     /// each row is split into its column phases (``Layout/paddedWidth``).
     package static func pad(_ input: UnsafePointer<Float>, channels: Int, layout l: Layout,
                             into padded: UnsafeMutablePointer<Float>) {
-        let (H, W, Wp) = (l.height, l.width, l.paddedWidth)
-        let rowsBelow = l.paddedHeight - H - l.paddingY
-        let right = max(0, Wp - W - l.paddingX)
-        let copyWidth = min(W, Wp - l.paddingX)
-        Parallel.forEach(channels, minimumChunk: 8, context: (input, padded, l, rowsBelow, right, copyWidth)) {
-            pad, part in
-            let (input, padded, l, rowsBelow, right, copyWidth) = pad
+        Parallel.forEach(channels, minimumChunk: 8, context: (input, padded, l)) { pad, part in
+            let (input, padded, l) = pad
             let (H, W, Wp) = (l.height, l.width, l.paddedWidth)
+            let rowsBelow = l.paddedHeight - H - l.paddingY
+            let right = max(0, Wp - W - l.paddingX)
+            let copyWidth = min(W, Wp - l.paddingX)
             for c in part {
                 let src = input + c * H * W, dst = padded + c * l.planeCount
                 dst.update(repeating: 0, count: l.paddingY * Wp)

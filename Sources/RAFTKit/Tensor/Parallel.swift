@@ -40,7 +40,15 @@ package enum Parallel {
             WorkerJob(context: context, body: body))
     }
 
-    /// Runs `job` on the chunks `count·w/workers ..< count·(w+1)/workers`, `w < workers`.
+    /// Chunk `w` of the partition of `0..<count` into `workers` consecutive ranges: `count·w/workers ..<`
+    /// `count·(w+1)/workers`. The pool and the inline fallback both use it, so the partition never depends on which
+    /// runs.
+    @inline(__always)
+    static func chunk(_ w: Int, of count: Int, workers: Int) -> Range<Int> {
+        (count * w / workers)..<(count * (w + 1) / workers)
+    }
+
+    /// Runs `job` on the chunks ``chunk(_:of:workers:)``, `w < workers`.
     @inline(__always)
     private static func run<Job: ParallelJob>(_ count: Int, workers: Int, _ job: Job) {
         if workers <= 1 {
@@ -51,7 +59,7 @@ package enum Parallel {
         // caller, or a call nested inside a chunk) the same chunks run here one after the other: the partition, and
         // so every result bit, does not depend on contention.
         if !WorkerPool.shared.run(count, chunks: workers, job) {
-            for w in 0..<workers { job.run(worker: w, range: (count * w / workers)..<(count * (w + 1) / workers)) }
+            for w in 0..<workers { job.run(worker: w, range: chunk(w, of: count, workers: workers)) }
         }
     }
 }

@@ -12,7 +12,7 @@ import Darwin
 /// A job is handed over without allocating: the caller keeps its ``ParallelJob`` on its own stack and publishes a
 /// pointer to it plus its type (an existential metatype, two words), and it waits for every worker before that
 /// stack frame ends. (`withoutActuallyEscaping` would box the closure on the heap at every call: that was 32
-/// allocations per `basic` iteration on 2 threads.)
+/// allocations per iteration of `raftflow flow` on 2 threads.)
 ///
 /// One job runs at a time. A second caller (another thread, or a `Parallel` call nested inside a chunk) does not
 /// wait: ``run(_:chunks:_:)`` returns false and the caller runs the chunks itself.
@@ -39,8 +39,8 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_init(growth, nil)
     }
 
-    /// Runs `job` on the `chunks` consecutive ranges `count·w/chunks ..< count·(w+1)/chunks` of `0..<count`, chunk
-    /// 0 on the calling thread. Returns false (having run nothing) when the pool is busy.
+    /// Runs `job` on the `chunks` consecutive ranges ``Parallel/chunk(_:of:workers:)`` of `0..<count`, chunk 0 on
+    /// the calling thread. Returns false (having run nothing) when the pool is busy.
     func run<Job: ParallelJob>(_ count: Int, chunks: Int, _ job: Job) -> Bool {
         guard pthread_mutex_trylock(busy) == 0 else { return false }
         defer { pthread_mutex_unlock(busy) }
@@ -51,7 +51,7 @@ final class WorkerPool: @unchecked Sendable {
             self.count = count
             self.chunks = chunks
             for w in 1..<chunks { starts[w - 1].signal() }
-            job.run(worker: 0, range: 0..<count / chunks)   // chunk 0 = 0 ..< count·1/chunks, as Parallel partitions
+            job.run(worker: 0, range: Parallel.chunk(0, of: count, workers: chunks))
             for _ in 1..<chunks { done.wait() }
             self.job = nil
         }
@@ -64,7 +64,7 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             start.wait()
             let w = index + 1
-            jobType.run(at: job!, worker: w, range: (count * w / chunks)..<(count * (w + 1) / chunks))
+            jobType.run(at: job!, worker: w, range: Parallel.chunk(w, of: count, workers: chunks))
             done.signal()
         }
     }
