@@ -17,9 +17,11 @@ let package = Package(
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         // libpng's classic API with setjmp kept inside C: exact samples, errors as status codes.
         .target(name: "CPNGCodec", dependencies: ["CLibPNG"]),
+        // Non-temporal (streaming) stores, which Swift cannot emit: for the correlation pyramid's writes.
+        .target(name: "CStreamingStore"),
         .target(
             name: "RAFTKit",
-            dependencies: ["COpenBLAS", "CLibPNG", "CPNGCodec"],
+            dependencies: ["COpenBLAS", "CLibPNG", "CPNGCodec", "CStreamingStore"],
             // The bundled default model (Models/raft-small-default.safetensors links here; see Models/README.md).
             resources: [.copy("Resources/raft-small-default.safetensors")]
         ),

@@ -9,11 +9,14 @@ package enum CorrelationSampler {
                           : OnDemandCorrelation.storageCount(levels, channels: channels)
     }
 
-    /// Prepares one sample (builds the volume or pools the feature maps) into `storage`. Allocation-free.
+    /// Prepares one sample (builds the volume or pools the feature maps) into `storage`, with scratch from
+    /// `workspace`. Allocation-free once the workspace holds its buffers.
     package init(fmap1: UnsafePointer<Float>, fmap2: UnsafePointer<Float>, channels: Int,
-                 levels: CorrelationLevels, mode: CorrelationMode, storage: UnsafeMutablePointer<Float>) {
+                 levels: CorrelationLevels, mode: CorrelationMode, storage: UnsafeMutablePointer<Float>,
+                 workspace: Workspace) {
         if mode == .allPairs {
-            self = .allPairs(CorrelationPyramid(fmap1: fmap1, fmap2: fmap2, channels: channels, levels: levels, storage: storage))
+            self = .allPairs(CorrelationPyramid(fmap1: fmap1, fmap2: fmap2, channels: channels, levels: levels,
+                                                storage: storage, workspace: workspace))
         } else {
             self = .onDemand(OnDemandCorrelation(fmap1: fmap1, fmap2: fmap2, channels: channels, levels: levels, storage: storage))
         }
@@ -73,7 +76,8 @@ public enum Correlation {
         let storage = workspace.buffer("correlation", CorrelationSampler.storageCount(geometry, channels: d, mode: concrete))
         for b in 0..<n {
             let sampler = CorrelationSampler(fmap1: fmap1.pointer + b * d * h * w, fmap2: fmap2.pointer + b * d * h * w,
-                                             channels: d, levels: geometry, mode: concrete, storage: storage)
+                                             channels: d, levels: geometry, mode: concrete, storage: storage,
+                                             workspace: workspace)
             sampler.lookup(coords: coords.pointer + b * 2 * h * w, output: dst + b * geometry.channels * h * w)
         }
         return out

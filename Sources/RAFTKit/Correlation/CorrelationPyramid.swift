@@ -3,8 +3,8 @@
 /// Layout: one row per source pixel `p = y·w + x`, holding every level's target plane back to back:
 /// `storage[p, offsets[i] + yᵢ·wᵢ + xᵢ]`, row length `Σ hᵢ·wᵢ`. The volume
 /// `corr[p, q] = Σ_c fmap1[c, p]·fmap2[c, q] / √D` is the GEMM `fmap1ᵀ·fmap2` (`alpha = 1/√D`), computed in
-/// tiles whose output rows are the level-0 part of these rows; each tile is then pooled (2×2 average, floor) level
-/// by level while it is in cache. A look-up reads one contiguous row per pixel and level.
+/// cache-sized tiles; each tile is pooled (2×2 average, floor) level by level while it is in cache, and every level
+/// reaches the stored rows by streaming stores. A look-up reads one contiguous row per pixel and level.
 package struct CorrelationPyramid {
     package let levels: CorrelationLevels
     /// `[h·w, rowLength]`.
@@ -13,64 +13,107 @@ package struct CorrelationPyramid {
     /// Floats of storage for one sample.
     package static func storageCount(_ levels: CorrelationLevels) -> Int { levels.pixels * levels.rowLength }
 
-    /// Builds the pyramid of one sample into `storage` (``storageCount(_:)`` floats). Allocation-free.
+    /// Builds the pyramid of one sample into `storage` (``storageCount(_:)`` floats). Allocation-free once
+    /// `workspace` holds its tile buffers.
     /// - Parameters:
     ///   - fmap1, fmap2: `[channels, h, w]` feature maps.
+    ///   - workspace: per-thread tile buffers (`"correlation.tiles"`, about 1 MB per thread).
     package init(fmap1: UnsafePointer<Float>, fmap2: UnsafePointer<Float>, channels: Int,
-                 levels: CorrelationLevels, storage: UnsafeMutablePointer<Float>) {
+                 levels: CorrelationLevels, storage: UnsafeMutablePointer<Float>, workspace: Workspace) {
         precondition(levels.allPairsFitsBLAS, "correlation volume too large for one GEMM; use the on-demand mode")
         self.levels = levels
         self.storage = storage
         // corr[p, q] = alpha · Σ_c fmap1[c, p]·fmap2[c, q]: A = fmap1 stored [K = D, M = h·w], transposed.
         let alpha = Float(1 / Double(channels).squareRoot())
-        // Tiles of `tileRows` source pixels × one band of 2^(L−1) level-0 target rows: a band holds every target
-        // row its pooled rows need, so each tile is pooled right after its GEMM, while it is in cache.
-        let bandRows = 1 << (levels.count - 1)
-        let bands = (levels.height + bandRows - 1) / bandRows
-        let rowBlocks = (levels.pixels + Self.tileRows - 1) / Self.tileRows
-        Parallel.forEach(bands * rowBlocks,
-                         context: (fmap1, fmap2, channels, alpha, levels, storage, bandRows, rowBlocks)) { volume, part in
-            let (fmap1, fmap2, channels, alpha, levels, storage, bandRows, rowBlocks) = volume
-            let pixels = levels.pixels, row = levels.rowLength
-            for tile in part {
-                let band = tile / rowBlocks, block = tile % rowBlocks
-                let sources = block * Self.tileRows..<min(pixels, (block + 1) * Self.tileRows)
-                let firstTarget = band * bandRows * levels.width
-                let targets = (min(levels.height, (band + 1) * bandRows) - band * bandRows) * levels.width
+        let tiling = Tiling(levels)
+        let tiles = tiling.bands * tiling.rowBlocks
+        let buffers = workspace.buffer("correlation.tiles", Parallel.workers(tiles) * tiling.bufferCount)
+        Parallel.forEachWorker(tiles, context: (fmap1, fmap2, channels, alpha, levels, storage, tiling, buffers)) {
+            volume, worker, part in
+            let (fmap1, fmap2, channels, alpha, levels, storage, tiling, buffers) = volume
+            let pixels = levels.pixels, width = levels.width
+            let tile = buffers + worker * tiling.bufferCount, pooled = tile + tiling.tileCount
+            for index in part {
+                let band = index / tiling.rowBlocks, block = index % tiling.rowBlocks
+                let sources = block * tiling.tileRows..<min(pixels, (block + 1) * tiling.tileRows)
+                let firstRow = band * tiling.bandRows
+                let targets = (min(levels.height, firstRow + tiling.bandRows) - firstRow) * width
                 // On this thread only (workers: 1): the tiles are already split over the threads.
                 BLAS.splitGEMM(true, false, sources.count, targets, channels, alpha, fmap1 + sources.lowerBound, pixels,
-                               fmap2 + firstTarget, pixels, 0, storage + sources.lowerBound * row + firstTarget, row,
-                               workers: 1)
-                for p in sources { Self.pool(row: storage + p * row, levels: levels, band: band, bandRows: bandRows) }
+                               fmap2 + firstRow * width, pixels, 0, tile, targets, workers: 1)
+                for (j, p) in sources.enumerated() {
+                    Self.store(band: band, of: tiling, level0: tile + j * targets, pooled: pooled, levels: levels,
+                               row: storage + p * levels.rowLength)
+                }
             }
+            // The streaming stores must be visible before the caller (another thread) reads the pyramid.
+            StreamingStore.fence()
         }
     }
 
-    /// Source pixels per GEMM tile: with a band of 8 target rows of 128 (RAFT at 1024×440), 1 MB of volume.
-    static let tileRows = 256
+    /// How the volume is cut into GEMM tiles: `tileRows` source pixels × one band of `bandRows = 2^(L−1)` level-0
+    /// target rows. A band holds every level-0 row its pooled rows need, so a tile is pooled right after its GEMM.
+    struct Tiling {
+        let bandRows: Int, bands: Int, tileRows: Int, rowBlocks: Int
+        /// Floats of one tile (`tileRows × bandRows·w`) and of one thread's buffer (the tile, then one source
+        /// pixel's pooled band of every level ≥ 1).
+        let tileCount: Int, bufferCount: Int
 
-    /// Pools, for every level `i ≥ 1`, the rows of band `band` (level-0 rows `band·bandRows ..<` `+ bandRows`,
-    /// level-`i` rows `>> i`) of one source pixel's row: `((a+b)+c)+d)/4`, as `avg_pool2d`.
-    private static func pool(row: UnsafeMutablePointer<Float>, levels: CorrelationLevels, band: Int, bandRows: Int) {
+        init(_ levels: CorrelationLevels) {
+            bandRows = 1 << (levels.count - 1)
+            bands = (levels.height + bandRows - 1) / bandRows
+            // About 1 MB per tile (256 source pixels at w = 128, RAFT at 1024×440), so it is pooled from the cache.
+            tileRows = min(levels.pixels, max(16, (1 << 18) / (bandRows * levels.width)))
+            rowBlocks = (levels.pixels + tileRows - 1) / tileRows
+            tileCount = tileRows * bandRows * levels.width
+            var pooled = 0
+            for i in 1..<max(1, levels.count) { pooled += (bandRows >> i) * levels.sizes[i].width }
+            bufferCount = tileCount + pooled
+        }
+    }
+
+    /// Writes one source pixel's share of band `band`: its level-0 rows from the GEMM tile, and for every level
+    /// `i ≥ 1` the rows `(band·bandRows) >> i ..<` pooled from level `i − 1` into `pooled`. Every level goes to
+    /// `row` by streaming stores: the pyramid is hundreds of megabytes, read back only by the sparse look-ups.
+    @inline(__always)
+    private static func store(band: Int, of tiling: Tiling, level0: UnsafePointer<Float>,
+                              pooled: UnsafeMutablePointer<Float>, levels: CorrelationLevels,
+                              row: UnsafeMutablePointer<Float>) {
+        let firstRow = band * tiling.bandRows
+        let rows0 = min(levels.height, firstRow + tiling.bandRows) - firstRow
+        StreamingStore.copy(level0, to: row + firstRow * levels.width, count: rows0 * levels.width)
+        var source = level0, sourceWidth = levels.width, destination = pooled
         for i in 1..<levels.count {
-            let src = row + levels.offsets[i - 1], dst = row + levels.offsets[i]
-            let sw = levels.sizes[i - 1].width
             let (h, w) = (levels.sizes[i].height, levels.sizes[i].width)
-            for y in (band * bandRows) >> i..<min(h, ((band + 1) * bandRows) >> i) {
-                let top = src + 2 * y * sw, bottom = top + sw, out = dst + y * w
-                // Eight outputs from the even and odd lanes of one 16-float load per row, in avg_pool2d's order.
-                var x = 0
-                while x + 8 <= w {
-                    let t = UnsafeRawPointer(top + 2 * x).loadUnaligned(as: SIMD16<Float>.self)
-                    let b = UnsafeRawPointer(bottom + 2 * x).loadUnaligned(as: SIMD16<Float>.self)
-                    let sum = ((t.evenHalf + t.oddHalf) + b.evenHalf) + b.oddHalf
-                    UnsafeMutableRawPointer(out + x).storeBytes(of: sum * 0.25, as: SIMD8<Float>.self)
-                    x += 8
-                }
-                while x < w {
-                    out[x] = (((top[2 * x] + top[2 * x + 1]) + bottom[2 * x]) + bottom[2 * x + 1]) * 0.25
-                    x += 1
-                }
+            let first = firstRow >> i, rows = min(h, (firstRow + tiling.bandRows) >> i) - first
+            // Level i has no rows in this band, so neither do the coarser ones.
+            if rows <= 0 { break }
+            pool(source, width: sourceWidth, into: destination, width: w, rows: rows)
+            StreamingStore.copy(destination, to: row + levels.offsets[i] + first * w, count: rows * w)
+            (source, sourceWidth) = (UnsafePointer(destination), w)
+            destination += rows * w
+        }
+    }
+
+    /// 2×2 average pooling (floor) of `2·rows` rows of width `sourceWidth` into `rows` rows of width `w`:
+    /// `(((a+b)+c)+d)/4`, as `avg_pool2d`.
+    @inline(__always)
+    private static func pool(_ source: UnsafePointer<Float>, width sourceWidth: Int,
+                             into out: UnsafeMutablePointer<Float>, width w: Int, rows: Int) {
+        for y in 0..<rows {
+            let top = source + 2 * y * sourceWidth, bottom = top + sourceWidth, out = out + y * w
+            // Eight outputs from the even and odd lanes of one 16-float load per row, in avg_pool2d's order.
+            var x = 0
+            while x + 8 <= w {
+                let t = UnsafeRawPointer(top + 2 * x).loadUnaligned(as: SIMD16<Float>.self)
+                let b = UnsafeRawPointer(bottom + 2 * x).loadUnaligned(as: SIMD16<Float>.self)
+                let sum = ((t.evenHalf + t.oddHalf) + b.evenHalf) + b.oddHalf
+                UnsafeMutableRawPointer(out + x).storeBytes(of: sum * 0.25, as: SIMD8<Float>.self)
+                x += 8
+            }
+            while x < w {
+                out[x] = (((top[2 * x] + top[2 * x + 1]) + bottom[2 * x]) + bottom[2 * x + 1]) * 0.25
+                x += 1
             }
         }
     }

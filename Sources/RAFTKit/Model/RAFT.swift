@@ -209,7 +209,8 @@ public struct RAFT: Sendable {
             timings.featureEncoder += clock.now - t
             t = clock.now
             samplers.append(CorrelationSampler(fmap1: fmap1 + b * stride, fmap2: fmap2 + b * stride, channels: D,
-                                               levels: levels, mode: mode, storage: correlationStorage + b * perSample))
+                                               levels: levels, mode: mode, storage: correlationStorage + b * perSample,
+                                               workspace: ws))
             timings.correlationVolume += clock.now - t
         }
 

@@ -21,7 +21,8 @@ import Testing
         #expect(levels.sizes.map { [$0.height, $0.width] } == [[16, 20], [8, 10], [4, 5], [2, 2]])
         let workspace = Workspace()
         let storage = workspace.buffer("volume", CorrelationPyramid.storageCount(levels))
-        let pyramid = CorrelationPyramid(fmap1: fmap1.pointer, fmap2: fmap2.pointer, channels: d, levels: levels, storage: storage)
+        let pyramid = CorrelationPyramid(fmap1: fmap1.pointer, fmap2: fmap2.pointer, channels: d, levels: levels, storage: storage,
+                                         workspace: workspace)
         for i in 0..<4 {
             let reference = try fixture.require("level\(i)")
             let n = levels.sizes[i].height * levels.sizes[i].width
@@ -78,7 +79,7 @@ import Testing
         let workspace = Workspace()
         let storage = workspace.buffer("test.storage", CorrelationSampler.storageCount(levels, channels: d, mode: mode))
         let sampler = CorrelationSampler(fmap1: fmap1.pointer, fmap2: fmap2.pointer, channels: d, levels: levels,
-                                         mode: mode, storage: storage)
+                                         mode: mode, storage: storage, workspace: workspace)
         let pixels = h * w, channels = levels.channels
         var channelMajor = Tensor(shape: [1, channels, h, w]), pixelMajor = Tensor(shape: [pixels, channels])
         sampler.lookup(coords: coords.pointer, output: channelMajor.mutablePointer())
@@ -109,6 +110,57 @@ import Testing
         c[0, 0, 0, 3] = 3e38
         let out = Correlation.lookup(fmap1: fmap1, fmap2: fmap2, coords: c, radius: 4, mode: mode)
         for x in 0..<4 { #expect((0..<324).allSatisfy { out[0, $0, 0, x] == 0 }) }
+    }
+
+    /// Naive reference: every stored value of a pyramid (20×70 grid, D = 8, 4 levels) against the definition in
+    /// Double, ≤ 1e-5. The grid makes three bands (the last one 4 rows, so level 3 gets nothing from it) and three
+    /// tiles of source pixels per band, spread over the threads; widths 70, 35, 17, 8 run the SIMD pooling and its
+    /// tail.
+    @Test func pyramidMatchesDefinition() {
+        var rng = SeededGenerator(seed: 21)
+        let (d, h, w) = (8, 20, 70)
+        let f1 = Tensor.random([1, d, h, w], in: -1...1, using: &rng), f2 = Tensor.random([1, d, h, w], in: -1...1, using: &rng)
+        let levels = CorrelationLevels(height: h, width: w, count: 4, radius: 4)
+        let tiling = CorrelationPyramid.Tiling(levels)
+        #expect(tiling.bands == 3 && tiling.rowBlocks == 3)
+        let workspace = Workspace()
+        let storage = workspace.buffer("volume", CorrelationPyramid.storageCount(levels))
+        storage.update(repeating: .nan, count: CorrelationPyramid.storageCount(levels))
+        _ = CorrelationPyramid(fmap1: f1.pointer, fmap2: f2.pointer, channels: d, levels: levels, storage: storage,
+                               workspace: workspace)
+        let pixels = h * w
+        var worst = 0.0
+        var plane = [Double](repeating: 0, count: pixels)
+        for p in 0..<pixels {
+            for q in 0..<pixels {
+                var s = 0.0
+                for k in 0..<d { s += Double(f1.pointer[k * pixels + p]) * Double(f2.pointer[k * pixels + q]) }
+                plane[q] = s / Double(d).squareRoot()
+            }
+            var previousWidth = w
+            for i in 0..<levels.count {
+                let (lh, lw) = (levels.sizes[i].height, levels.sizes[i].width)
+                if i > 0 {
+                    // Pool in place: output (y, x) only reads rows 2y, 2y + 1 ≥ y of the previous level.
+                    for y in 0..<lh {
+                        for x in 0..<lw {
+                            let a = plane[2 * y * previousWidth + 2 * x], b = plane[2 * y * previousWidth + 2 * x + 1]
+                            let c = plane[(2 * y + 1) * previousWidth + 2 * x]
+                            let e = plane[(2 * y + 1) * previousWidth + 2 * x + 1]
+                            plane[y * lw + x] = (a + b + c + e) / 4
+                        }
+                    }
+                }
+                let row = storage + p * levels.rowLength + levels.offsets[i]
+                for j in 0..<(lh * lw) {
+                    // A value never written is still NaN.
+                    let difference = abs(Double(row[j]) - plane[j])
+                    worst = difference.isNaN ? .infinity : max(worst, difference)
+                }
+                previousWidth = lw
+            }
+        }
+        #expect(worst <= 1e-5, "max |Δ| = \(worst)")
     }
 
     /// Naive reference: one pixel's look-up from the definition (Double), radius 2, 3 levels.
