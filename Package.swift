@@ -18,10 +18,10 @@ let package = Package(
         // libpng's classic API with setjmp kept inside C: exact samples, errors as status codes.
         .target(name: "CPNGCodec", dependencies: ["CLibPNG"]),
         // Non-temporal (streaming) stores, which Swift cannot emit: for the correlation pyramid's writes.
-        .target(name: "CStreamingStore"),
+        .target(name: "CCacheControl"),
         .target(
             name: "RAFTKit",
-            dependencies: ["COpenBLAS", "CLibPNG", "CPNGCodec", "CStreamingStore"],
+            dependencies: ["COpenBLAS", "CLibPNG", "CPNGCodec", "CCacheControl"],
             // The bundled default model (Models/raft-small-default.safetensors links here; see Models/README.md).
             resources: [.copy("Resources/raft-small-default.safetensors")]
         ),

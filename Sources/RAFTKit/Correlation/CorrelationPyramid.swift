@@ -47,7 +47,7 @@ package struct CorrelationPyramid {
                 }
             }
             // The streaming stores must be visible before the caller (another thread) reads the pyramid.
-            StreamingStore.fence()
+            CacheControl.streamingFence()
         }
     }
 
@@ -81,7 +81,7 @@ package struct CorrelationPyramid {
                               row: UnsafeMutablePointer<Float>) {
         let firstRow = band * tiling.bandRows
         let rows0 = min(levels.height, firstRow + tiling.bandRows) - firstRow
-        StreamingStore.copy(level0, to: row + firstRow * levels.width, count: rows0 * levels.width)
+        CacheControl.streamingCopy(level0, to: row + firstRow * levels.width, count: rows0 * levels.width)
         var source = level0, sourceWidth = levels.width, destination = pooled
         for i in 1..<levels.count {
             let (h, w) = (levels.sizes[i].height, levels.sizes[i].width)
@@ -89,7 +89,7 @@ package struct CorrelationPyramid {
             // Level i has no rows in this band, so neither do the coarser ones.
             if rows <= 0 { break }
             pool(source, width: sourceWidth, into: destination, width: w, rows: rows)
-            StreamingStore.copy(destination, to: row + levels.offsets[i] + first * w, count: rows * w)
+            CacheControl.streamingCopy(destination, to: row + levels.offsets[i] + first * w, count: rows * w)
             (source, sourceWidth) = (UnsafePointer(destination), w)
             destination += rows * w
         }
@@ -134,6 +134,11 @@ package struct CorrelationPyramid {
                 for p in part {
                     let row = UnsafePointer(storage + p * L.rowLength)
                     var cx = coords[p], cy = coords[pixels + p]
+                    let ahead = p + Self.prefetchDistance
+                    if ahead < part.upperBound {
+                        Self.prefetchWindows(row: row + Self.prefetchDistance * L.rowLength, x: coords[ahead],
+                                             y: coords[pixels + ahead], levels: L)
+                    }
                     for i in 0..<L.count {
                         let (out, stride) = layout.destination(output, pixel: p, level: i, levels: L)
                         let (h, w) = (L.sizes[i].height, L.sizes[i].width)
@@ -157,6 +162,31 @@ package struct CorrelationPyramid {
                     }
                 }
             }
+        }
+    }
+
+    /// Pixels ahead whose windows the look-up asks the cache for: each pixel's rows lie in a different part of the
+    /// pyramid, so without the hint every window row is a cache miss that the loop waits for.
+    static let prefetchDistance = 8
+
+    /// Prefetches the window rows of every level that a look-up at `(x, y)` reads from `row`.
+    @inline(__always)
+    private static func prefetchWindows(row: UnsafePointer<Float>, x: Float, y: Float, levels L: CorrelationLevels) {
+        let r = L.radius, s = 2 * r + 2
+        var cx = x, cy = y
+        for i in 0..<L.count {
+            let (h, w) = (L.sizes[i].height, L.sizes[i].width)
+            if let (x0, _) = CorrelationWindow.locate(cx, size: w, radius: r),
+               let (y0, _) = CorrelationWindow.locate(cy, size: h, radius: r) {
+                let plane = row + L.offsets[i]
+                let first = max(0, x0), last = min(w - 1, x0 + s - 1)
+                for y in max(0, y0)..<min(h, y0 + s) {
+                    CacheControl.prefetch(plane + y * w + first)
+                    CacheControl.prefetch(plane + y * w + last)
+                }
+            }
+            cx *= 0.5
+            cy *= 0.5
         }
     }
 

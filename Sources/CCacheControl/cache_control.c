@@ -1,4 +1,4 @@
-#include "streaming_store.h"
+#include "cache_control.h"
 #include <stdint.h>
 #include <string.h>
 #if defined(__x86_64__) || defined(_M_X64)
