@@ -88,10 +88,11 @@ let convCases: [ConvCase] = [
     ConvCase(cin: 32, cout: 7, h: 10, w: 10, kernel: (3, 3), stride: (3, 2), padding: (1, 0)),
     ConvCase(cin: 32, cout: 7, h: 13, w: 11, kernel: (3, 3), stride: (2, 2), padding: (2, 2), dilation: (2, 2)),
     ConvCase(cin: 32, cout: 4, h: 2, w: 3, kernel: (5, 5), stride: (2, 2), padding: (2, 2)),
-    // Several blocks: im2col blocks of one output row (patch 2352 × 60 columns > Conv2d.im2colBlockFloats), and
-    // shifted-GEMM column blocks (300 outputs: 208 columns per ShiftedGEMM.blockFloats block).
-    ConvCase(cin: 48, cout: 4, h: 6, w: 60, kernel: (7, 7), padding: (3, 3)),
-    ConvCase(cin: 48, cout: 4, h: 12, w: 120, kernel: (7, 7), stride: (2, 2), padding: (3, 3)),
+    // Several blocks: im2col of 7 output rows, each 2352 × 60 columns, at most 3 rows per Conv2d.im2colBlockFloats
+    // block, the rows dealt out evenly (2 threads: 4 blocks of 1, 2, 2, 2 rows), and shifted-GEMM column blocks
+    // (300 outputs: 208 columns per ShiftedGEMM.blockFloats block).
+    ConvCase(cin: 48, cout: 4, h: 7, w: 60, kernel: (7, 7), padding: (3, 3)),
+    ConvCase(cin: 48, cout: 4, h: 14, w: 120, kernel: (7, 7), stride: (2, 2), padding: (3, 3)),
     ConvCase(cin: 32, cout: 300, h: 12, w: 18, kernel: (3, 3), padding: (1, 1)),
     ConvCase(cin: 32, cout: 300, h: 23, w: 35, kernel: (3, 3), stride: (2, 2), padding: (1, 1)),
 ]
