@@ -67,36 +67,119 @@ package struct OnDemandCorrelation {
     ///   - output: `[L·(2r+1)², h, w]`, x-major channel order.
     package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         layout: CorrelationLayout = .channelMajor) {
-        let L = levels, pixels = L.pixels, r = L.radius, s = 2 * r + 2, d = channels
-        let f2 = UnsafePointer(storage + pixels * d)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: s * s) { buffer in
-            let window = buffer.baseAddress!
-            for p in 0..<pixels {
-                let f1 = UnsafePointer(storage + p * d)
-                var cx = coords[p], cy = coords[pixels + p]
-                for i in 0..<L.count {
-                    let (out, stride) = layout.destination(output, pixel: p, level: i, levels: L)
-                    let (h, w) = (L.sizes[i].height, L.sizes[i].width)
-                    if let (x0, fx) = CorrelationWindow.locate(cx, size: w, radius: r),
-                       let (y0, fy) = CorrelationWindow.locate(cy, size: h, radius: r) {
-                        let plane = f2 + L.offsets[i] * d
-                        for j in 0..<s {
-                            let y = y0 + j
-                            let dst = window + j * s
-                            guard y >= 0 && y < h else { dst.update(repeating: 0, count: s); continue }
-                            for k in 0..<s {
-                                let x = x0 + k
-                                dst[k] = x >= 0 && x < w ? alpha * Self.dot(f1, plane + (y * w + x) * d, count: d) : 0
-                            }
+        // Pixels in square tiles, the tiles split over the threads: neighbouring pixels' windows overlap, so a tile
+        // reads its pooled fmap2 rows from the cache (at level 0, a tile of 8×8 pixels with smooth flow reads about
+        // 17×17 rows of D floats; a row of 240 pixels in raster order would read 10×240).
+        let side = Self.tileSide
+        let tilesX = (levels.width + side - 1) / side, tilesY = (levels.height + side - 1) / side
+        Parallel.forEach(tilesX * tilesY, context: (self, coords, output, layout, tilesX)) { lookup, part in
+            let (correlation, coords, output, layout, tilesX) = lookup
+            let L = correlation.levels, s = 2 * L.radius + 2, side = Self.tileSide
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: s * s) { buffer in
+                let window = buffer.baseAddress!
+                for tile in part {
+                    let (ty, tx) = (tile / tilesX * side, tile % tilesX * side)
+                    for y in ty..<min(L.height, ty + side) {
+                        for x in tx..<min(L.width, tx + side) {
+                            correlation.lookup(pixel: y * L.width + x, coords: coords, output: output, layout: layout,
+                                               window: window)
                         }
-                        CorrelationWindow.interpolate(window: window, rowStride: s, radius: r, fx: fx, fy: fy, output: out, stride: stride)
-                    } else {
-                        CorrelationWindow.zero(radius: r, output: out, stride: stride)
                     }
-                    cx *= 0.5
-                    cy *= 0.5
                 }
             }
+        }
+    }
+
+    /// Side of the square pixel tiles of a look-up.
+    static let tileSide = 8
+
+    /// Every level's look-up for pixel `p`, through `window` (`(2r+2)²` floats of scratch).
+    @inline(__always)
+    private func lookup(pixel p: Int, coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                        layout: CorrelationLayout, window: UnsafeMutablePointer<Float>) {
+        let L = levels, pixels = L.pixels, r = L.radius, s = 2 * r + 2, d = channels
+        let f2 = UnsafePointer(storage + pixels * d)
+        let f1 = UnsafePointer(storage + p * d)
+        var cx = coords[p], cy = coords[pixels + p]
+        for i in 0..<L.count {
+            let (out, stride) = layout.destination(output, pixel: p, level: i, levels: L)
+            let (h, w) = (L.sizes[i].height, L.sizes[i].width)
+            if let (x0, fx) = CorrelationWindow.locate(cx, size: w, radius: r),
+               let (y0, fy) = CorrelationWindow.locate(cy, size: h, radius: r) {
+                let plane = f2 + L.offsets[i] * d
+                for j in 0..<s {
+                    let y = y0 + j
+                    let dst = window + j * s
+                    guard y >= 0 && y < h else { dst.update(repeating: 0, count: s); continue }
+                    // Columns inside the level are consecutive targets: their dot products share f1's loads.
+                    let first = min(s, max(0, -x0)), end = max(first, min(s, w - x0))
+                    for k in 0..<first { dst[k] = 0 }
+                    Self.dots(f1, plane + (y * w + x0 + first) * d, targets: end - first, channels: d, alpha: alpha,
+                              output: dst + first)
+                    for k in end..<s { dst[k] = 0 }
+                }
+                CorrelationWindow.interpolate(window: window, rowStride: s, radius: r, fx: fx, fy: fy, output: out,
+                                              stride: stride)
+            } else {
+                CorrelationWindow.zero(radius: r, output: out, stride: stride)
+            }
+            cx *= 0.5
+            cy *= 0.5
+        }
+    }
+
+    /// `output[t] = alpha · dot(a, b + t·channels)` for `t < targets`, four targets at a time (then two, then one):
+    /// each 8-float chunk of `a` is loaded once for four products. Every product sums exactly as ``dot(_:_:count:)``: lane `j` of
+    /// its accumulator is that function's partial sum `s_j`.
+    @inline(__always)
+    private static func dots(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, targets: Int, channels d: Int,
+                             alpha: Float, output: UnsafeMutablePointer<Float>) {
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+            UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        @inline(__always) func finish(_ v: SIMD8<Float>, _ b: UnsafePointer<Float>, from k: Int) -> Float {
+            var s = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))
+            var k = k
+            while k < d { s += a[k] * b[k]; k += 1 }
+            return alpha * s
+        }
+        var t = 0
+        while t + 4 <= targets {
+            let b0 = b + t * d, b1 = b0 + d, b2 = b1 + d, b3 = b2 + d
+            var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+            var k = 0
+            while k + 8 <= d {
+                let x = load(a + k)
+                s0 += x * load(b0 + k)
+                s1 += x * load(b1 + k)
+                s2 += x * load(b2 + k)
+                s3 += x * load(b3 + k)
+                k += 8
+            }
+            output[t] = finish(s0, b0, from: k)
+            output[t + 1] = finish(s1, b1, from: k)
+            output[t + 2] = finish(s2, b2, from: k)
+            output[t + 3] = finish(s3, b3, from: k)
+            t += 4
+        }
+        if t + 2 <= targets {
+            // RAFT's basic window rows are 10 targets: 4 + 4 + 2.
+            let b0 = b + t * d, b1 = b0 + d
+            var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
+            var k = 0
+            while k + 8 <= d {
+                let x = load(a + k)
+                s0 += x * load(b0 + k)
+                s1 += x * load(b1 + k)
+                k += 8
+            }
+            output[t] = finish(s0, b0, from: k)
+            output[t + 1] = finish(s1, b1, from: k)
+            t += 2
+        }
+        while t < targets {
+            output[t] = alpha * dot(a, b + t * d, count: d)
+            t += 1
         }
     }
 
