@@ -150,7 +150,11 @@ package struct CorrelationPyramid {
                                 CorrelationWindow.interpolate(window: plane + y0 * w + x0, rowStride: w, radius: r,
                                                               fx: fx, fy: fy, output: out, stride: stride)
                             } else {
-                                Self.fillWindow(window, side: s, plane: plane, height: h, width: w, x0: x0, y0: y0)
+                                CorrelationWindow.fill(window, side: s, x0: x0, y0: y0, height: h, width: w) {
+                                    row, y, columns in
+                                    let source = plane + y * w + x0
+                                    for k in columns { row[k] = source[k] }
+                                }
                                 CorrelationWindow.interpolate(window: window, rowStride: s, radius: r, fx: fx, fy: fy,
                                                               output: out, stride: stride)
                             }
@@ -187,23 +191,6 @@ package struct CorrelationPyramid {
             }
             cx *= 0.5
             cy *= 0.5
-        }
-    }
-
-    /// Copies the `side × side` window at `(x0, y0)` of an `height × width` plane, zeros outside.
-    @inline(__always)
-    private static func fillWindow(_ window: UnsafeMutablePointer<Float>, side: Int, plane: UnsafePointer<Float>,
-                                   height: Int, width: Int, x0: Int, y0: Int) {
-        // Columns k with 0 ≤ x0 + k < width are copied, the rest zeroed (no per-sample branch).
-        let first = min(side, max(0, -x0)), end = max(first, min(side, width - x0))
-        for j in 0..<side {
-            let dst = window + j * side
-            let y = y0 + j
-            if y < 0 || y >= height { dst.update(repeating: 0, count: side); continue }
-            let src = plane + y * width + x0
-            for k in 0..<first { dst[k] = 0 }
-            for k in first..<end { dst[k] = src[k] }
-            for k in end..<side { dst[k] = 0 }
         }
     }
 }

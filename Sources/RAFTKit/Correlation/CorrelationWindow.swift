@@ -38,6 +38,23 @@ package enum CorrelationWindow {
         }
     }
 
+    /// Fills the `side × side` window whose top-left sample is `(x0, y0)` on a `height × width` level: samples outside
+    /// the level are zero, and `inside(row, y, columns)` writes the columns `columns` of a window row, whose level
+    /// samples `(x0 + k, y)` exist. The two strategies differ only in how they produce those samples (a copy of the
+    /// stored level, or dot products).
+    @inline(__always)
+    package static func fill(_ window: UnsafeMutablePointer<Float>, side: Int, x0: Int, y0: Int, height: Int, width: Int,
+                             inside: (_ row: UnsafeMutablePointer<Float>, _ y: Int, _ columns: Range<Int>) -> Void) {
+        let first = min(side, max(0, -x0)), columns = first..<max(first, min(side, width - x0))
+        for j in 0..<side {
+            let row = window + j * side, y = y0 + j
+            guard y >= 0 && y < height else { row.update(repeating: 0, count: side); continue }
+            for k in 0..<columns.lowerBound { row[k] = 0 }
+            inside(row, y, columns)
+            for k in columns.upperBound..<side { row[k] = 0 }
+        }
+    }
+
     /// Whether the `(2r+2)²` window at `(x0, y0)` lies inside a `height × width` level (no zeros needed).
     @inline(__always)
     package static func isInside(x0: Int, y0: Int, radius: Int, height: Int, width: Int) -> Bool {

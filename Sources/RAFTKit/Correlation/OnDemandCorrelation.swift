@@ -106,17 +106,11 @@ package struct OnDemandCorrelation {
             let (h, w) = (L.sizes[i].height, L.sizes[i].width)
             if let (x0, fx) = CorrelationWindow.locate(cx, size: w, radius: r),
                let (y0, fy) = CorrelationWindow.locate(cy, size: h, radius: r) {
-                let plane = f2 + L.offsets[i] * d
-                for j in 0..<s {
-                    let y = y0 + j
-                    let dst = window + j * s
-                    guard y >= 0 && y < h else { dst.update(repeating: 0, count: s); continue }
+                let plane = f2 + L.offsets[i] * d, alpha = alpha
+                CorrelationWindow.fill(window, side: s, x0: x0, y0: y0, height: h, width: w) { row, y, columns in
                     // Columns inside the level are consecutive targets: their dot products share f1's loads.
-                    let first = min(s, max(0, -x0)), end = max(first, min(s, w - x0))
-                    for k in 0..<first { dst[k] = 0 }
-                    Self.dots(f1, plane + (y * w + x0 + first) * d, targets: end - first, channels: d, alpha: alpha,
-                              output: dst + first)
-                    for k in end..<s { dst[k] = 0 }
+                    Self.dots(f1, plane + (y * w + x0 + columns.lowerBound) * d, targets: columns.count, channels: d,
+                              alpha: alpha, output: row + columns.lowerBound)
                 }
                 CorrelationWindow.interpolate(window: window, rowStride: s, radius: r, fx: fx, fy: fy, output: out,
                                               stride: stride)
@@ -129,8 +123,8 @@ package struct OnDemandCorrelation {
     }
 
     /// `output[t] = alpha · dot(a, b + t·channels)` for `t < targets`, four targets at a time (then two, then one):
-    /// each 8-float chunk of `a` is loaded once for four products. Every product sums exactly as ``dot(_:_:count:)``: lane `j` of
-    /// its accumulator is that function's partial sum `s_j`.
+    /// each 8-float chunk of `a` is loaded once for four products. Every product sums exactly as
+    /// ``dot(_:_:count:)``: lane `j` of its accumulator is that function's partial sum `s_j`.
     @inline(__always)
     private static func dots(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, targets: Int, channels d: Int,
                              alpha: Float, output: UnsafeMutablePointer<Float>) {
