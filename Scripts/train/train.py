@@ -34,6 +34,7 @@ from torchvision.models.optical_flow import raft_small
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from synthetic import SyntheticConfig, SyntheticFlow  # noqa: E402
+from scenes import SceneConfig, SceneFlow  # noqa: E402
 from export import load_checkpoint  # noqa: E402
 
 
@@ -102,6 +103,12 @@ def main():
     p.add_argument("--height", type=int, default=144)
     p.add_argument("--width", type=int, default=192)
     p.add_argument("--iters", type=int, default=12, help="unrolled GRU iterations")
+    p.add_argument("--data", choices=("scenes", "layers"), default="scenes",
+                   help="scenes: scenes.py (large heavy-tailed motions, homographies + deformation, camera "
+                        "effects, train photographs of photos.py); layers: synthetic.py (the first model's data)")
+    p.add_argument("--scene-height", type=int, default=368, help="scenes: full scene size the motions are drawn for; "
+                   "--height x --width is a crop of it")
+    p.add_argument("--scene-width", type=int, default=496)
     p.add_argument("--lr", type=float, default=4e-4)
     p.add_argument("--wdecay", type=float, default=1e-4)
     p.add_argument("--epsilon", type=float, default=1e-8)
@@ -149,6 +156,9 @@ def main():
         for k in ("num_steps", "lr", "wdecay", "epsilon", "batch", "height", "width", "seed", "iters",
                   "gamma", "refresh"):
             setattr(args, k, saved[k])
+        # runs from before scenes.py existed used synthetic.py's layers
+        for k, old in (("data", "layers"), ("scene_height", 368), ("scene_width", 496)):
+            setattr(args, k, saved.get(k, old))
         model, opt, sched = build(args, device)
         model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
         opt.load_state_dict(ck["optimizer"])  # casts (bfloat16) moments to the parameters' float32
@@ -171,8 +181,13 @@ def main():
                   flush=True)
         ck = None
 
-    cfg = SyntheticConfig(height=args.height, width=args.width)
-    data = SyntheticFlow(cfg, seed=args.seed, device=device, refresh=args.refresh)
+    if args.data == "scenes":
+        cfg = SceneConfig(height=args.height, width=args.width, scene_height=args.scene_height,
+                          scene_width=args.scene_width)
+        data = SceneFlow(cfg, seed=args.seed, device=device, refresh=args.refresh)
+    else:
+        cfg = SyntheticConfig(height=args.height, width=args.width)
+        data = SyntheticFlow(cfg, seed=args.seed, device=device, refresh=args.refresh)
     if ck is not None and ck.get("data_rng") is not None:
         try:
             data.gen.set_state(ck["data_rng"].cpu())
@@ -180,7 +195,7 @@ def main():
             data.gen.manual_seed(args.seed + step)
             print(f"data RNG state from another device type; reseeded with {args.seed + step}", flush=True)
     print(f"device {device}, threads {torch.get_num_threads()}, batch {args.batch} "
-          f"{args.height}x{args.width}, iters {args.iters}, photos "
+          f"{args.height}x{args.width}, iters {args.iters}, data {args.data}, photos "
           f"{0 if data.photos is None else data.photos.shape[0]}", flush=True)
 
     log_path = os.path.join(args.out, "train-log.csv")
@@ -201,7 +216,7 @@ def main():
                "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
                "threads": torch.get_num_threads(), "batch": args.batch,
                "size": [args.height, args.width], "iters": args.iters, "num_steps": args.num_steps,
-               "lr": args.lr, "seed": args.seed, "schedule_total": sched.total_steps}
+               "lr": args.lr, "seed": args.seed, "schedule_total": sched.total_steps, "data": args.data}
         hist = [h for h in history if not (h.get("run") == args.out and h.get("start_step") == start_step)]
         seg["steps"] = step - start_step
         hist.append(seg)
@@ -219,7 +234,7 @@ def main():
             with open(os.path.join(args.out, "training-log.md"), "a") as fh:
                 fh.write(f"- {seg['started']} {seg['device_name']} x{seg['threads']} threads: steps "
                          f"{start_step}->{step} (OneCycle total {sched.total_steps}) in {seg['wall_s']} s, batch {args.batch} "
-                         f"{args.height}x{args.width}, {args.iters} iters, lr {args.lr}, seed {args.seed} "
+                         f"{args.height}x{args.width}, {args.iters} iters, lr {args.lr}, seed {args.seed}, data {args.data} "
                          f"(total {obj['total_steps']} steps)\n")
         print(f"checkpoint step {step} -> {ckpt_path}", flush=True)
 
