@@ -23,10 +23,11 @@ extension ConvGRU {
         let count = hid * pixels
         let hiddenRows = hid * geometry.kernelHeight * geometry.kernelWidth
         let k = z.patchSize
-        let tangentColumns = workspace.buffer("rf.tcolumns", k * pixels)
-        let tangentZR = workspace.buffer("rf.tzr", 2 * count)
-        let tangentRH = workspace.buffer("rf.trh", count)
-        let tangentQ = workspace.buffer("rf.tq", count)
+        // Scratch (the workspace's analysis block): im2col of the tangent direction `[k·taps, h·w]`; ż and ṙ
+        // `[2·hidden, h, w]`; ṙ⊙h + r⊙ṫh and q̇'s pre-activation, `[hidden, h, w]` each.
+        let (tangentColumns, tangentZR, tangentRH, tangentQ) = workspace.analysis.carve {
+            ($0.take(k * pixels), $0.take(2 * count), $0.take(count), $0.take(count))
+        }
 
         // Base: exactly ConvGRU.step (the same gate routine and blend), with z, r and q kept.
         let (zGate, rGate, qBuffer) = gates(hidden: hidden, input: input, inputChannels: inputChannels,

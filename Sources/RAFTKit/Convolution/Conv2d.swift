@@ -121,53 +121,92 @@ public struct Conv2d: Sendable {
         }
     }
 
-    /// One sample, `output[Cout, oh·ow] = act(W ∗ input + b)` by ``algorithm``; no allocation once the workspace's
-    /// buffers for it ("im2col", "conv.padded", "conv.wide", "winograd.v", "winograd.m", "conv.taps") have grown.
+    /// One sample, `output[Cout, oh·ow] = act(W ∗ input + b)` by ``algorithm``; allocation-free once the workspace's
+    /// convolution block has grown to this layer's ``scratch(height:width:workspace:)``.
     /// - Parameters:
     ///   - input: `[inputChannels, height, width]`.
     ///   - output: `[outputChannels, oh, ow]`.
     package func forward(_ input: UnsafePointer<Float>, height: Int, width: Int,
-                         output: UnsafeMutablePointer<Float>, workspace columns: Workspace,
+                         output: UnsafeMutablePointer<Float>, workspace: Workspace,
                          activation: Activation = .identity) {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow
+        let scratch = scratch(height: height, width: width, workspace: workspace)
         switch algorithm {
         case .shiftAdd:
-            shiftAdd(input, height: height, width: width, tapWeights: preparedWeights!, output: output, workspace: columns)
+            shiftAdd(input, height: height, width: width, tapWeights: preparedWeights!, output: output, scratch: scratch)
         case .shiftedGEMM:
-            shifted(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
+            shifted(input, height: height, width: width, weights: preparedWeights!, output: output, scratch: scratch)
         case .winograd, .winograd4x4, .winograd1D:
-            winograd(input, height: height, width: width, weights: preparedWeights!, output: output, workspace: columns)
+            winograd(input, height: height, width: width, weights: preparedWeights!, output: output, scratch: scratch)
         case .pointwise:
             gemm(columns: input, pixels: pixels, output: output, ldc: pixels)
         case .im2col:
-            blockedIm2col(input, height: height, width: width, output: output, workspace: columns)
+            blockedIm2col(input, height: height, width: width, output: output, scratch: scratch)
         }
         activation.apply(output, count: outputChannels * pixels)
+    }
+
+    /// What one ``forward(_:height:width:output:workspace:activation:)`` call needs besides its input and output;
+    /// the fields ``algorithm`` does not use are empty.
+    package struct Scratch {
+        /// Zero-padded copy of the input in the shifted-GEMM or Winograd layout, `[inputChannels, planeCount]`.
+        var padded: UnsafeMutablePointer<Float>
+        /// Shifted GEMMs' products on the wide grid, `[outputChannels, wideCount]`, before compaction.
+        var wide: UnsafeMutablePointer<Float>
+        /// Shift-and-add's per-tap products, `[outputChannels·taps, height·width]`.
+        var taps: UnsafeMutablePointer<Float>
+        /// Blocked im2col's column blocks, one per worker thread: `[workers, patchSize·blockRows·ow]`.
+        var columns: UnsafeMutablePointer<Float>
+        /// One Winograd band of the transformed input, `[positions, inputChannels, band]`.
+        var transformedInput: UnsafeMutablePointer<Float>
+        /// One Winograd band of the products, `[positions, outputChannels, band]`.
+        var products: UnsafeMutablePointer<Float>
+    }
+
+    /// This layer's scratch for an `height × width` input, laid out in the workspace's convolution block.
+    package func scratch(height: Int, width: Int, workspace: Workspace) -> Scratch {
+        let taps = geometry.kernelHeight * geometry.kernelWidth
+        var padded = 0, wide = 0, tapProducts = 0, columns = 0, transformedInput = 0, products = 0
+        switch algorithm {
+        case .pointwise: break
+        case .shiftAdd: tapProducts = outputChannels * taps * height * width
+        case .shiftedGEMM:
+            let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
+            padded = layout.paddedCount(channels: inputChannels)
+            wide = layout.isCompact ? 0 : outputChannels * layout.wideCount
+        case .winograd, .winograd4x4, .winograd1D:
+            if let plan = WinogradPlan(algorithm, height: height, width: width, geometry: geometry) {
+                let band = plan.bandSize(channels: max(inputChannels, outputChannels))
+                padded = inputChannels * plan.planeCount
+                transformedInput = plan.bandCount(channels: inputChannels, bandSize: band)
+                products = plan.bandCount(channels: outputChannels, bandSize: band)
+            }
+        case .im2col:
+            let blocking = Im2colBlocking(self, height: height, width: width)
+            columns = Parallel.workers(blocking.blocks) * blocking.floatsPerBlock
+        }
+        return workspace.convolution.carve { c in
+            Scratch(padded: c.take(padded), wide: c.take(wide), taps: c.take(tapProducts), columns: c.take(columns),
+                    transformedInput: c.take(transformedInput), products: c.take(products))
+        }
     }
 
     /// im2col and GEMM in blocks of output rows, each thread with its own column buffer of about
     /// ``im2colBlockFloats``: a block's columns are multiplied while they are still in cache, instead of writing the
     /// whole patch matrix (66 MB for the 7×7 stem at 1024×440) and reading it back.
     private func blockedIm2col(_ input: UnsafePointer<Float>, height: Int, width: Int,
-                               output: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        let (oh, ow) = outputSize(height: height, width: width)
-        guard oh > 0, ow > 0 else { return }
-        // Blocks of at most ~im2colBlockFloats, as many as a multiple of the threads, and rows dealt out evenly
-        // (block b: rows oh·b/blocks ..< oh·(b+1)/blocks): 55 rows in blocks of 10 would give one thread 30 rows
-        // and the other 25; evenly they get 27 and 28.
-        let rowsPerBlock = max(1, min(oh, Self.im2colBlockFloats / (patchSize * ow))), workers = Parallel.workers(oh)
-        let blocks = min(oh, ((oh + rowsPerBlock - 1) / rowsPerBlock + workers - 1) / workers * workers)
-        let bufferCount = patchSize * ((oh + blocks - 1) / blocks) * ow
-        let buffers = workspace.buffer("im2col", Parallel.workers(blocks) * bufferCount)
-        fillBias(output, count: oh * ow, stride: oh * ow)
-        Parallel.forEachWorker(blocks, context: (self, input, height, width, output, buffers, bufferCount, blocks)) {
+                               output: UnsafeMutablePointer<Float>, scratch: Scratch) {
+        let blocking = Im2colBlocking(self, height: height, width: width)
+        guard blocking.blocks > 0 else { return }
+        fillBias(output, count: blocking.outputHeight * blocking.outputWidth, stride: blocking.outputHeight * blocking.outputWidth)
+        Parallel.forEachWorker(blocking.blocks, context: (self, input, height, width, output, scratch.columns, blocking)) {
             im2col, worker, part in
-            let (conv, input, height, width, output, buffers, bufferCount, blocks) = im2col
-            let (oh, ow) = conv.outputSize(height: height, width: width), patchSize = conv.patchSize
-            let columns = buffers + worker * bufferCount
+            let (conv, input, height, width, output, buffers, blocking) = im2col
+            let (oh, ow) = (blocking.outputHeight, blocking.outputWidth), patchSize = conv.patchSize
+            let columns = buffers + worker * blocking.floatsPerBlock
             for block in part {
-                let rows = (oh * block / blocks)..<(oh * (block + 1) / blocks)
+                let rows = blocking.rows(block)
                 Im2col.write(input: input, channels: conv.inputChannels, height: height, width: width,
                              geometry: conv.geometry, outputRows: rows, columns: columns)
                 BLAS.serialSGEMM(m: conv.outputChannels, n: rows.count * ow, k: patchSize, a: conv.weight.pointer,
@@ -175,6 +214,28 @@ public struct Conv2d: Sendable {
                                  c: output + rows.lowerBound * ow, ldc: oh * ow)
             }
         }
+    }
+
+    /// How blocked im2col splits the output rows: blocks of at most about ``im2colBlockFloats`` columns, as many
+    /// as a multiple of the threads, rows dealt out evenly (block b: rows `oh·b/blocks ..< oh·(b+1)/blocks`).
+    struct Im2colBlocking {
+        let outputHeight: Int, outputWidth: Int
+        /// Number of row blocks (0 for an empty output).
+        let blocks: Int
+        /// Floats of one block's columns, `patchSize · ⌈oh / blocks⌉ · ow`.
+        let floatsPerBlock: Int
+
+        init(_ conv: Conv2d, height: Int, width: Int) {
+            (outputHeight, outputWidth) = conv.outputSize(height: height, width: width)
+            let (oh, ow) = (outputHeight, outputWidth)
+            guard oh > 0, ow > 0 else { (blocks, floatsPerBlock) = (0, 0); return }
+            let rowsPerBlock = max(1, min(oh, Conv2d.im2colBlockFloats / (conv.patchSize * ow)))
+            let workers = Parallel.workers(oh)
+            blocks = min(oh, ((oh + rowsPerBlock - 1) / rowsPerBlock + workers - 1) / workers * workers)
+            floatsPerBlock = conv.patchSize * ((oh + blocks - 1) / blocks) * ow
+        }
+
+        func rows(_ block: Int) -> Range<Int> { (outputHeight * block / blocks)..<(outputHeight * (block + 1) / blocks) }
     }
 
     /// Floats of one thread's im2col block (``blockedIm2col(_:height:width:output:workspace:)``), 2 MB. One row of the
@@ -194,12 +255,12 @@ public struct Conv2d: Sendable {
     /// `Y[o·taps + t] = Σ_c W[o, c, t]·x[c]` as one GEMM over the input planes, then
     /// `out[o](y, x) = b[o] + Σ_t Y[o·taps + t](y·s + ky·d − p, x·s + kx·d − p)` (zero outside).
     private func shiftAdd(_ input: UnsafePointer<Float>, height: Int, width: Int, tapWeights: Tensor,
-                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+                          output: UnsafeMutablePointer<Float>, scratch: Scratch) {
         let g = geometry
         let taps = g.kernelHeight * g.kernelWidth
         let (oh, ow) = outputSize(height: height, width: width)
         let plane = height * width
-        let y = workspace.buffer("conv.taps", outputChannels * taps * plane)
+        let y = scratch.taps
         BLAS.sgemm(m: outputChannels * taps, n: plane, k: inputChannels, a: tapWeights.pointer, lda: inputChannels,
                    b: input, ldb: plane, c: y, ldc: plane)
         fillBias(output, count: oh * ow, stride: oh * ow)
@@ -226,11 +287,11 @@ public struct Conv2d: Sendable {
     /// bias. For stride 1 without horizontal padding the wide grid is the output itself; otherwise the wide rows are
     /// compacted.
     private func shifted(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
-                         output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+                         output: UnsafeMutablePointer<Float>, scratch: Scratch) {
         let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
         let (oh, ow) = (layout.outputHeight, layout.outputWidth)
         guard oh > 0, ow > 0 else { return }
-        let padded = workspace.buffer("conv.padded", layout.paddedCount(channels: inputChannels))
+        let padded = scratch.padded
         ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded)
         if layout.isCompact {
             fillBias(output, count: oh * ow, stride: oh * ow)
@@ -239,7 +300,7 @@ public struct Conv2d: Sendable {
                                  accumulate: true)
             return
         }
-        let wide = workspace.buffer("conv.wide", outputChannels * layout.wideCount)
+        let wide = scratch.wide
         ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
                              lda: inputChannels, padded: padded, layout: layout, wide: wide, ldc: layout.wideCount,
                              accumulate: false)
@@ -265,16 +326,13 @@ public struct Conv2d: Sendable {
     /// Winograd (F(m×m, 3×3) or F(4, 5)) in bands: pad, transform the input, one GEMM per position, transform the
     /// output (with the bias) straight into `output`.
     private func winograd(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
-                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
+                          output: UnsafeMutablePointer<Float>, scratch: Scratch) {
         guard let plan = WinogradPlan(algorithm, height: height, width: width, geometry: geometry), !plan.isEmpty
         else { return }
-        let padded = workspace.buffer("conv.padded", inputChannels * plan.planeCount)
-        plan.pad(input, channels: inputChannels, into: padded)
-        let bandSize = plan.bandSize(channels: max(inputChannels, outputChannels))
-        let v = workspace.buffer("winograd.v", plan.bandCount(channels: inputChannels, bandSize: bandSize))
-        let m = workspace.buffer("winograd.m", plan.bandCount(channels: outputChannels, bandSize: bandSize))
-        plan.convolve(padded: padded, channels: inputChannels, u: weights.pointer, outputs: outputChannels,
-                      bias: bias.pointer, output: output, v: v, m: m, bandSize: bandSize)
+        plan.pad(input, channels: inputChannels, into: scratch.padded)
+        plan.convolve(padded: scratch.padded, channels: inputChannels, u: weights.pointer, outputs: outputChannels,
+                      bias: bias.pointer, output: output, v: scratch.transformedInput, m: scratch.products,
+                      bandSize: plan.bandSize(channels: max(inputChannels, outputChannels)))
     }
 
     /// A pointwise convolution of an input stored pixel-major, `[pixels, inputChannels]` (RAFT's correlation

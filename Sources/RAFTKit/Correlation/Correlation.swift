@@ -73,7 +73,7 @@ public enum Correlation {
         var out = Tensor(shape: [n, geometry.channels, h, w])
         let dst = out.mutablePointer()
         let workspace = workspace ?? Workspace()
-        let storage = workspace.buffer("correlation", CorrelationSampler.storageCount(geometry, channels: d, mode: concrete))
+        let storage = workspace.correlation.carve { $0.take(CorrelationSampler.storageCount(geometry, channels: d, mode: concrete)) }
         for b in 0..<n {
             let sampler = CorrelationSampler(fmap1: fmap1.pointer + b * d * h * w, fmap2: fmap2.pointer + b * d * h * w,
                                              channels: d, levels: geometry, mode: concrete, storage: storage,

@@ -17,7 +17,8 @@ package struct CorrelationPyramid {
     /// `workspace` holds its tile buffers.
     /// - Parameters:
     ///   - fmap1, fmap2: `[channels, h, w]` feature maps.
-    ///   - workspace: per-thread tile buffers (`"correlation.tiles"`, about 1 MB per thread).
+    ///   - workspace: its correlation-tiles block holds one ``Tiling/bufferCount`` tile buffer per thread (about
+    ///     1 MB each).
     package init(fmap1: UnsafePointer<Float>, fmap2: UnsafePointer<Float>, channels: Int,
                  levels: CorrelationLevels, storage: UnsafeMutablePointer<Float>, workspace: Workspace) {
         precondition(levels.allPairsFitsBLAS, "correlation volume too large for one GEMM; use the on-demand mode")
@@ -27,7 +28,7 @@ package struct CorrelationPyramid {
         let alpha = Float(1 / Double(channels).squareRoot())
         let tiling = Tiling(levels)
         let tiles = tiling.bands * tiling.rowBlocks
-        let buffers = workspace.buffer("correlation.tiles", Parallel.workers(tiles) * tiling.bufferCount)
+        let buffers = workspace.correlationTiles.carve { $0.take(Parallel.workers(tiles) * tiling.bufferCount) }
         Parallel.forEachWorker(tiles, context: (fmap1, fmap2, channels, alpha, levels, storage, tiling, buffers)) {
             volume, worker, part in
             let (fmap1, fmap2, channels, alpha, levels, storage, tiling, buffers) = volume

@@ -45,7 +45,9 @@ public struct BottleneckBlock: Sendable {
             + shortcut.parameterCount
     }
 
-    /// One sample, allocation-free once the workspace has grown.
+    /// One sample, allocation-free once the workspace has grown. Scratch (the workspace's encoder-block block):
+    /// `ReLU(norm1(conv1(x)))` `[planes/4, height, width]`, `ReLU(norm2(conv2(·)))` `[planes/4, oh, ow]` and the
+    /// downsampled shortcut `[planes, oh, ow]`.
     /// - Parameters:
     ///   - input: `[inputChannels, height, width]`.
     ///   - output: `[planes, ⌈height/stride⌉, ⌈width/stride⌉]` (must not alias `input`).
@@ -54,14 +56,16 @@ public struct BottleneckBlock: Sendable {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow
         let mid = conv1.outputChannels
-        let y1 = workspace.buffer("encoder.block.a", mid * height * width)
+        let (y1, y2, shortcutScratch) = workspace.encoderBlock.carve {
+            ($0.take(mid * height * width), $0.take(mid * pixels), $0.take(shortcut.isIdentity ? 0 : planes * pixels))
+        }
         conv1.forward(input, height: height, width: width, output: y1, workspace: workspace)
         norm1.apply(y1, pixels: height * width, relu: true)
-        let y2 = workspace.buffer("encoder.block.b", mid * pixels)
         conv2.forward(y1, height: height, width: width, output: y2, workspace: workspace)
         norm2.apply(y2, pixels: pixels, relu: true)
         conv3.forward(y2, height: oh, width: ow, output: output, workspace: workspace)
         norm3.apply(output, pixels: pixels, relu: true)
-        shortcut.add(input, height: height, width: width, to: output, channels: planes, pixels: pixels, workspace: workspace)
+        shortcut.add(input, height: height, width: width, to: output, channels: planes, pixels: pixels,
+                     scratch: shortcutScratch, workspace: workspace)
     }
 }

@@ -124,10 +124,9 @@ public struct FeatureEncoder: Sendable {
     package func forward(_ image: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
                          workspace: Workspace) {
         var (h, w) = stem.outputSize(height: height, width: width)
-        // Two ping-pong buffers sized for the largest activation (the stem / layer1 at 1/2 resolution).
+        // Two ping-pong activations sized for the largest (the stem / layer1 at 1/2 resolution).
         let capacity = blocks.reduce(stem.outputChannels) { max($0, $1.planes) } * h * w
-        var x = workspace.buffer("encoder.x0", capacity)
-        var y = workspace.buffer("encoder.x1", capacity)
+        var (x, y) = workspace.encoder.carve { ($0.take(capacity), $0.take(capacity)) }
         stem.forward(image, height: height, width: width, output: x, workspace: workspace)
         stemNorm.apply(x, pixels: h * w, relu: true)
         for block in blocks {

@@ -41,7 +41,8 @@ public struct ResidualBlock: Sendable {
             + shortcut.parameterCount
     }
 
-    /// One sample, allocation-free once the workspace has grown.
+    /// One sample, allocation-free once the workspace has grown. Scratch (the workspace's encoder-block block):
+    /// the branch `ReLU(norm1(conv1(x)))` and the downsampled shortcut, `[planes, oh, ow]` each.
     /// - Parameters:
     ///   - input: `[inputChannels, height, width]`.
     ///   - output: `[planes, ⌈height/stride⌉, ⌈width/stride⌉]` (must not alias `input`).
@@ -49,11 +50,14 @@ public struct ResidualBlock: Sendable {
                          workspace: Workspace) {
         let (oh, ow) = outputSize(height: height, width: width)
         let pixels = oh * ow, count = planes * pixels
-        let y1 = workspace.buffer("encoder.block.a", count)
+        let (y1, shortcutScratch) = workspace.encoderBlock.carve {
+            ($0.take(count), $0.take(shortcut.isIdentity ? 0 : count))
+        }
         conv1.forward(input, height: height, width: width, output: y1, workspace: workspace)
         norm1.apply(y1, pixels: pixels, relu: true)
         conv2.forward(y1, height: oh, width: ow, output: output, workspace: workspace)
         norm2.apply(output, pixels: pixels, relu: true)
-        shortcut.add(input, height: height, width: width, to: output, channels: planes, pixels: pixels, workspace: workspace)
+        shortcut.add(input, height: height, width: width, to: output, channels: planes, pixels: pixels,
+                     scratch: shortcutScratch, workspace: workspace)
     }
 }

@@ -21,18 +21,22 @@ struct Shortcut: Sendable {
         downsample = (conv, norm)
     }
 
+    /// Whether the shortcut is the input itself (no downsampling convolution).
+    var isIdentity: Bool { downsample == nil }
+
     var parameterCount: Int { downsample.map { $0.conv.parameterCount + $0.norm.parameterCount } ?? 0 }
 
     /// `output = ReLU(output + shortcut(input))` for one sample.
     /// - Parameters:
     ///   - input: the block's input `[inputChannels, height, width]`.
     ///   - output: the residual branch `[planes, pixels]`, updated in place.
+    ///   - scratch: `[planes, pixels]` for the downsampled input (unused when ``isIdentity``).
     func add(_ input: UnsafePointer<Float>, height: Int, width: Int, to output: UnsafeMutablePointer<Float>,
-             channels: Int, pixels: Int, workspace: Workspace) {
+             channels: Int, pixels: Int, scratch: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let count = channels * pixels
         var shortcut = input
         if let downsample {
-            let s = workspace.buffer("encoder.block.shortcut", count)
+            let s = scratch
             downsample.conv.forward(input, height: height, width: width, output: s, workspace: workspace)
             downsample.norm.apply(s, pixels: pixels, relu: false)
             shortcut = UnsafePointer(s)

@@ -1,10 +1,10 @@
 /// Optical flow along a video: frame by frame, each pair warm-started from the previous pair's result, and each
 /// frame's feature maps computed once.
 ///
-/// Like the official Sintel submission (raft-spec §4.5), the warm start for pair `(t, t+1)` is the
+/// Like the official Sintel submission (evaluate.py, `create_sintel_submission`), the warm start for pair `(t, t+1)` is the
 /// ``RAFT/forwardInterpolate(_:)`` of pair `(t−1, t)`'s low-resolution flow, passed as `flowInit`. Frame `t` is the
 /// second frame of pair `(t−1, t)` and the first of `(t, t+1)`; the feature encoder (`fnet`) runs on it once and
-/// the next pair takes its features from the workspace, so a pair costs one `fnet` pass instead of two. The
+/// the next pair takes its features from the sequence, so a pair costs one `fnet` pass instead of two. The
 /// results are bit for bit those of calling the model on each pair. Scratch memory is kept between pairs, so
 /// after the first pair nothing is reallocated. One sequence per thread.
 ///
@@ -23,13 +23,20 @@ public final class FlowSequence {
     public var options: RAFTOptions
     /// Warm-start each pair from the previous one (official evaluation: on for Sintel test submissions).
     public var warmStart: Bool
-    /// The workspace reused by every pair; it also holds the last frame's feature maps.
+    /// The workspace reused by every pair.
     public let workspace = Workspace()
     private var previousFrame: Tensor?
     private var previousLowResolutionFlow: Tensor?
-    /// The previous pair's second-frame features in ``workspace`` (recomputed if the batch size, frame size or
-    /// padding changes).
-    private var carried: CarriedFeatures?
+    /// Two frames' feature maps, `[N, D, h, w]` each, used alternately: the previous pair's second frame is the
+    /// next pair's first.
+    private let features = (ScratchBuffer(), ScratchBuffer())
+    /// Which of ``features`` holds the previous frame's maps, and for which frames; nil when none is valid.
+    private var carried: (inFirst: Bool, key: FeatureKey)?
+    /// What feature maps were computed for: another batch size, frame size or padding recomputes them.
+    private struct FeatureKey: Equatable {
+        var shape: [Int]
+        var padding: InputPadder.Mode
+    }
     /// Frames the feature encoder has run on so far (one per sample of each frame when the features are reused).
     package private(set) var featureEncoderRuns = 0
 
@@ -56,13 +63,22 @@ public final class FlowSequence {
             return nil
         }
         let initial = warmStart ? previousLowResolutionFlow.map { RAFT.forwardInterpolate($0) } : nil
-        let step = try model(previous, frame, flowInit: initial, options: options, workspace: workspace,
-                             carrying: carried, onIteration: onIteration)
+        let padder = try model.validate(previous, frame, flowInit: initial, options: options)
+        let count = model.featureCount(samples: frame.n, padder: padder)
+        let key = FeatureKey(shape: frame.shape, padding: options.padding)
+        let reuse = carried?.key == key
+        // The previous frame's maps stay where they are; this frame's go to the other buffer.
+        let inFirst = carried?.inFirst ?? false
+        let (previousMaps, maps) = inFirst ? features : (features.1, features.0)
+        let output = model(previous, frame, flowInit: initial, options: options, padder: padder, workspace: workspace,
+                           features: RAFT.FeatureMaps(first: previousMaps.reserve(count), firstIsComputed: reuse,
+                                                      second: maps.reserve(count)),
+                           onIteration: onIteration)
         previousFrame = frame
-        previousLowResolutionFlow = step.output.lowResolutionFlow
-        carried = step.carried
-        featureEncoderRuns += step.featureEncoderRuns
-        return step.output
+        previousLowResolutionFlow = output.lowResolutionFlow
+        carried = (inFirst: !inFirst, key: key)
+        featureEncoderRuns += reuse ? frame.n : 2 * frame.n
+        return output
     }
 
     /// Adds the next frame as an image.

@@ -31,9 +31,12 @@ package enum ForwardInterpolation {
         // Bucket the kept points by cell (counting sort): cellStart[c]..<cellStart[c+1] index into `order`.
         // Integer data lives in Float buffers, exactly (counts < 2^24 are asserted).
         precondition(pixels < 1 << 24, "flow grid too large for forward interpolation")
-        let cellStart = workspace.buffer("forwardInterpolation.cells", pixels + 1)
-        let order = workspace.buffer("forwardInterpolation.order", pixels)
-        let cellOf = workspace.buffer("forwardInterpolation.cellOf", pixels)
+        // Scratch (the workspace's forward-interpolation block): per cell its first index into `order`
+        // `[h·w + 1]`; the kept points sorted by cell `[h·w]`; each point's cell or −1 `[h·w]`; a fill cursor per
+        // cell `[h·w]`.
+        let (cellStart, order, cellOf, cursor) = workspace.forwardInterpolation.carve {
+            ($0.take(pixels + 1), $0.take(pixels), $0.take(pixels), $0.take(pixels))
+        }
         cellStart.update(repeating: 0, count: pixels + 1)
         var kept = 0
         for p in 0..<pixels {
@@ -53,7 +56,6 @@ package enum ForwardInterpolation {
         }
         for c in 0..<pixels { cellStart[c + 1] += cellStart[c] }
         // Fill in source order so each cell lists its points by increasing index (for the tie rule).
-        let cursor = workspace.buffer("forwardInterpolation.cursor", pixels)
         cursor.update(from: cellStart, count: pixels)
         for p in 0..<pixels where cellOf[p] >= 0 {
             let c = Int(cellOf[p])

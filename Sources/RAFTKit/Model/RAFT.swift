@@ -106,116 +106,113 @@ public struct RAFT: Sendable {
     public func callAsFunction(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor? = nil,
                                options: RAFTOptions = RAFTOptions(), workspace: Workspace? = nil,
                                onIteration: ((RAFTIteration) -> Void)? = nil) throws(RAFTError) -> RAFTOutput {
-        try run(image1, image2, flowInit: flowInit, options: options, workspace: workspace ?? Workspace(),
-                features: .perSample, onIteration: onIteration).output
-    }
-
-    /// One pair of a video, reusing the previous pair's work: the same as
-    /// ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` (bit for bit), except that the feature maps
-    /// of `image1` are taken from `carried` when it is still valid, and those of `image2` are kept in `workspace`
-    /// for the next pair.
-    ///
-    /// The features of all N samples live in two workspace buffers, `raft.features.0` and `raft.features.1`
-    /// (`[N, D, h, w]` each), used alternately, so nothing is copied. `carried` is valid when it was returned by
-    /// the last call of this method on `workspace` (the workspace's feature generation says so) for the same batch size,
-    /// frame size and padding; otherwise the features are recomputed. The caller guarantees that `image1` is the
-    /// `image2` of the call that returned `carried`, and that the model is the same.
-    /// - Returns: the output, the handle for the next pair, and how many frames the feature encoder ran on (`N`
-    ///   when the features were reused, `2N` otherwise).
-    package func callAsFunction(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?, options: RAFTOptions,
-                                workspace: Workspace, carrying carried: CarriedFeatures?,
-                                onIteration: ((RAFTIteration) -> Void)? = nil) throws(RAFTError)
-        -> (output: RAFTOutput, carried: CarriedFeatures, featureEncoderRuns: Int) {
-        let result = try run(image1, image2, flowInit: flowInit, options: options, workspace: workspace,
-                             features: .sequence(carried), onIteration: onIteration)
-        return (result.output, result.carried!, result.featureEncoderRuns)
-    }
-
-    /// Where the feature maps go: one `[D, h, w]` pair of buffers reused sample by sample (a single call), or
-    /// `[N, D, h, w]` buffers that outlive the call (a sequence).
-    private enum FeatureStorage {
-        case perSample
-        case sequence(CarriedFeatures?)
-    }
-
-    private func run(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?, options: RAFTOptions, workspace ws: Workspace,
-                     features: FeatureStorage, onIteration: ((RAFTIteration) -> Void)?) throws(RAFTError)
-        -> (output: RAFTOutput, carried: CarriedFeatures?, featureEncoderRuns: Int) {
-        let clock = ContinuousClock()
-        let start = clock.now
         let padder = try validate(image1, image2, flowInit: flowInit, options: options)
-        let c = configuration
-        let n = image1.n, (H, W) = (image1.h, image1.w), (Hp, Wp) = (padder.paddedHeight, padder.paddedWidth)
-        let (h, w) = featureEncoder.outputSize(height: Hp, width: Wp)
-        let pixels = h * w, D = c.featureChannels, hid = c.hiddenChannels, ctx = c.contextChannels
-        let levels = CorrelationLevels(height: h, width: w, count: c.correlationLevels, radius: c.correlationRadius)
-        let mode = options.correlation.resolved(samples: n, height: h, width: w, levels: c.correlationLevels)
+        return forward(image1, image2, flowInit: flowInit, options: options, padder: padder,
+                       workspace: workspace ?? Workspace(), features: nil, onIteration: onIteration)
+    }
+
+    /// The same as ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` (bit for bit), with the
+    /// feature maps in caller memory (``FlowSequence`` keeps them between pairs): `features.first` is used as it is
+    /// when `features.firstIsComputed`, else computed; `features.second` is always computed. The caller has
+    /// validated the inputs (``validate(_:_:flowInit:options:)``) and sized both buffers
+    /// (``featureCount(samples:padder:)``).
+    package func callAsFunction(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?, options: RAFTOptions,
+                                padder: InputPadder, workspace: Workspace, features: FeatureMaps,
+                                onIteration: ((RAFTIteration) -> Void)? = nil) -> RAFTOutput {
+        forward(image1, image2, flowInit: flowInit, options: options, padder: padder, workspace: workspace,
+                features: features, onIteration: onIteration)
+    }
+
+    /// Feature maps of every sample in caller memory, `[N, D, h, w]` each.
+    package struct FeatureMaps {
+        /// fmap1, already computed when `firstIsComputed`.
+        package var first: UnsafeMutablePointer<Float>
+        package var firstIsComputed: Bool
+        /// fmap2, written by the call.
+        package var second: UnsafeMutablePointer<Float>
+
+        package init(first: UnsafeMutablePointer<Float>, firstIsComputed: Bool, second: UnsafeMutablePointer<Float>) {
+            (self.first, self.firstIsComputed, self.second) = (first, firstIsComputed, second)
+        }
+    }
+
+    /// Floats of one frame's feature maps for `samples` frames padded by `padder`: `N·D·h·w`.
+    package func featureCount(samples: Int, padder: InputPadder) -> Int {
+        let (h, w) = featureEncoder.outputSize(height: padder.paddedHeight, width: padder.paddedWidth)
+        return samples * configuration.featureChannels * h * w
+    }
+
+    /// `RAFT.forward(test_mode=True)` of core/raft.py, stage by stage: for each sample, encode both frames'
+    /// features and the first frame's context, and build the correlation pyramid; set coords1 to the grid (plus
+    /// the warm start); refine; upsample.
+    private func forward(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?, options: RAFTOptions,
+                         padder: InputPadder, workspace: Workspace, features: FeatureMaps?,
+                         onIteration: ((RAFTIteration) -> Void)?) -> RAFTOutput {
+        let start = ContinuousClock.now
         var timings = RAFTTimings()
-
-        // Per-call state (all samples) and per-sample scratch.
-        let perSample = CorrelationSampler.storageCount(levels, channels: D, mode: mode)
-        let correlationStorage = ws.buffer("raft.correlation", n * perSample)
-        let hidden = ws.buffer("raft.hidden", n * hid * pixels)
-        let context = ws.buffer("raft.context", ctx * pixels)
-        let cacheCount = updateBlock.contextCacheCount(height: h, width: w)
-        let contextCache = ws.buffer("raft.contextCache", n * cacheCount)
-        let coords = ws.buffer("raft.coords", n * 2 * pixels)
-        let image = ws.buffer("raft.image", 3 * Hp * Wp)
-        // fmap1 and fmap2 of sample b are at fmap1 + b·stride and fmap2 + b·stride.
-        let fmap1: UnsafeMutablePointer<Float>, fmap2: UnsafeMutablePointer<Float>, stride: Int
-        var reuse = false
-        var carried: CarriedFeatures?
-        switch features {
-        case .perSample:
-            (fmap1, fmap2, stride) = (ws.buffer("raft.fmap1", D * pixels), ws.buffer("raft.fmap2", D * pixels), 0)
-        case let .sequence(previous):
-            let key = CarriedFeatures.Key(samples: n, height: H, width: W, channels: D, padding: options.padding)
-            reuse = previous.map { $0.key == key && $0.workspace === ws && $0.generation == ws.featureGeneration } ?? false
-            let first = reuse ? previous!.buffer : 0
-            fmap1 = ws.buffer(CarriedFeatures.bufferName(first), n * D * pixels)
-            fmap2 = ws.buffer(CarriedFeatures.bufferName(1 - first), n * D * pixels)
-            stride = D * pixels
-            // A new generation before anything is written: a handle to what these buffers held before is void now.
-            ws.featureGeneration += 1
-            carried = CarriedFeatures(workspace: ws, buffer: 1 - first, key: key, generation: ws.featureGeneration)
-        }
-        let contextOut = ws.buffer("raft.cnet", (hid + ctx) * pixels)
+        let grid = Grid(self, samples: image1.n, padder: padder, options: options)
+        let s = scratch(grid, ownFeatures: features == nil, workspace: workspace)
+        // fmap1 and fmap2 of sample b: at b·featureStride from these (a single call reuses one sample's buffers).
+        let fmaps = features ?? FeatureMaps(first: s.fmap1, firstIsComputed: false, second: s.fmap2)
+        let featureStride = features == nil ? 0 : grid.featureCount
         var samplers: [CorrelationSampler] = []
-        samplers.reserveCapacity(n)
+        samplers.reserveCapacity(grid.samples)
 
-        // Encoders and correlation, one sample at a time (fmap buffers are reused).
-        for b in 0..<n {
-            var t = clock.now
-            prepare(image1.pointer + b * 3 * H * W, padder: padder, into: image)
-            timings.preprocessing += clock.now - t
-            if !reuse {
-                t = clock.now
-                featureEncoder.forward(image, height: Hp, width: Wp, output: fmap1 + b * stride, workspace: ws)
-                timings.featureEncoder += clock.now - t
+        for b in 0..<grid.samples {
+            let fmap1 = fmaps.first + b * featureStride, fmap2 = fmaps.second + b * featureStride
+            timings.measure(\.preprocessing) { normalize(image1, sample: b, padder: padder, into: s.image) }
+            if !fmaps.firstIsComputed {
+                timings.measure(\.featureEncoder) { encodeFeatures(s.image, grid, into: fmap1, workspace: workspace) }
             }
-            t = clock.now
-            contextEncoder.forward(image, height: Hp, width: Wp, output: contextOut, workspace: ws)
-            let hb = hidden + b * hid * pixels
-            for i in 0..<(hid * pixels) { hb[i] = Activations.tanh(contextOut[i]) }
-            for i in 0..<(ctx * pixels) { context[i] = max(contextOut[hid * pixels + i], 0) }
-            // The context is the same at every iteration: its share of the GRU gates is computed once here.
-            updateBlock.prepareContext(context, height: h, width: w, cache: contextCache + b * cacheCount, workspace: ws)
-            timings.contextEncoder += clock.now - t
-            t = clock.now
-            prepare(image2.pointer + b * 3 * H * W, padder: padder, into: image)
-            timings.preprocessing += clock.now - t
-            t = clock.now
-            featureEncoder.forward(image, height: Hp, width: Wp, output: fmap2 + b * stride, workspace: ws)
-            timings.featureEncoder += clock.now - t
-            t = clock.now
-            samplers.append(CorrelationSampler(fmap1: fmap1 + b * stride, fmap2: fmap2 + b * stride, channels: D,
-                                               levels: levels, mode: mode, storage: correlationStorage + b * perSample,
-                                               workspace: ws))
-            timings.correlationVolume += clock.now - t
+            timings.measure(\.contextEncoder) { encodeContext(s.image, grid, sample: b, scratch: s, workspace: workspace) }
+            timings.measure(\.preprocessing) { normalize(image2, sample: b, padder: padder, into: s.image) }
+            timings.measure(\.featureEncoder) { encodeFeatures(s.image, grid, into: fmap2, workspace: workspace) }
+            samplers.append(timings.measure(\.correlationVolume) {
+                buildCorrelationPyramid(fmap1, fmap2, grid, storage: s.correlation + b * grid.correlationCount,
+                                        workspace: workspace)
+            })
         }
+        initializeCoordinates(s.coords, grid, flowInit: flowInit)
+        var flow = Tensor(shape: [grid.samples, 2, image1.h, image1.w])
+        refine(samplers, grid, options: options, padder: padder, scratch: s, flow: &flow, timings: &timings,
+               workspace: workspace, onIteration: onIteration)
+        timings.total = ContinuousClock.now - start
+        return RAFTOutput(flow: flow, lowResolutionFlow: lowResolution(s.coords, grid), padder: padder,
+                          correlation: grid.correlationMode, iterations: options.iterations, timings: timings)
+    }
 
-        // coords1 = grid (+ flowInit).
-        for b in 0..<n {
+    /// fnet: `[3, Hp, Wp]` → `[D, h, w]`.
+    private func encodeFeatures(_ image: UnsafePointer<Float>, _ grid: Grid, into fmap: UnsafeMutablePointer<Float>,
+                                workspace: Workspace) {
+        featureEncoder.forward(image, height: grid.paddedHeight, width: grid.paddedWidth, output: fmap, workspace: workspace)
+    }
+
+    /// cnet on frame 1, split into the initial hidden state `tanh(·)` and the context `ReLU(·)`; the context
+    /// does not change between iterations, so its share of every GRU gate is computed here, once.
+    private func encodeContext(_ image: UnsafePointer<Float>, _ grid: Grid, sample b: Int, scratch s: Scratch,
+                               workspace: Workspace) {
+        let (hid, ctx, pixels) = (configuration.hiddenChannels, configuration.contextChannels, grid.pixels)
+        contextEncoder.forward(image, height: grid.paddedHeight, width: grid.paddedWidth, output: s.contextEncoderOutput,
+                               workspace: workspace)
+        let hidden = s.hidden + b * hid * pixels, cnet = s.contextEncoderOutput
+        for i in 0..<(hid * pixels) { hidden[i] = Activations.tanh(cnet[i]) }
+        for i in 0..<(ctx * pixels) { s.context[i] = max(cnet[hid * pixels + i], 0) }
+        updateBlock.prepareContext(s.context, height: grid.height, width: grid.width,
+                                   cache: s.contextCache + b * grid.contextCacheCount, workspace: workspace)
+    }
+
+    /// The all-pairs correlation pyramid of one sample (core/corr.py, `CorrBlock`), or the pooled feature maps of
+    /// the on-demand variant (`AlternateCorrBlock`).
+    private func buildCorrelationPyramid(_ fmap1: UnsafePointer<Float>, _ fmap2: UnsafePointer<Float>, _ grid: Grid,
+                                         storage: UnsafeMutablePointer<Float>, workspace: Workspace) -> CorrelationSampler {
+        CorrelationSampler(fmap1: fmap1, fmap2: fmap2, channels: configuration.featureChannels, levels: grid.levels,
+                           mode: grid.correlationMode, storage: storage, workspace: workspace)
+    }
+
+    /// coords1 = coords0 = the pixel grid (x in channel 0, y in channel 1), plus `flowInit` when given.
+    private func initializeCoordinates(_ coords: UnsafeMutablePointer<Float>, _ grid: Grid, flowInit: Tensor?) {
+        let (pixels, w) = (grid.pixels, grid.width)
+        for b in 0..<grid.samples {
             let x = coords + b * 2 * pixels, y = x + pixels
             for p in 0..<pixels {
                 x[p] = Float(p % w)
@@ -226,62 +223,58 @@ public struct RAFT: Sendable {
                 for p in 0..<pixels { x[p] += f[p]; y[p] += f[pixels + p] }
             }
         }
+    }
 
-        let correlation = ws.buffer("raft.correlationFeatures", c.correlationChannels * pixels)
-        let flow = ws.buffer("raft.flow", 2 * pixels)
-        let delta = ws.buffer("raft.deltaFlow", 2 * pixels)
-        let mask: UnsafeMutablePointer<Float>? = updateBlock.hasMaskHead
-            ? ws.buffer("raft.mask", MaskHead.outputChannels * pixels) : nil
-        let upsampled = ws.buffer("raft.upsampled", 2 * Hp * Wp)
-        var output = Tensor(shape: [n, 2, H, W])
+    /// The update loop: look up the correlation at coords1, run the update operator on flow = coords1 − coords0,
+    /// `coords1 += Δflow`; upsample the flow after the last iteration (or after every one, if asked).
+    private func refine(_ samplers: [CorrelationSampler], _ grid: Grid, options: RAFTOptions, padder: InputPadder,
+                        scratch s: Scratch, flow output: inout Tensor, timings: inout RAFTTimings,
+                        workspace: Workspace, onIteration: ((RAFTIteration) -> Void)?) {
+        let (hid, pixels) = (configuration.hiddenChannels, grid.pixels)
         let outputPointer = output.mutablePointer()
-
         for iteration in 1...options.iterations {
-            let final = iteration == options.iterations
-            let upsample = final || options.upsampleEveryIteration
-            // The mask head (and the upsampler) run only when a full-resolution flow is wanted: at inference,
-            // after the last iteration. The mask path needs no scratch beyond the flow head's, so skipping it in
-            // earlier iterations never makes the last one allocate (tested).
-            let wantMask = upsample
-            for b in 0..<n {
-                let coordsB = coords + b * 2 * pixels
-                var t = clock.now
-                // Pixel-major: each pixel's features are written contiguously (see CorrelationLayout).
-                samplers[b].lookup(coords: coordsB, output: correlation, layout: .pixelMajor)
-                timings.lookups += clock.now - t
-                t = clock.now
-                Self.flow(coords: coordsB, width: w, pixels: pixels, into: flow)
-                updateBlock.step(hidden: hidden + b * hid * pixels, contextCache: contextCache + b * cacheCount,
-                                 correlation: correlation, correlationLayout: .pixelMajor, flow: flow, height: h, width: w, deltaFlow: delta,
-                                 mask: wantMask ? mask : nil, workspace: ws)
-                for i in 0..<(2 * pixels) { coordsB[i] += delta[i] }
-                timings.updates += clock.now - t
+            let upsample = iteration == options.iterations || options.upsampleEveryIteration
+            for b in 0..<grid.samples {
+                let coords1 = s.coords + b * 2 * pixels
+                // corr = corr_fn(coords1), pixel-major (see CorrelationLayout).
+                timings.measure(\.lookups) { samplers[b].lookup(coords: coords1, output: s.correlationFeatures, layout: .pixelMajor) }
+                timings.measure(\.updates) {
+                    Self.flow(coords: coords1, width: grid.width, pixels: pixels, into: s.flow)
+                    updateBlock.step(hidden: s.hidden + b * hid * pixels, contextCache: s.contextCache + b * grid.contextCacheCount,
+                                     correlation: s.correlationFeatures, correlationLayout: .pixelMajor, flow: s.flow,
+                                     height: grid.height, width: grid.width, deltaFlow: s.deltaFlow,
+                                     mask: upsample ? s.mask : nil, workspace: workspace)
+                    for i in 0..<(2 * pixels) { coords1[i] += s.deltaFlow[i] }
+                }
                 if upsample {
-                    t = clock.now
-                    Self.flow(coords: coordsB, width: w, pixels: pixels, into: flow)
-                    if let mask {
-                        ConvexUpsampler.upsample(flow: flow, mask: mask, height: h, width: w, output: upsampled)
-                    } else {
-                        BilinearUpsampler.upflow8(flow: flow, height: h, width: w, output: upsampled)
+                    timings.measure(\.upsampling) {
+                        upsampleFlow(coords1, grid, scratch: s, padder: padder,
+                                     into: outputPointer + b * 2 * padder.height * padder.width)
                     }
-                    padder.unpad(upsampled, channels: 2, into: outputPointer + b * 2 * H * W)
-                    timings.upsampling += clock.now - t
                 }
             }
             if let onIteration {
-                onIteration(RAFTIteration(index: iteration, lowResolutionFlow: lowResolution(coords, n: n, height: h, width: w),
+                onIteration(RAFTIteration(index: iteration, lowResolutionFlow: lowResolution(s.coords, grid),
                                           flow: upsample ? Tensor(shape: output.shape, values: output.scalars) : nil))
             }
         }
-        let low = lowResolution(coords, n: n, height: h, width: w)
-        timings.total = clock.now - start
-        return (RAFTOutput(flow: output, lowResolutionFlow: low, padder: padder, correlation: mode,
-                           iterations: options.iterations, timings: timings),
-                carried, reuse ? n : 2 * n)
+    }
+
+    /// coords1 − coords0 at full resolution: convex upsampling with the mask (basic, core/raft.py
+    /// `upsample_flow`) or bilinear ×8 (small, core/utils/utils.py `upflow8`), then unpadded.
+    private func upsampleFlow(_ coords1: UnsafePointer<Float>, _ grid: Grid, scratch s: Scratch, padder: InputPadder,
+                              into output: UnsafeMutablePointer<Float>) {
+        Self.flow(coords: coords1, width: grid.width, pixels: grid.pixels, into: s.flow)
+        if updateBlock.hasMaskHead {
+            ConvexUpsampler.upsample(flow: s.flow, mask: s.mask, height: grid.height, width: grid.width, output: s.upsampled)
+        } else {
+            BilinearUpsampler.upflow8(flow: s.flow, height: grid.height, width: grid.width, output: s.upsampled)
+        }
+        padder.unpad(s.upsampled, channels: 2, into: output)
     }
 
     /// Checks shapes, sizes, finiteness and the iteration count; returns the padder.
-    private func validate(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?,
+    package func validate(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?,
                           options: RAFTOptions) throws(RAFTError) -> InputPadder {
         for (name, image) in [("image1", image1), ("image2", image2)] where image.rank != 4 || image.shape[1] != 3 || image.count == 0 {
             throw .invalidShape(input: name, shape: image.shape, expected: "[N, 3, H, W] with N, H, W ≥ 1")
@@ -320,9 +313,9 @@ public struct RAFT: Sendable {
         return Array(shape.reversed().map { d in defer { rest /= d }; return rest % d }.reversed())
     }
 
-    /// Pads one `[3, H, W]` frame to `[3, Hp, Wp]` and normalises `2·(x/255) − 1`.
-    private func prepare(_ frame: UnsafePointer<Float>, padder: InputPadder, into image: UnsafeMutablePointer<Float>) {
-        padder.pad(frame, channels: 3, into: image) { 2 * ($0 / 255) - 1 }
+    /// Pads sample `b` of `frames` `[N, 3, H, W]` to `[3, Hp, Wp]` and normalises it, `2·(x/255) − 1`.
+    private func normalize(_ frames: Tensor, sample b: Int, padder: InputPadder, into image: UnsafeMutablePointer<Float>) {
+        padder.pad(frames.pointer + b * 3 * padder.height * padder.width, channels: 3, into: image) { 2 * ($0 / 255) - 1 }
     }
 
     /// `flow = coords1 − coords0` for one sample.
@@ -334,29 +327,93 @@ public struct RAFT: Sendable {
         }
     }
 
-    private func lowResolution(_ coords: UnsafePointer<Float>, n: Int, height h: Int, width w: Int) -> Tensor {
-        var out = Tensor(shape: [n, 2, h, w])
-        let dst = out.mutablePointer()
-        for b in 0..<n { Self.flow(coords: coords + b * 2 * h * w, width: w, pixels: h * w, into: dst + b * 2 * h * w) }
+    /// coords1 − coords0 of every sample, `[N, 2, h, w]`.
+    private func lowResolution(_ coords: UnsafePointer<Float>, _ grid: Grid) -> Tensor {
+        var out = Tensor(shape: [grid.samples, 2, grid.height, grid.width])
+        let dst = out.mutablePointer(), pixels = grid.pixels
+        for b in 0..<grid.samples {
+            Self.flow(coords: coords + b * 2 * pixels, width: grid.width, pixels: pixels, into: dst + b * 2 * pixels)
+        }
         return out
     }
 }
 
-/// The feature maps of the second frames of one sequence call of ``RAFT``, left in its workspace for the next
-/// pair (whose first frame they are). A handle only: it owns no memory and never keeps the workspace alive.
-package struct CarriedFeatures {
-    /// What the features were computed for; a call with another key recomputes them.
-    struct Key: Equatable {
-        var samples: Int, height: Int, width: Int, channels: Int
-        var padding: InputPadder.Mode
+extension RAFT {
+    /// The sizes of one forward pass: N samples, the padded frame `Hp × Wp` and the 1/8 grid `h × w`.
+    struct Grid {
+        let samples: Int, paddedHeight: Int, paddedWidth: Int, height: Int, width: Int
+        let levels: CorrelationLevels
+        let correlationMode: CorrelationMode
+        /// Floats per sample of the feature maps `[D, h, w]`, the correlation storage and the context cache.
+        let featureCount: Int, correlationCount: Int, contextCacheCount: Int
+        var pixels: Int { height * width }
+
+        init(_ model: RAFT, samples: Int, padder: InputPadder, options: RAFTOptions) {
+            let c = model.configuration
+            self.samples = samples
+            (paddedHeight, paddedWidth) = (padder.paddedHeight, padder.paddedWidth)
+            (height, width) = model.featureEncoder.outputSize(height: paddedHeight, width: paddedWidth)
+            levels = CorrelationLevels(height: height, width: width, count: c.correlationLevels, radius: c.correlationRadius)
+            correlationMode = options.correlation.resolved(samples: samples, height: height, width: width,
+                                                           levels: c.correlationLevels)
+            featureCount = c.featureChannels * height * width
+            correlationCount = CorrelationSampler.storageCount(levels, channels: c.featureChannels, mode: correlationMode)
+            contextCacheCount = model.updateBlock.contextCacheCount(height: height, width: width)
+        }
     }
 
-    static func bufferName(_ index: Int) -> String { "raft.features.\(index)" }
+    /// One forward pass's memory besides what its modules carve for themselves.
+    struct Scratch {
+        /// One frame, padded and normalised, `[3, Hp, Wp]`.
+        var image: UnsafeMutablePointer<Float>
+        /// One sample's feature maps when the caller keeps none, `[D, h, w]` each (else empty).
+        var fmap1: UnsafeMutablePointer<Float>, fmap2: UnsafeMutablePointer<Float>
+        /// cnet's output for one sample, `[hidden + context, h, w]`.
+        var contextEncoderOutput: UnsafeMutablePointer<Float>
+        /// The GRU hidden state of every sample, `[N, hidden, h, w]`.
+        var hidden: UnsafeMutablePointer<Float>
+        /// One sample's context, `[context, h, w]`.
+        var context: UnsafeMutablePointer<Float>
+        /// Every sample's share of the GRU gates from its context, `[N, contextCacheCount]`.
+        var contextCache: UnsafeMutablePointer<Float>
+        /// Every sample's correlation pyramid (or on-demand pooled feature maps), `[N, correlationCount]`.
+        var correlation: UnsafeMutablePointer<Float>
+        /// coords1 of every sample, `[N, 2, h, w]`.
+        var coords: UnsafeMutablePointer<Float>
+        /// One sample's look-up, pixel-major `[h·w, L·(2r+1)²]`.
+        var correlationFeatures: UnsafeMutablePointer<Float>
+        /// flow = coords1 − coords0 and Δflow, `[2, h, w]` each.
+        var flow: UnsafeMutablePointer<Float>, deltaFlow: UnsafeMutablePointer<Float>
+        /// The convex-upsampling mask, `[576, h, w]` (basic; empty for small).
+        var mask: UnsafeMutablePointer<Float>
+        /// One sample's upsampled flow before unpadding, `[2, Hp, Wp]`.
+        var upsampled: UnsafeMutablePointer<Float>
+    }
 
-    weak var workspace: Workspace?
-    /// 0 or 1: which of `raft.features.0`/`raft.features.1` holds the features.
-    let buffer: Int
-    let key: Key
-    /// The workspace's ``Workspace/featureGeneration`` when the features were written.
-    let generation: Int
+    /// The pass's scratch, laid out in the workspace's RAFT block.
+    func scratch(_ grid: Grid, ownFeatures: Bool, workspace: Workspace) -> Scratch {
+        let c = configuration, n = grid.samples, pixels = grid.pixels, frame = grid.paddedHeight * grid.paddedWidth
+        let fmap = ownFeatures ? grid.featureCount : 0
+        let mask = updateBlock.hasMaskHead ? MaskHead.outputChannels * pixels : 0
+        return workspace.raft.carve { a in
+            Scratch(image: a.take(3 * frame), fmap1: a.take(fmap), fmap2: a.take(fmap),
+                    contextEncoderOutput: a.take((c.hiddenChannels + c.contextChannels) * pixels),
+                    hidden: a.take(n * c.hiddenChannels * pixels), context: a.take(c.contextChannels * pixels),
+                    contextCache: a.take(n * grid.contextCacheCount), correlation: a.take(n * grid.correlationCount),
+                    coords: a.take(n * 2 * pixels), correlationFeatures: a.take(c.correlationChannels * pixels),
+                    flow: a.take(2 * pixels), deltaFlow: a.take(2 * pixels), mask: a.take(mask),
+                    upsampled: a.take(2 * frame))
+        }
+    }
+}
+
+extension RAFTTimings {
+    /// Runs `body` and adds its wall-clock time to `stage`.
+    @inline(__always)
+    mutating func measure<T>(_ stage: WritableKeyPath<RAFTTimings, Duration>, _ body: () -> T) -> T {
+        let start = ContinuousClock.now
+        let result = body()
+        self[keyPath: stage] += ContinuousClock.now - start
+        return result
+    }
 }

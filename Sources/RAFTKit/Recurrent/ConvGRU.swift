@@ -134,31 +134,19 @@ public struct ConvGRU: Sendable {
     /// term, ±2e through r inside q, with e = dilation·(kernel−1)/2. A 3×3 step reaches ±2 (a 5×5 window).
     public var reach: (y: Int, x: Int) { (2 * geometry.paddingY, 2 * geometry.paddingX) }
 
-    /// Floats of workspace this step uses on an `height × width` grid (padded `[h, x]`, transformed or wide gate
-    /// buffers, z, r and q).
-    public func workspaceCount(height: Int, width: Int) -> Int {
-        let k = z.inputChannels, hid = hiddenChannels, pixels = height * width
-        if let plan = WinogradPlan(gateAlgorithm, height: height, width: width, geometry: geometry) {
-            let bandSize = plan.bandSize(channels: max(k, 2 * hid))
-            return k * plan.planeCount + plan.bandCount(channels: k, bandSize: bandSize)
-                + plan.bandCount(channels: 2 * hid, bandSize: bandSize)
-                + (plan.inPlaceRowStride == nil ? 6 : 5) * hid * pixels
-        }
-        let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
-        return layout.paddedCount(channels: k) + 2 * hid * layout.wideCount + 3 * hid * pixels
-    }
-
-    /// One step on one sample, updating `hidden` in place. Allocation-free once the workspace's "gru.*" buffers
-    /// have grown.
+    /// One step on one sample, updating h in place (core/update.py, `ConvGRU.forward`):
+    ///
+    ///     z = σ(convz([h, x]))    r = σ(convr([h, x]))    q = tanh(convq([r⊙h, x]))    h = (1 − z)⊙h + z⊙q
+    ///
+    /// Allocation-free once the workspace's GRU block has grown.
     /// - Parameters:
-    ///   - hidden: `[hiddenChannels, height, width]`, replaced by h'.
+    ///   - hidden: h, `[hiddenChannels, height, width]`, replaced by h'.
     ///   - input: x, `[inputChannels, height, width]`.
     public func step(hidden: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                      height: Int, width: Int, workspace: Workspace) {
-        let (zGate, _, qGate) = gates(hidden: hidden, input: input, inputChannels: inputChannels, zrWeights: zrPrepared,
-                                      qWeights: qPrepared, preactivation: nil, height: height, width: width,
-                                      workspace: workspace)
-        Self.blend(hidden: hidden, z: zGate, q: qGate, count: hiddenChannels * height * width)
+        let (z, _, q) = gates(hidden: hidden, input: input, inputChannels: inputChannels, zrWeights: zrPrepared,
+                              qWeights: qPrepared, preactivation: nil, height: height, width: width, workspace: workspace)
+        Self.blend(hidden: hidden, z: z, q: q, count: hiddenChannels * height * width)
     }
 
     /// `h' = (1 − z)⊙h + z⊙q`, in place.
@@ -170,82 +158,67 @@ public struct ConvGRU: Sendable {
         }
     }
 
-    /// z = σ(·), r = σ(·) and q = tanh(·) of one step on `[h, input]`, into the workspace buffers "gru.z", "gru.r",
-    /// "gru.q" (each `[hidden, height, width]`), which it returns. The weights are ``zrPrepared``/``qPrepared`` or
-    /// a restriction of them to `hidden + inputChannels` channels; `preactivation`, if given, is added to the three
-    /// gates' pre-activations (`[3·hidden, height, width]`, biases included), otherwise the gates' biases are.
-    func gates(hidden: UnsafePointer<Float>, input: UnsafePointer<Float>, inputChannels: Int,
+    /// z, r and q of one step on `[h, x]`, in this step's scratch. The weights are ``zrPrepared``/``qPrepared``
+    /// or their restriction to `hidden + inputChannels` channels (``StaticInputSplit``); `preactivation`, if
+    /// given, is added to the three gates' pre-activations (`[3·hidden, height, width]`, biases included),
+    /// otherwise the gates' biases are.
+    /// - Returns: z, r, q, `[hiddenChannels, height, width]` each, valid until the next step on `workspace`.
+    func gates(hidden h: UnsafePointer<Float>, input x: UnsafePointer<Float>, inputChannels: Int,
                zrWeights: Tensor, qWeights: Tensor, preactivation: UnsafePointer<Float>?,
                height: Int, width: Int, workspace: Workspace)
         -> (z: UnsafePointer<Float>, r: UnsafePointer<Float>, q: UnsafePointer<Float>) {
-        let hid = hiddenChannels, pixels = height * width
-        let k = hid + inputChannels
-        let zOut = workspace.buffer("gru.z", hid * pixels)
-        let rOut = workspace.buffer("gru.r", hid * pixels)
-        let qOut = workspace.buffer("gru.q", hid * pixels)
-
-        // Pre-activations of `outputs` gates land in `pre` (plane stride, row stride); r⊙h is written through
-        // `rhOrigin` (interior pixel (0, 0) of hidden plane 0 of the padded input) with (plane stride, row stride).
-        let pre: UnsafeMutablePointer<Float>, prePlane: Int, preRow: Int
-        let rhOrigin: UnsafeMutablePointer<Float>, rhPlane: Int, rhRow: Int
-        // What the q stage needs from the gate algorithm (no closure: nothing may allocate here).
-        var winograd: (plan: WinogradPlan, padded: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-                       m: UnsafeMutablePointer<Float>, bandSize: Int)?
-        var shifted: (layout: ShiftedGEMM.Layout, padded: UnsafeMutablePointer<Float>)?
-        if let plan = WinogradPlan(gateAlgorithm, height: height, width: width, geometry: geometry) {
-            let bandSize = plan.bandSize(channels: max(k, 2 * hid))
-            let padded = workspace.buffer("gru.padded", k * plan.planeCount)
-            let v = workspace.buffer("gru.winograd.v", plan.bandCount(channels: k, bandSize: bandSize))
-            let m = workspace.buffer("gru.winograd.m", plan.bandCount(channels: 2 * hid, bandSize: bandSize))
-            pre = workspace.buffer("gru.gates", 2 * hid * pixels)
-            (prePlane, preRow) = (pixels, width)
-            plan.pad(hidden, channels: hid, into: padded)
-            plan.pad(input, channels: inputChannels, into: padded + hid * plan.planeCount)
-            plan.convolve(padded: padded, channels: k, u: zrWeights.pointer, outputs: 2 * hid, bias: nil, output: pre,
-                          v: v, m: m, bandSize: bandSize)
-            if let rowStride = plan.inPlaceRowStride {
-                rhOrigin = plan.interior(padded)
-                (rhPlane, rhRow) = (plan.planeCount, rowStride)
-            } else {
-                // Phase-split rows: r⊙h goes to a compact buffer and is padded into the hidden planes below.
-                rhOrigin = workspace.buffer("gru.rh", hid * pixels)
-                (rhPlane, rhRow) = (pixels, width)
-            }
-            winograd = (plan, padded, v, m, bandSize)
-        } else {
-            let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
-            let padded = workspace.buffer("gru.padded", layout.paddedCount(channels: k))
-            pre = workspace.buffer("gru.gates", 2 * hid * layout.wideCount)
-            (prePlane, preRow) = (layout.wideCount, layout.phaseWidth)
-            ShiftedGEMM.pad(hidden, channels: hid, layout: layout, into: padded)
-            ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded + hid * layout.channelStride)
-            ShiftedGEMM.multiply(weights: zrWeights.pointer, outputs: 2 * hid, inputChannels: k, lda: k, padded: padded,
-                                 layout: layout, wide: pre, ldc: layout.wideCount, accumulate: false)
-            rhOrigin = ShiftedGEMM.interior(padded, layout: layout, y: 0, x: 0)
-            (rhPlane, rhRow) = (layout.channelStride, layout.phaseWidth)
-            shifted = (layout, padded)
-        }
-
-        // z = σ(·), r = σ(·); r⊙h overwrites the hidden planes of the padded input (their zero border stays).
+        let kernel = GateConvolution(gateAlgorithm, geometry: geometry, height: height, width: width,
+                                     hiddenChannels: hiddenChannels, inputChannels: inputChannels)
+        let s = scratch(kernel, workspace: workspace)
+        let plane = kernel.preactivationPlane
+        let rh = kernel.resetHiddenTarget(padded: s.padded, compact: s.resetHidden)
         let activation = GateActivation(
-            hidden: hidden, hiddenChannels: hid, height: height, width: width,
-            pre: UnsafePointer(pre), prePlane: prePlane, preRow: preRow, rh: rhOrigin, rhPlane: rhPlane, rhRow: rhRow,
-            preactivation: preactivation, zBias: z.bias.pointer, rBias: r.bias.pointer, qBias: q.bias.pointer,
-            z: zOut, r: rOut, q: qOut)
-        Parallel.forEach(hid, context: activation) { activation, channels in activation.activateZR(channels) }
+            hidden: h, hiddenChannels: hiddenChannels, height: height, width: width,
+            pre: UnsafePointer(s.preactivations), prePlane: plane.count, preRow: plane.row,
+            rh: rh.origin, rhPlane: rh.plane, rhRow: rh.row, preactivation: preactivation,
+            zBias: z.bias.pointer, rBias: r.bias.pointer, qBias: q.bias.pointer, z: s.z, r: s.r, q: s.q)
 
-        // q = tanh(W_q ∗ [r⊙h, x] + ·), its pre-activation in the first planes of `pre`.
-        if let (plan, padded, v, m, bandSize) = winograd {
-            if plan.inPlaceRowStride == nil { plan.pad(rhOrigin, channels: hid, into: padded) }
-            // In one band (RAFT's grids), x's transform is still in `v` from the z/r gates: only r⊙h is transformed.
-            plan.convolve(padded: padded, channels: k, u: qWeights.pointer, outputs: hid, bias: nil, output: pre,
-                          v: v, m: m, bandSize: bandSize, freshChannels: plan.isSingleBand(bandSize) ? hid : nil)
-        } else if let (layout, padded) = shifted {
-            ShiftedGEMM.multiply(weights: qWeights.pointer, outputs: hid, inputChannels: k, lda: k, padded: padded,
-                                 layout: layout, wide: pre, ldc: layout.wideCount, accumulate: false)
+        // z = σ(W_z ∗ [h, x]) and r = σ(W_r ∗ [h, x]), both from one product of the stacked [W_z; W_r];
+        // the same pass writes r⊙h over h in the padded planes.
+        kernel.load(hidden: h, input: x, into: s.padded)
+        kernel.convolve(s.padded, weights: zrWeights.pointer, outputs: 2 * hiddenChannels, output: s.preactivations,
+                        transformedInput: s.transformedInput, products: s.products)
+        Parallel.forEach(hiddenChannels, context: activation) { activation, channels in activation.activateZR(channels) }
+
+        // q = tanh(W_q ∗ [r⊙h, x]): x is still in place, only the hidden planes changed.
+        kernel.storeResetHidden(s.resetHidden, into: s.padded)
+        kernel.convolve(s.padded, weights: qWeights.pointer, outputs: hiddenChannels, output: s.preactivations,
+                        transformedInput: s.transformedInput, products: s.products, onlyHidden: true)
+        Parallel.forEach(hiddenChannels, context: activation) { activation, channels in activation.activateQ(channels) }
+        return (UnsafePointer(s.z), UnsafePointer(s.r), UnsafePointer(s.q))
+    }
+
+    /// What one step needs besides h and x (``scratch(_:workspace:)`` sizes it).
+    struct Scratch {
+        /// σ(W_z ∗ [h, x]), σ(W_r ∗ [h, x]) and tanh(W_q ∗ [r⊙h, x]), `[hidden, height, width]` each.
+        var z: UnsafeMutablePointer<Float>, r: UnsafeMutablePointer<Float>, q: UnsafeMutablePointer<Float>
+        /// The gates' pre-activations, one ``GateConvolution/preactivationPlane`` per gate: z and r in planes
+        /// `0..<2·hidden`, then q in planes `0..<hidden`.
+        var preactivations: UnsafeMutablePointer<Float>
+        /// `[h, x]`, then `[r⊙h, x]`, zero-padded in the gate layout.
+        var padded: UnsafeMutablePointer<Float>
+        /// r⊙h, `[hidden, height, width]`, when it cannot be written into `padded` in place; else empty.
+        var resetHidden: UnsafeMutablePointer<Float>
+        /// One Winograd band of the transformed `[h, x]` and of the products; empty for shifted GEMMs.
+        var transformedInput: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>
+    }
+
+    /// This step's scratch on `kernel`'s grid, laid out in the workspace's GRU block.
+    func scratch(_ kernel: GateConvolution, workspace: Workspace) -> Scratch {
+        let gate = hiddenChannels * kernel.height * kernel.width
+        let bands = kernel.bandCounts
+        return workspace.gru.carve { c in
+            Scratch(z: c.take(gate), r: c.take(gate), q: c.take(gate),
+                    preactivations: c.take(2 * hiddenChannels * kernel.preactivationPlane.count),
+                    padded: c.take(kernel.paddedCount),
+                    resetHidden: c.take(kernel.needsCompactResetHidden ? gate : 0),
+                    transformedInput: c.take(bands.transformedInput), products: c.take(bands.products))
         }
-        Parallel.forEach(hid, context: activation) { activation, channels in activation.activateQ(channels) }
-        return (UnsafePointer(zOut), UnsafePointer(rOut), UnsafePointer(qOut))
     }
 
     /// One step on a batch (allocating convenience).

@@ -49,14 +49,14 @@ public struct MaskHead: Sendable {
         conv1.multiplyAccumulates(height: height, width: width) + conv2.multiplyAccumulates(height: height, width: width)
     }
 
-    /// One sample, allocation-free once the workspace has grown ("heads.hidden", shared with ``FlowHead``, and the
-    /// convolutions' "conv.*" and "winograd.*" buffers).
+    /// One sample, allocation-free once the workspace has grown. Its one scratch field, `ReLU(conv1(h))`
+    /// `[intermediate, height, width]`, lies in the workspace's heads block, shared with ``FlowHead``.
     /// - Parameters:
     ///   - hidden: `[inputChannels, height, width]`.
     ///   - output: scaled logits `[576, height, width]`.
     package func forward(_ hidden: UnsafePointer<Float>, height: Int, width: Int,
                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        let mid = workspace.buffer("heads.hidden", conv1.outputChannels * height * width)
+        let mid = workspace.heads.carve { $0.take(conv1.outputChannels * height * width) }
         conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
         conv2.forward(mid, height: height, width: width, output: output, workspace: workspace)
         let count = Self.outputChannels * height * width

@@ -108,7 +108,7 @@ public struct MotionEncoder: Sendable {
         (correlationConvs + flowConvs + [conv]).reduce(0) { $0 + $1.multiplyAccumulates(height: height, width: width) }
     }
 
-    /// One sample, allocation-free once the workspace has grown ("motion.*" buffers and the convolutions' scratch).
+    /// One sample, allocation-free once the workspace has grown (``Scratch``, and the convolutions').
     /// - Parameters:
     ///   - flow: `[2, height, width]`, coords1 − coords0.
     ///   - correlation: `[correlationChannels, height, width]`, or `[height·width, correlationChannels]` when
@@ -119,38 +119,58 @@ public struct MotionEncoder: Sendable {
                          correlationLayout: CorrelationLayout = .channelMajor, height: Int, width: Int,
                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let pixels = height * width
+        let s = scratch(height: height, width: width, workspace: workspace)
+        // cor = convc…(corr), flo = convf…(flow), side by side in `features` so that `conv` reads [cor, flo].
         let corOut = correlationConvs.last!.outputChannels
-        // [cor, flo] side by side so that `conv` reads them as one input.
-        let features = workspace.buffer("motion.features", conv.inputChannels * pixels)
         if correlationLayout == .pixelMajor {
             // The first convolution reads the pixel-major features with a transposed GEMM; the rest as usual.
             let first = correlationConvs[0]
             let rest = correlationConvs.dropFirst()
-            let dst = rest.isEmpty ? features : workspace.buffer("motion.cor1", first.outputChannels * pixels)
+            let dst = rest.isEmpty ? s.features : s.ping
             first.forwardPixelMajor(correlation, pixels: pixels, output: dst, activation: .relu)
-            if !rest.isEmpty {
-                Self.chain(rest, input: dst, height: height, width: width, output: features,
-                           scratch: ("motion.cor0", "motion.cor2"), workspace: workspace)
-            }
+            Self.chain(rest, input: dst, height: height, width: width, output: s.features, ping: s.pong, pong: s.ping,
+                       workspace: workspace)
         } else {
-            Self.chain(correlationConvs[...], input: correlation, height: height, width: width, output: features,
-                       scratch: ("motion.cor0", "motion.cor1"), workspace: workspace)
+            Self.chain(correlationConvs[...], input: correlation, height: height, width: width, output: s.features,
+                       ping: s.ping, pong: s.pong, workspace: workspace)
         }
-        Self.chain(flowConvs[...], input: flow, height: height, width: width, output: features + corOut * pixels,
-                   scratch: ("motion.flo0", "motion.flo1"), workspace: workspace)
-        conv.forward(features, height: height, width: width, output: output, workspace: workspace, activation: .relu)
+        Self.chain(flowConvs[...], input: flow, height: height, width: width, output: s.features + corOut * pixels,
+                   ping: s.ping, pong: s.pong, workspace: workspace)
+        // out = [ReLU(conv([cor, flo])), flow]
+        conv.forward(s.features, height: height, width: width, output: output, workspace: workspace, activation: .relu)
         (output + conv.outputChannels * pixels).update(from: flow, count: 2 * pixels)
     }
 
-    /// Runs `convs` (each + ReLU) in sequence; the last writes to `output`, earlier ones alternate between the
-    /// two scratch buffers (literal names, so the lookup does not allocate).
-    private static func chain(_ convs: ArraySlice<Conv2d>, input: UnsafePointer<Float>, height: Int, width: Int,
-                              output: UnsafeMutablePointer<Float>, scratch: (String, String), workspace: Workspace) {
+    /// What one ``forward(flow:correlation:correlationLayout:height:width:output:workspace:)`` needs besides its
+    /// inputs and output.
+    struct Scratch {
+        /// `[cor, flo]`, `[conv.inputChannels, height, width]`: the two branches' outputs side by side.
+        var features: UnsafeMutablePointer<Float>
+        /// Intermediate activations of a branch, `[widest intermediate, height, width]` each; the correlation and
+        /// flow branches run one after the other and share them.
+        var ping: UnsafeMutablePointer<Float>, pong: UnsafeMutablePointer<Float>
+    }
+
+    /// The scratch for an `height × width` grid, laid out in the workspace's motion-encoder block.
+    func scratch(height: Int, width: Int, workspace: Workspace) -> Scratch {
         let pixels = height * width
+        var intermediate = 0
+        for c in correlationConvs.dropLast() { intermediate = max(intermediate, c.outputChannels) }
+        for c in flowConvs.dropLast() { intermediate = max(intermediate, c.outputChannels) }
+        return workspace.motionEncoder.carve { c in
+            Scratch(features: c.take(conv.inputChannels * pixels), ping: c.take(intermediate * pixels),
+                    pong: c.take(intermediate * pixels))
+        }
+    }
+
+    /// Runs `convs` (each + ReLU) in sequence from `input`; the last writes `output`, earlier ones alternate
+    /// between `ping` and `pong` (neither may be `input`).
+    private static func chain(_ convs: ArraySlice<Conv2d>, input: UnsafePointer<Float>, height: Int, width: Int,
+                              output: UnsafeMutablePointer<Float>, ping: UnsafeMutablePointer<Float>,
+                              pong: UnsafeMutablePointer<Float>, workspace: Workspace) {
         var source = input
         for (i, c) in convs.enumerated() {
-            let last = i == convs.count - 1
-            let dst = last ? output : workspace.buffer(i % 2 == 0 ? scratch.0 : scratch.1, c.outputChannels * pixels)
+            let dst = i == convs.count - 1 ? output : i % 2 == 0 ? ping : pong
             c.forward(source, height: height, width: width, output: dst, workspace: workspace, activation: .relu)
             source = UnsafePointer(dst)
         }

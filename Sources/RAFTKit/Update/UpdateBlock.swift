@@ -1,4 +1,4 @@
-/// RAFT's recurrent update operator (raft-spec §5, `BasicUpdateBlock` / `SmallUpdateBlock`), one iteration:
+/// RAFT's recurrent update operator (core/update.py, `BasicUpdateBlock` / `SmallUpdateBlock`), one iteration:
 ///
 ///     motion = MotionEncoder(flow, corr)              128 (basic) / 82 (small) channels, flow last
 ///     x      = [context, motion]                      256 / 146 channels
@@ -7,20 +7,20 @@
 ///     mask   = 0.25 · MaskHead(hidden)                basic only
 ///
 /// The concatenation `x = [context, motion]` is never formed: the context's share of every GRU gate is
-/// computed once per image pair (``StaticInputSplit``) and each iteration multiplies only `[h, motion]`.
+/// computed once per image pair (``prepareContext(_:height:width:cache:workspace:)``) and each iteration
+/// multiplies only `[h, motion]`.
 public struct UpdateBlock: Sendable {
     public let configuration: RAFTConfiguration
     /// `update_block.encoder`.
     public let encoder: MotionEncoder
-    /// `update_block.gru`: two steps (1×5, 5×1) for basic, one 3×3 step for small.
+    /// `update_block.gru`: two steps (1×5, 5×1) for basic, one 3×3 step for small. Its steps also hold their
+    /// weights split at the context channels, so that the context's share of every gate is computed once per
+    /// image pair (``ConvGRU/splittingStaticInput(channels:)``).
     public let gru: SeqConvGRU
     /// `update_block.flow_head`.
     public let flowHead: FlowHead
     /// `update_block.mask` (basic only).
     public let maskHead: MaskHead?
-    /// ``gru`` with its weights split so that the context's share of every gate is computed once per image
-    /// pair (``prepareContext(_:height:width:cache:workspace:)``) instead of at every iteration.
-    let splitGRU: SeqConvGRU
 
     /// Builds the update block of `configuration` from official parameter names under `prefix`:
     /// `encoder.convc1 …`, `gru.convz1 …` (basic) or `gru.convz …` (small), `flow_head.conv1/2`, `mask.0/2`.
@@ -74,10 +74,9 @@ public struct UpdateBlock: Sendable {
                      "heads must read the hidden state")
         self.configuration = configuration
         self.encoder = encoder
-        self.gru = gru
+        self.gru = gru.splittingStaticInput(channels: configuration.contextChannels)
         self.flowHead = flowHead
         self.maskHead = maskHead
-        splitGRU = gru.splittingStaticInput(channels: configuration.contextChannels)
     }
 
     /// Whether the block predicts a convex-upsampling mask (basic true, small false).
@@ -100,7 +99,7 @@ public struct UpdateBlock: Sendable {
     /// Floats of the per-sample context cache: the context's share of every GRU gate (3·hidden channels per
     /// GRU step).
     public func contextCacheCount(height: Int, width: Int) -> Int {
-        splitGRU.staticContributionCount(height: height, width: width)
+        gru.staticContributionCount(height: height, width: width)
     }
 
     /// Computes the context's share of every GRU gate once per image pair (RAFT's context does not change
@@ -110,7 +109,7 @@ public struct UpdateBlock: Sendable {
     ///   - cache: `[contextCacheCount(height:width:)]` out.
     package func prepareContext(_ context: UnsafePointer<Float>, height: Int, width: Int,
                                 cache: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        splitGRU.prepareStaticInput(context, height: height, width: width, output: cache, workspace: workspace)
+        gru.prepareStaticInput(context, height: height, width: width, output: cache, workspace: workspace)
     }
 
     /// One sample on an h×w grid, allocation-free once the workspace has grown.
@@ -129,7 +128,7 @@ public struct UpdateBlock: Sendable {
                       deltaFlow: UnsafeMutablePointer<Float>,
                       mask: UnsafeMutablePointer<Float>?,
                       workspace: Workspace) {
-        let cache = workspace.buffer("update.contextCache", contextCacheCount(height: height, width: width))
+        let cache = scratch(height: height, width: width, workspace: workspace).contextCache
         prepareContext(context, height: height, width: width, cache: cache, workspace: workspace)
         step(hidden: hidden, contextCache: cache, correlation: correlation, flow: flow, height: height, width: width,
              deltaFlow: deltaFlow, mask: mask, workspace: workspace)
@@ -153,19 +152,34 @@ public struct UpdateBlock: Sendable {
                       deltaFlow: UnsafeMutablePointer<Float>,
                       mask: UnsafeMutablePointer<Float>?,
                       workspace: Workspace) {
-        let pixels = height * width
-        let motion = workspace.buffer("update.motion", encoder.outputChannels * pixels)
+        let motion = scratch(height: height, width: width, workspace: workspace).motion
+        // motion = MotionEncoder(flow, corr);  hidden = GRU(hidden, [context, motion]);  Δflow = FlowHead(hidden)
         encoder.forward(flow: flow, correlation: correlation, correlationLayout: correlationLayout,
                         height: height, width: width, output: motion, workspace: workspace)
-        splitGRU.step(hidden: hidden, dynamicInput: motion, staticContribution: contextCache,
-                      height: height, width: width, workspace: workspace)
-
-        // The mask head runs only when a full-resolution flow is wanted (at inference, the last iteration); the
-        // heads share their scratch, so switching it on never allocates.
+        gru.step(hidden: hidden, dynamicInput: motion, staticContribution: contextCache,
+                 height: height, width: width, workspace: workspace)
         flowHead.forward(hidden, height: height, width: width, output: deltaFlow, workspace: workspace)
+        // mask = 0.25 · MaskHead(hidden), only when a full-resolution flow is wanted (at inference, after the last
+        // iteration); the heads share their scratch, so switching it on never allocates.
         if let mask, let maskHead {
             maskHead.forward(hidden, height: height, width: width, output: mask, workspace: workspace)
         }
+    }
+
+    /// What one iteration needs besides its inputs and outputs.
+    struct Scratch {
+        /// The motion features, `[encoder.outputChannels, h, w]`: the GRU's per-iteration input.
+        var motion: UnsafeMutablePointer<Float>
+        /// The context's share of the GRU gates, ``contextCacheCount(height:width:)`` floats, for callers that
+        /// pass the context instead of a cache.
+        var contextCache: UnsafeMutablePointer<Float>
+    }
+
+    /// The scratch for an `height × width` grid, laid out in the workspace's update block (both `step` forms lay
+    /// it out alike, so one never moves the other's fields).
+    func scratch(height: Int, width: Int, workspace: Workspace) -> Scratch {
+        let motion = encoder.outputChannels * height * width, cache = contextCacheCount(height: height, width: width)
+        return workspace.update.carve { Scratch(motion: $0.take(motion), contextCache: $0.take(cache)) }
     }
 
     /// Batched, allocating convenience.

@@ -20,7 +20,8 @@ import Testing
         let levels = CorrelationLevels(height: h, width: w, count: 4, radius: 4)
         #expect(levels.sizes.map { [$0.height, $0.width] } == [[16, 20], [8, 10], [4, 5], [2, 2]])
         let workspace = Workspace()
-        let storage = workspace.buffer("volume", CorrelationPyramid.storageCount(levels))
+        let storageBuffer = ScratchBuffer()
+        let storage = storageBuffer.reserve(CorrelationPyramid.storageCount(levels))
         let pyramid = CorrelationPyramid(fmap1: fmap1.pointer, fmap2: fmap2.pointer, channels: d, levels: levels, storage: storage,
                                          workspace: workspace)
         for i in 0..<4 {
@@ -77,7 +78,8 @@ import Testing
         let (d, h, w) = (fmap1.c, fmap1.h, fmap1.w)
         let levels = CorrelationLevels(height: h, width: w, count: 4, radius: 4)
         let workspace = Workspace()
-        let storage = workspace.buffer("test.storage", CorrelationSampler.storageCount(levels, channels: d, mode: mode))
+        let storageBuffer = ScratchBuffer()
+        let storage = storageBuffer.reserve(CorrelationSampler.storageCount(levels, channels: d, mode: mode))
         let sampler = CorrelationSampler(fmap1: fmap1.pointer, fmap2: fmap2.pointer, channels: d, levels: levels,
                                          mode: mode, storage: storage, workspace: workspace)
         let pixels = h * w, channels = levels.channels
@@ -124,7 +126,8 @@ import Testing
         let tiling = CorrelationPyramid.Tiling(levels)
         #expect(tiling.bands == 3 && tiling.rowBlocks == 3)
         let workspace = Workspace()
-        let storage = workspace.buffer("volume", CorrelationPyramid.storageCount(levels))
+        let storageBuffer = ScratchBuffer()
+        let storage = storageBuffer.reserve(CorrelationPyramid.storageCount(levels))
         storage.update(repeating: .nan, count: CorrelationPyramid.storageCount(levels))
         _ = CorrelationPyramid(fmap1: f1.pointer, fmap2: f2.pointer, channels: d, levels: levels, storage: storage,
                                workspace: workspace)

@@ -33,7 +33,8 @@ import Testing
         let reference = gru(hidden: hidden, input: Tensor.concatenateChannels([context, dynamic]))
 
         let workspace = Workspace()
-        let cache = workspace.buffer("test.cache", split.staticContributionCount(height: h, width: w))
+        let cacheBuffer = ScratchBuffer()
+        let cache = cacheBuffer.reserve(split.staticContributionCount(height: h, width: w))
         split.prepareStaticInput(context.pointer, height: h, width: w, output: cache, workspace: workspace)
         var result = hidden
         for _ in 0..<1 {
