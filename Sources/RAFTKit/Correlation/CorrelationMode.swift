@@ -1,4 +1,4 @@
-/// How RAFT's correlation look-ups are computed (raft-spec §3).
+/// How RAFT's correlation look-ups are computed (core/corr.py: `CorrBlock` or `AlternateCorrBlock`).
 ///
 /// Both strategies give the same features up to float rounding (≤ 1e-4). The stored volume costs time and memory that
 /// grow with the square of the pixel count; on-demand look-ups cost time linear in it at every iteration. `basic`,

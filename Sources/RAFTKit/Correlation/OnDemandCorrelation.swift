@@ -1,4 +1,4 @@
-/// RAFT's memory-light correlation (the official `AlternateCorrBlock`, raft-spec §3.4) for one sample.
+/// RAFT's memory-light correlation (core/corr.py, `AlternateCorrBlock`) for one sample.
 ///
 /// Instead of storing the `(h·w)²` volume it keeps the feature maps, pixel-major: fmap1 as `[h·w, D]` and
 /// fmap2 average-pooled per level (2×2, floor) as `[hᵢ·wᵢ, D]`, levels back to back. A look-up computes
