@@ -1,11 +1,11 @@
 """Exports a training checkpoint (train.py) for RAFTKit.
 
 Writes
-- ``--weights``: float32 safetensors with the OFFICIAL RAFT key names (raft-spec §6.2: ``fnet.*``,
+- ``--weights``: float32 safetensors with the OFFICIAL RAFT key names (those of the official raft-small.pth: ``fnet.*``,
   ``cnet.*``, ``update_block.encoder.*``, ``update_block.gru.convz/convr/convq``,
   ``update_block.flow_head.*``; no ``module.`` prefix), 106 tensors, 990,162 parameters. The torchvision ->
-  official renames are those of raft-spec §13. The file is read back, mapped to torchvision names again
-  and checked to give bit-identical flow.
+  official renames follow torchvision/models/optical_flow/raft.py's module names. The file is read back, mapped
+  to torchvision names again and checked to give bit-identical flow.
 - ``--train-checkpoint`` (optional): a compact resumable checkpoint for the repository: AdamW moments in
   bfloat16 (exp_avg_sq needs bfloat16's range; float16 would underflow), scheduler, step, RNG states, run
   history, and the model: by reference to ``--weights`` when both are in the same folder (the float32

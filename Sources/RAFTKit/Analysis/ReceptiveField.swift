@@ -91,9 +91,9 @@ public struct GridMask: Sendable, Hashable {
 ///
 /// So a step reaches `2·e` cells per axis, `e = dilation·(kernel − 1)/2` the kernel's half-extent (3×3: ±2, 1×5:
 /// ±4 in x, 5×5 or 3×3 dilation 2: ±4), and an iteration of a sequence of steps reaches the sum over its steps
-/// (RAFT's 1×5→5×1: ±4 in both axes, raft-spec §7). After k iterations the hidden state has heard from a
-/// `(2·k·reach + 1)²` window of the initial hidden state and, since x is fed to every iteration, of x. Dilated
-/// kernels reach that far with holes: a 3×3 dilation 2 step only ever reaches cells at even offsets.
+/// (RAFT's 1×5→5×1, core/update.py's `SepConvGRU`: ±4 in both axes). After k iterations the hidden state has
+/// heard from a `(2·k·reach + 1)²` window of the initial hidden state and, since x is fed to every iteration, of x.
+/// Dilated kernels reach that far with holes: a 3×3 dilation 2 step only ever reaches cells at even offsets.
 ///
 /// ``support(of:height:width:source:perturbing:iterations:)`` propagates these dependency sets cell by cell
 /// on a finite grid (a path has to stay inside the grid, where zero padding ends it), so it is exact near

@@ -3,11 +3,11 @@ import COpenBLAS
 /// The one place RAFTKit calls OpenBLAS. Everything else sees these Swift functions.
 ///
 /// RAFTKit runs OpenBLAS single-threaded and splits the work over its own threads (``threads``, through
-/// `Parallel`). A convolution's Winograd GEMMs are many small products (36 per band for F(4×4)); measured on the
-/// project machine, two threads that each take half of the positions with a single-threaded `sgemm` run them 15–30 %
-/// faster than OpenBLAS's two-thread `sgemm` called per position, which hands each small product to its worker and
-/// waits. OpenBLAS's worker also spins (`sched_yield`) between calls, competing with the passes RAFTKit runs on both
-/// cores between GEMMs; a single-threaded OpenBLAS never wakes it.
+/// `Parallel`). A convolution's Winograd GEMMs are many small products (36 per band for F(4×4)): each thread takes
+/// whole products, where a multi-threaded OpenBLAS would hand every small product to its worker and wait. OpenBLAS's
+/// worker would also spin (`sched_yield`) between calls, competing with the passes RAFTKit runs on every core
+/// between GEMMs; a single-threaded OpenBLAS never wakes it (measurements: `Benchmarks/README.md`, "Design
+/// choices and their measurements").
 public enum BLAS {
     /// Row-major `C[M,N] = alpha·A[M,K]·B[K,N] + beta·C` (A and B not transposed), split over ``threads``.
     public static func sgemm(m: Int, n: Int, k: Int, alpha: Float = 1,

@@ -14,9 +14,9 @@
 /// is the one-phase case.
 ///
 /// Against im2col this saves writing and re-reading a `Cin·taps × pixels` matrix (65 MB for a 3×3 convolution of
-/// 256 channels on RAFT's 55×128 grid): measured 10–30 % faster per convolution on the project machine, and the
-/// workspace shrinks by that matrix. OpenBLAS blocks K in chunks of a few hundred anyway, so splitting K by tap
-/// costs little, even at 64 input channels. See `Benchmarks/README.md`.
+/// 256 channels on RAFT's 55×128 grid), which is the faster way for these shapes, and the workspace shrinks by that
+/// matrix. OpenBLAS blocks K in chunks of a few hundred anyway, so splitting K by tap costs little, even at 64 input
+/// channels (measurements: `Benchmarks/README.md`, "Design choices and their measurements").
 package enum ShiftedGEMM {
     /// Sizes of the padded input (its phases) and of the wide output grid for one geometry and input size.
     package struct Layout {

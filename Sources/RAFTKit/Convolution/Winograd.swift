@@ -8,8 +8,8 @@
 /// multiplications per 4 outputs instead of 36 (2.25× fewer than im2col or shifted GEMMs), F(4×4, 3×3) 36 per 16
 /// (4× fewer), and its transformed data is 2.25× the input instead of 4×, so it also moves less memory. The price
 /// is rounding: F(2×2) uses only ±1 and ½ (exact in binary; about twice a direct convolution's error), F(4×4)
-/// uses ±2, ±4, ±5, ±8 and sixths of the weights (measured: about 20× F(2×2)'s error per convolution, 1.6e-4 on
-/// the motion encoder's features of up to 16).
+/// uses ±2, ±4, ±5, ±8 and sixths of the weights (about 20× F(2×2)'s error per convolution, inside the parity
+/// tolerances; `Benchmarks/README.md`, third round).
 /// Tiles are processed in bands of tile rows so that the transformed data stays within a budget
 /// (``bandBudget``). F(2×2, 3×3) uses
 ///
@@ -20,9 +20,8 @@
 package enum Winograd {
     /// Floats the transformed input (or output) of one band may take (`α²·channels·tiles`): 4 Mi floats, 16 MB
     /// (a whole 55×128 update grid is one band). Larger bands give each position's GEMM more columns (N = tiles),
-    /// and with the positions split over the threads that matters more than keeping a band in cache: measured on
-    /// the project machine in interleaved runs of the full models, the `basic` update loop took 763–774 ms with
-    /// 4 Mi against 812–820 with 1 Mi, 798–850 with 2 Mi and 782–788 with 8 Mi; encoders and `small` within noise.
+    /// and with the positions split over the threads that matters more than keeping a band in cache (budgets of
+    /// 1, 2 and 8 Mi floats: `Benchmarks/README.md`, fourth round).
     package static let bandBudget = 1 << 22
 
     /// The output tile size m of F(m×m, 3×3).
@@ -160,9 +159,8 @@ package enum Winograd {
 
     /// Floats between the matrices of consecutive positions ξ for a matrix of `count` floats: rounded up to whole
     /// 64-byte lines and to an odd number of them. With power-of-two strides (64 channels × 1024 tiles) the α²
-    /// streams that a transform reads or writes side by side all fall into the same cache sets and evict each other;
-    /// measured on the encoder's 64-channel layer in one run: input transforms of 16.8 ms (F(2×2)) and 33.4 ms
-    /// (F(4×4)) with unpadded strides, 10.6 and 14.1 ms with these.
+    /// streams that a transform reads or writes side by side all fall into the same cache sets and evict each other
+    /// (the input transforms with and without this padding: `Benchmarks/README.md`, third round).
     package static func positionStride(_ count: Int) -> Int {
         let lines = (count + 15) / 16
         return 16 * (lines | 1)

@@ -15,7 +15,7 @@
 ///
 /// a tile of output o is `Aᵀ [Σ_c (G g_oc) ⊙ (Bᵀ d_c)]`: 8 GEMMs `M_ξ = U_ξ · V_ξ` over all tiles, 8 multiplications
 /// per 4 outputs instead of 20 (2.5× fewer than shifted GEMMs), for transforms that are cheap in one dimension.
-/// Measured rounding error about twice a direct sum's (1-D only; a 2-D F(4×4, 3×3) is ten times worse).
+/// Its rounding error is about twice a direct sum's (1-D only; a 2-D F(4×4, 3×3) is ten times worse).
 ///
 /// Layouts: a 5×1 kernel (vertical) pads rows only, and every transform works on whole rows (contiguous, no
 /// shuffles). A 1×5 kernel (horizontal) splits each padded row into its four column phases (x mod 4), so that input

@@ -54,9 +54,9 @@ package enum CorrelationLayout: Sendable {
 
 /// Correlation features as a standalone operation (allocating; the model uses the raw-pointer path).
 public enum Correlation {
-    /// RAFT's correlation look-up (raft-spec §3): the all-pairs volume `fmap1ᵀ·fmap2/√D`, `levels` levels of
-    /// 2×2 average pooling, and a radius-`radius` bilinear look-up at `coords/2^i` (zero outside), channels
-    /// in x-major order `i·(2r+1)² + (dx+r)·(2r+1) + (dy+r)`.
+    /// RAFT's correlation look-up (core/corr.py, `CorrBlock`): the all-pairs volume `fmap1ᵀ·fmap2/√D`, `levels`
+    /// levels of 2×2 average pooling, and a radius-`radius` bilinear look-up at `coords/2^i` (zero outside),
+    /// channels in x-major order `i·(2r+1)² + (dx+r)·(2r+1) + (dy+r)`.
     /// - Parameters:
     ///   - fmap1, fmap2: `[N, D, h, w]`.
     ///   - coords: `[N, 2, h, w]` target positions (x, y) in level-0 pixels.

@@ -1,9 +1,9 @@
-/// How RAFT's correlation look-ups are computed (raft-spec §3).
+/// How RAFT's correlation look-ups are computed (core/corr.py: `CorrBlock` or `AlternateCorrBlock`).
 ///
 /// Both strategies give the same features up to float rounding (≤ 1e-4). The stored volume costs time and memory that
-/// grow with the square of the pixel count; on-demand look-ups cost time linear in it at every iteration. `basic`,
-/// 12 iterations, 2 threads: all-pairs is faster at 1024×440 (1.41 against 1.46 s), on-demand at 1920×1080 (7.4
-/// against 8.8 s, and 1.6 against 6.8 GB).
+/// grow with the square of the pixel count; on-demand look-ups cost time linear in it at every iteration. So
+/// all-pairs is the faster at Sintel's size and on-demand at 1080p, where it also needs about a quarter of the
+/// memory (measurements: `Benchmarks/README.md`, "Design choices and their measurements").
 public enum CorrelationMode: Sendable, Hashable, CustomStringConvertible {
     /// The all-pairs volume `[h·w, h·w]` and its pooled levels are computed once per image pair with one
     /// GEMM and stored (`≈ N·(h·w)²·4·4/3` bytes: 264 MB per Sintel-sized pair, 5.6 GB at 1080p). Look-ups

@@ -1,4 +1,4 @@
-/// RAFT's all-pairs correlation pyramid for one sample (raft-spec §3.1–3.3), stored in caller memory.
+/// RAFT's all-pairs correlation pyramid for one sample (core/corr.py, `CorrBlock`), stored in caller memory.
 ///
 /// Layout: one row per source pixel `p = y·w + x`, holding every level's target plane back to back:
 /// `storage[p, offsets[i] + yᵢ·wᵢ + xᵢ]`, row length `Σ hᵢ·wᵢ`. The volume

@@ -1,4 +1,5 @@
-/// The bilinear look-up shared by both correlation strategies (raft-spec §3.3, §4.2).
+/// The bilinear look-up shared by both correlation strategies (core/corr.py, `CorrBlock.__call__`, which samples
+/// with core/utils/utils.py's `bilinear_sampler`).
 ///
 /// At level `i` a source pixel looks at the `(2r+1)²` points `(x/2^i + dx, y/2^i + dy)`, `dx, dy ∈ −r…r`.
 /// All of them share the fractional part of the centre, so they interpolate the `(2r+2)²` integer-grid

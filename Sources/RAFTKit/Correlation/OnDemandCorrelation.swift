@@ -1,4 +1,4 @@
-/// RAFT's memory-light correlation (the official `AlternateCorrBlock`, raft-spec §3.4) for one sample.
+/// RAFT's memory-light correlation (core/corr.py, `AlternateCorrBlock`) for one sample.
 ///
 /// Instead of storing the `(h·w)²` volume it keeps the feature maps, pixel-major: fmap1 as `[h·w, D]` and
 /// fmap2 average-pooled per level (2×2, floor) as `[hᵢ·wᵢ, D]`, levels back to back. A look-up computes
@@ -68,8 +68,8 @@ package struct OnDemandCorrelation {
     package func lookup(coords: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                         layout: CorrelationLayout = .channelMajor) {
         // Pixels in square tiles, the tiles split over the threads. Neighbouring pixels' windows overlap, so a tile
-        // keeps its working set of pooled fmap2 rows small; at 1920×1080, though, sides 4–16 measured within noise of
-        // each other: the gain over the former single-threaded loop came from the threads and from ``dots``.
+        // keeps its working set of pooled fmap2 rows small. The speed comes from the threads and from ``dots``; the
+        // tile side matters little (`Benchmarks/README.md`, sixth round).
         let side = Self.tileSide
         let tilesX = (levels.width + side - 1) / side, tilesY = (levels.height + side - 1) / side
         Parallel.forEach(tilesX * tilesY, context: (self, coords, output, layout, tilesX)) { lookup, part in

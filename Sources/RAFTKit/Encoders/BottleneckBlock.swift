@@ -1,4 +1,4 @@
-/// The bottleneck block of RAFT's `SmallEncoder` (raft-spec §2.3):
+/// The bottleneck block of RAFT's `SmallEncoder` (core/extractor.py, `BottleneckBlock`):
 ///
 ///     y   = ReLU(norm3(conv3(ReLU(norm2(conv2(ReLU(norm1(conv1(x)))))))))   1×1 → 3×3 stride s → 1×1, width planes/4
 ///     out = ReLU(shortcut(x) + y)                                           shortcut = x, or norm4(1×1 conv stride s)

@@ -1,5 +1,5 @@
 /// RAFT's convolutional encoder at 1/8 resolution, used as the feature net (`fnet`) and the context net
-/// (`cnet`) (raft-spec §2.4–2.5):
+/// (`cnet`) (core/extractor.py, `BasicEncoder` / `SmallEncoder`):
 ///
 ///     conv1 7×7 stride 2 → norm1 → ReLU → layer1 (2 blocks) → layer2 (stride 2) → layer3 (stride 2) → conv2 1×1
 ///

@@ -1,4 +1,5 @@
-/// The normalisation used inside a ``FeatureEncoder`` (raft-spec §2.1).
+/// The normalisation used inside a ``FeatureEncoder`` (core/extractor.py, the `norm_fn` of `BasicEncoder`,
+/// `SmallEncoder` and their blocks).
 public enum Normalization: String, Sendable, CaseIterable, Codable {
     /// `InstanceNorm2d`: per sample and channel, mean and biased variance over H×W, eps 1e-5, no parameters
     /// (the feature encoder of both variants).

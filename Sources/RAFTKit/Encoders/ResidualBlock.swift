@@ -1,4 +1,4 @@
-/// The residual block of RAFT's `BasicEncoder` (raft-spec §2.2):
+/// The residual block of RAFT's `BasicEncoder` (core/extractor.py, `ResidualBlock`):
 ///
 ///     y   = ReLU(norm2(conv2(ReLU(norm1(conv1(x))))))     conv1 3×3 stride s, conv2 3×3
 ///     out = ReLU(shortcut(x) + y)                          shortcut = x, or norm3(1×1 conv stride s) if s = 2

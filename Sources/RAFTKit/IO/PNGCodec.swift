@@ -53,8 +53,8 @@ package enum PNGCodec {
                            samples: samples)
     }
 
-    /// zlib level used when writing. Measured in release on this machine (1024×436 RGB, 1242×375 KITTI
-    /// flow): level 3 encodes in 80 / 163 ms, libpng's default 6 in 206 / 795 ms for files 3–14 % smaller.
+    /// zlib level used when writing: level 3 encodes several times faster than libpng's default 6, for files only
+    /// slightly larger (measurements: `Benchmarks/README.md`, "Design choices and their measurements").
     package static let defaultCompressionLevel = 3
 
     /// Encodes a raster (1–4 channels, 8 or 16 bits) as PNG bytes; `interlaced` writes Adam7.

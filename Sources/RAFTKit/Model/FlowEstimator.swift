@@ -117,7 +117,8 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
                      warmStart: warmStart)
     }
 
-    /// The official video warm start: forward-splats a 1/8-resolution flow `[N, 2, h, w]` (raft-spec §4.5).
+    /// The official video warm start: forward-splats a 1/8-resolution flow `[N, 2, h, w]` (core/utils/utils.py,
+    /// `forward_interpolate`).
     public static func forwardInterpolate(_ lowResolution: Tensor) -> Tensor { RAFT.forwardInterpolate(lowResolution) }
 
     /// A full-resolution flow as RAFT's `flow_init`: padded like the frames, 8×8 block means, divided by 8.

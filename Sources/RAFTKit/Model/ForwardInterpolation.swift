@@ -1,5 +1,5 @@
 /// Forward interpolation of a low-resolution flow (public entry: ``RAFT/forwardInterpolate(_:)``), the official warm start for the next frame pair of a video
-/// (raft-spec §4.5, `forward_interpolate`).
+/// (core/utils/utils.py, `forward_interpolate`, as evaluate.py's `create_sintel_submission` uses it).
 ///
 /// Every pixel `(x, y)` is moved to `(x + u, y + v)`; moved points strictly inside the grid
 /// (`0 < x' < w`, `0 < y' < h`) are kept, and each integer grid position takes the flow of the nearest kept
@@ -99,9 +99,9 @@ package enum ForwardInterpolation {
 }
 
 extension RAFT {
-    /// Forward-interpolates a low-resolution flow for a video warm start (raft-spec §4.5): every pixel is
-    /// splatted to `(x + u, y + v)`, points strictly inside the grid are kept, and each grid position takes
-    /// the flow of the nearest kept point (zero flow if none is kept).
+    /// Forward-interpolates a low-resolution flow for a video warm start (core/utils/utils.py,
+    /// `forward_interpolate`): every pixel is splatted to `(x + u, y + v)`, points strictly inside the grid are
+    /// kept, and each grid position takes the flow of the nearest kept point (zero flow if none is kept).
     /// - Parameter flow: `[N, 2, h, w]` or `[2, h, w]` (e.g. ``RAFTOutput/lowResolutionFlow``).
     /// - Returns: the same shape, to pass as `flowInit` for the next frame pair.
     public static func forwardInterpolate(_ flow: Tensor) -> Tensor { ForwardInterpolation.interpolate(flow) }

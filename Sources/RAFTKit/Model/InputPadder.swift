@@ -1,4 +1,4 @@
-/// Pads images to a multiple of 8 by repeating edge pixels, and crops results back (raft-spec §4.4,
+/// Pads images to a multiple of 8 by repeating edge pixels, and crops results back (core/utils/utils.py,
 /// `InputPadder`).
 ///
 /// `pad = (8 − H mod 8) mod 8` rows and likewise columns. Columns are always split evenly

@@ -62,9 +62,10 @@ public enum ProceduralWeights {
         stateDict(shapes: canonicalShapes(variant), seed: seed, source: "<procedural \(variant) seed \(seed)>")
     }
 
-    // MARK: - Canonical names and shapes (raft-spec §6)
+    // MARK: - Canonical names and shapes (the official checkpoints' state dict)
 
-    /// Every canonical parameter name of `variant` with its shape (raft-spec §6).
+    /// Every canonical parameter name of `variant` with its shape, as in the official checkpoints
+    /// (the parameters of core/raft.py's `RAFT`, without `module.`).
     public static func canonicalShapes(_ variant: RAFTVariant) -> [String: [Int]] {
         var s: [String: [Int]] = [:]
         switch variant {

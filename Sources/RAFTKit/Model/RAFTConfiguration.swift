@@ -1,4 +1,4 @@
-/// The two RAFT architectures of the paper (raft-spec §1.1).
+/// The two RAFT architectures of the paper (core/raft.py, `RAFT.__init__`, with and without `args.small`).
 public enum RAFTVariant: String, Sendable, CaseIterable, Codable {
     /// RAFT: 5.3 M parameters, SepConvGRU (1×5 then 5×1), convex upsampling.
     case basic

@@ -5,7 +5,8 @@ public enum RAFTError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The two frames differ in batch size or image size.
     case frameSizeMismatch(image1: [Int], image2: [Int])
     /// After padding to a multiple of 8 the image is below the 128×128 minimum: the coarsest correlation
-    /// level would have a side of 1 (NaN in the official code) or 0 (raft-spec §1.4).
+    /// level would have a side of 1 (NaN in the official code: core/utils/utils.py's `bilinear_sampler` divides by
+    /// side − 1) or 0 (the `avg_pool2d` of core/corr.py's `CorrBlock` raises).
     case imageTooSmall(height: Int, width: Int, paddedHeight: Int, paddedWidth: Int, minimum: Int)
     /// An input holds NaN or infinity at `index` (`[n, c, y, x]`).
     case nonFinite(input: String, index: [Int])

@@ -1,8 +1,9 @@
 /// Vectorisable activation kernels.
 ///
-/// libm's `tanhf`/`expf` are scalar calls that cost 15–30 % of a GRU step; these rational and polynomial
-/// forms use only `+ - * /`, `min`/`max`, so LLVM vectorises the loops. Maximum absolute error against
-/// the libm functions: tanh ≤ 5e-7, sigmoid ≤ 3e-7 (tested over [-20, 20]).
+/// libm's `tanhf`/`expf` are scalar calls, a large share of a GRU step (`Benchmarks/README.md`, "Design choices
+/// and their measurements"); these rational and polynomial forms use only `+ - * /`, `min`/`max`, so LLVM
+/// vectorises the loops. Maximum absolute error against the libm functions: tanh ≤ 5e-7, sigmoid ≤ 3e-7 (tested
+/// over [-20, 20]).
 public enum Activations {
     /// Rational tanh approximation (Eigen's `generic_fast_tanh_float` coefficients), exact to ±1 beyond ±7.905.
     @inlinable @inline(__always)

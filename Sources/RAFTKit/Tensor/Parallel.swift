@@ -2,10 +2,10 @@
 /// ``BLAS``) and the passes between them (Winograd transforms, padding copies, gate activations, correlation
 /// look-ups, normalisation, im2col).
 ///
-/// Measured on the project machine, a Winograd input transform takes 1.32 ms on 2 threads against 2.63 ms on one.
-/// Each call partitions the work into disjoint chunks, so the passes between GEMMs are bit-identical for any thread
-/// count (a GEMM split over threads may round differently in its last bit). With one thread (or too little work)
-/// the body runs inline, with no thread hand-off.
+/// The passes scale with the threads as the GEMMs do (a Winograd input transform: `Benchmarks/README.md`, third
+/// round). Each call partitions the work into disjoint chunks, so the passes between GEMMs are bit-identical for
+/// any thread count (a GEMM split over threads may round differently in its last bit). With one thread (or too
+/// little work) the body runs inline, with no thread hand-off.
 ///
 /// **No allocation.** A body reaches the worker threads without a heap allocation only if it captures nothing:
 /// everything it needs goes in `context` (pointers, sizes, a `self`), which the closure receives as its first

@@ -11,8 +11,8 @@ import Darwin
 ///
 /// A job is handed over without allocating: the caller keeps its ``ParallelJob`` on its own stack and publishes a
 /// pointer to it plus its type (an existential metatype, two words), and it waits for every worker before that
-/// stack frame ends. (`withoutActuallyEscaping` would box the closure on the heap at every call: that was 32
-/// allocations per iteration of `raftflow flow` on 2 threads.)
+/// stack frame ends. (`withoutActuallyEscaping` would box the closure on the heap at every call that reaches a
+/// worker: `Benchmarks/README.md`, "Allocation in the iteration loop".)
 ///
 /// One job runs at a time. A second caller (another thread, or a `Parallel` call nested inside a chunk) does not
 /// wait: ``run(_:chunks:_:)`` returns false and the caller runs the chunks itself.

@@ -1,4 +1,4 @@
-/// RAFT-S's 8× upsampling `upflow8` (raft-spec §4.3): `8 · interpolate(flow, (8h, 8w), bilinear,
+/// RAFT-S's 8× upsampling `upflow8` (core/utils/utils.py): `8 · interpolate(flow, (8h, 8w), bilinear,
 /// align_corners=True)`. Output pixel i reads input coordinate `i·(h−1)/(8h−1)`; the arithmetic follows
 /// PyTorch's CPU kernel (float scale and weights, height weights applied outside the width ones).
 public enum BilinearUpsampler {

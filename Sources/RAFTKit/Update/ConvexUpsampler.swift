@@ -1,5 +1,5 @@
-/// RAFT's learned 8× upsampling (raft-spec §1.3): every full-resolution pixel is a convex combination of the
-/// 3×3 coarse neighbourhood of `8·flow`.
+/// RAFT's learned 8× upsampling (core/raft.py, `RAFT.upsample_flow`): every full-resolution pixel is a convex
+/// combination of the 3×3 coarse neighbourhood of `8·flow`.
 ///
 /// Mask channel `64·k + 8·a + b` is the logit of neighbour `k = 3·ky + kx` (coarse pixel `(y+ky−1, x+kx−1)`)
 /// for sub-pixel `(a, b)`; a softmax over the 9 neighbours gives the weights, and

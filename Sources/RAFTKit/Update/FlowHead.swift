@@ -1,4 +1,4 @@
-/// Predicts the flow update from the GRU hidden state (raft-spec §5, `FlowHead`):
+/// Predicts the flow update from the GRU hidden state (core/update.py, `FlowHead`):
 /// `Δflow = conv2(ReLU(conv1(h)))`, both 3×3 with padding 1, no output activation.
 /// RAFT: 128→256→2 (299,778 parameters); RAFT-S: 96→128→2 (113,026).
 public struct FlowHead: Sendable {

@@ -1,7 +1,7 @@
-/// Predicts the convex-upsampling weights from the GRU hidden state (raft-spec §5, `update_block.mask`):
+/// Predicts the convex-upsampling weights from the GRU hidden state (core/update.py, `BasicUpdateBlock.mask`):
 /// `mask = 0.25 · conv2(ReLU(conv1(h)))` with conv1 3×3 (128→256, `mask.0`) and conv2 1×1 (256→576,
 /// `mask.2`). The 576 = 9·8·8 channels are the logits of ``ConvexUpsampler`` (channel `64·k + 8·a + b`).
-/// The 0.25 is part of the released models (only a gradient-balancing trick in training, issue #24).
+/// The 0.25 is part of the released models (only a gradient-balancing trick in training, princeton-vl/RAFT issue #24).
 /// 443,200 parameters; RAFT-S has no mask head.
 public struct MaskHead: Sendable {
     /// `mask.0`, hidden → intermediate, 3×3 padding 1, followed by ReLU.

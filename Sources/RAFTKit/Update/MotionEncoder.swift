@@ -1,4 +1,4 @@
-/// Encodes the current flow and its correlation look-up into motion features (raft-spec §5,
+/// Encodes the current flow and its correlation look-up into motion features (core/update.py,
 /// `BasicMotionEncoder` / `SmallMotionEncoder`):
 ///
 ///     cor = ReLU(convc1(corr)) [→ ReLU(convc2(cor))]      correlation branch

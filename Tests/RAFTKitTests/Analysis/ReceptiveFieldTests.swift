@@ -61,7 +61,7 @@ struct GRUCostTests {
     ]
 
     @Test func parameterCountsMatchPyTorch() {
-        // RAFT's SepConvGRU and RAFT-S's ConvGRU (raft-spec §6.3).
+        // RAFT's SepConvGRU and RAFT-S's ConvGRU (core/update.py), as PyTorch counts them.
         #expect(GRUVariant.separable5.parameterCount(.basic) == 1_475_328)
         #expect(GRUVariant.conv3x3.parameterCount(.small) == 627_552)
         for v in GRUVariant.defaults {
@@ -101,7 +101,7 @@ struct ReceptiveFieldTests {
     static let channels = GRUChannels(hidden: 4, input: 6)
 
     @Test func reachPerIterationFollowsRaftSpec() {
-        // raft-spec §7: ±4 per SepConvGRU iteration, ±2 per 3×3 ConvGRU iteration, in each axis.
+        // From core/update.py's kernels: ±4 per SepConvGRU iteration, ±2 per 3×3 ConvGRU iteration, in each axis.
         #expect(ReceptiveField.reachPerIteration(.separable5) == Extent(y: 4, x: 4))
         #expect(ReceptiveField.reachPerIteration(.conv3x3) == Extent(y: 2, x: 2))
         #expect(ReceptiveField.reachPerIteration(.separable3) == Extent(y: 2, x: 2))
@@ -125,7 +125,8 @@ struct ReceptiveFieldTests {
                 }
             }
         }
-        // After one 1×5→5×1 iteration h depends on the full 9×9 window (raft-spec §7).
+        // After one 1×5→5×1 iteration h depends on the full 9×9 window (the 1×5 step reaches ±4 in x, the 5×1
+        // step ±4 in y).
         let sep = ReceptiveField.support(of: .separable5, height: 21, width: 21, source: (10, 10), perturbing: .hidden, iterations: 1)[0]
         #expect(sep.count == 81)
     }

@@ -2,7 +2,7 @@ import Testing
 @testable import RAFTKit
 
 @Suite struct InputPadderTests {
-    /// The values raft-spec §4.4 verified against the official InputPadder: (left, right, top, bottom).
+    /// The official `InputPadder`'s values (core/utils/utils.py): (left, right, top, bottom).
     @Test(arguments: [
         (436, 1024, InputPadder.Mode.sintel, [0, 0, 2, 2]), (436, 1024, .kitti, [0, 0, 0, 4]),
         (375, 1242, .sintel, [3, 3, 0, 1]), (375, 1242, .kitti, [3, 3, 0, 1]),

@@ -193,7 +193,7 @@ struct FlowDifference: CustomStringConvertible {
             }
         }
         for (k, v) in raw where k.contains(".downsample.1.") { raw[k.replacingOccurrences(of: ".downsample.1.", with: ".norm3.")] = v }
-        #expect(raw.count == 179)   // raft-spec §6.1: 154 parameters and statistics, 17 num_batches_tracked, 8 duplicates
+        #expect(raw.count == 179)   // as in raft-things.pth: 154 parameters and statistics, 17 num_batches_tracked, 8 duplicates
         let model = try RAFT(stateDict: StateDict(raw, source: "raft-things.pth"))
         #expect(model.parameterCount == 5_257_536 && model.contextEncoder.normalization == .batch)
     }

@@ -51,7 +51,8 @@ enum Synthetic {
         dict[key + ".bias"] = Tensor(shape: [shape[0]], values: uniform(key + ".bias", count: shape[0], -bound, bound))
     }
 
-    /// Official update-block conv keys and weight shapes (raft-spec §6.1, §6.2), without the prefix.
+    /// Official update-block conv keys and weight shapes (core/update.py's modules, as in the
+    /// official checkpoints), without the prefix.
     static func updateBlockShapes(_ variant: RAFTVariant) -> [(String, [Int])] {
         switch variant {
         case .basic:

@@ -3,7 +3,8 @@ import Testing
 @testable import RAFTKit
 
 /// Parity of the update operator's modules against PyTorch fixtures with real RAFT shapes and synthetic
-/// weights (Scripts/fixtures/update.py), parameter counts (raft-spec §6.3), allocation-freedom and errors.
+/// weights (Scripts/fixtures/update.py), parameter counts (PyTorch's for the official modules),
+/// allocation-freedom and errors.
 @Suite("Update: motion encoder, heads, update block")
 struct UpdateTests {
     static let (h, w) = (Synthetic.height, Synthetic.width)

@@ -2,10 +2,11 @@ import Foundation
 import Testing
 @testable import RAFTKit
 
-/// Convex (raft-spec §1.3) and bilinear align-corners (§4.3) 8× upsampling.
+/// Convex (core/raft.py, `RAFT.upsample_flow`) and bilinear align-corners (core/utils/utils.py, `upflow8`) 8×
+/// upsampling.
 @Suite("Update: convex and bilinear upsampling")
 struct UpsamplerTests {
-    /// The spec's formula, literally, in Double.
+    /// The official `upsample_flow`'s formula, literally, in Double.
     static func naiveConvex(flow: Tensor, mask: Tensor) -> Tensor {
         let (n, h, w) = (flow.n, flow.h, flow.w)
         var out = Tensor(shape: [n, 2, 8 * h, 8 * w])

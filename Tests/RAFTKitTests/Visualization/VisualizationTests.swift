@@ -18,7 +18,7 @@ struct VisualizationTests {
         #expect(wheel.flatMap { [Float($0.r), Float($0.g), Float($0.b)] } == reference)
     }
 
-    /// The example colours of raft-spec §8, including the signed-zero seam.
+    /// Colours of the official `flow_uv_to_colors` (core/utils/flow_viz.py), including the signed-zero seam.
     @Test func exampleColours() {
         #expect(rgb(ColorWheel.color(u: 1, v: 0)) == [255, 0, 0])
         #expect(rgb(ColorWheel.color(u: 0, v: 1)) == [255, 229, 0])

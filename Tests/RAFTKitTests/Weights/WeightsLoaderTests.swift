@@ -147,12 +147,13 @@ struct WeightsLoaderTests {
 
     @Test func officialBasicCheckpointLayout() throws {
         let official = Self.keymaps["official_basic"]!
-        #expect(official.count == 179)  // raft-spec §6.1
+        #expect(official.count == 179)  // entries of an official basic checkpoint (raft-things.pth)
         let r = try CanonicalKeys.canonicalize(Self.zeros(official), source: "basic")
         #expect(r.dropped.filter { $0.hasSuffix("num_batches_tracked") }.count == 17)
         #expect(r.dropped.filter { $0.contains(".norm3.") && !$0.hasSuffix("num_batches_tracked") }.count == 8)
         #expect(r.tensors.count == 179 - 17 - 8)
-        // summing every float tensor of the raw file double-counts the aliased norms (raft-spec §6.3)
+        // summing every float tensor of the raw file double-counts the aliased norms (in core/extractor.py
+        // `norm3` is `downsample.1`)
         let naive = official.filter { !$0.key.hasSuffix("running_mean") && !$0.key.hasSuffix("running_var") && !$0.key.hasSuffix("num_batches_tracked") }
             .values.reduce(0) { $0 + $1.reduce(1, *) }
         #expect(naive == 5_257_984)
