@@ -169,6 +169,7 @@ class SceneFlow(SyntheticFlow):
             a = self._u(*shape, lo=0, hi=2 * math.pi)
             return torch.stack([torch.cos(a), torch.sin(a)], -1)
 
+        extra = 1.0
         if mag_range is None:
             r_bg = self._heavy((B,), cfg.r_max * ref, cfg.tail_power)
             r_fg = self._heavy((B, L), cfg.fg_r_max * ref, cfg.tail_power)
@@ -176,6 +177,8 @@ class SceneFlow(SyntheticFlow):
             lo, hi = mag_range
             r_bg = self._u(B, lo=lo, hi=hi)
             r_fg = self._u(B, L, lo=lo, hi=hi) * self._u(B, L, lo=0.3, hi=1.0)
+            # rotation / zoom / perspective / deformation shrink with the range, so small bins stay small
+            extra = min(1.0, hi / 50.0)
         r_bg = torch.where(bg_still, torch.zeros_like(r_bg), r_bg)
         t = torch.zeros(B, L, 2, device=dev)
         t_bg = tdir((B,)) * r_bg[:, None]
@@ -196,9 +199,10 @@ class SceneFlow(SyntheticFlow):
         for v in (rot, zoom, aniso):
             v[:, 0] *= keep
         persp[:, 0] *= keep[:, None]
+        t = t * scale[:, None, None]
+        scale = scale * extra
         amp = scale[:, None].expand(B, L).clone()
         amp[:, 0] *= keep
-        t = t * scale[:, None, None]
         rot, zoom, aniso, persp = (rot * scale[:, None], zoom * scale[:, None], aniso * scale[:, None],
                                    persp * scale[:, None, None])
         # centre of each layer's motion (window px); the background's about a point of the whole scene
@@ -222,12 +226,13 @@ class SceneFlow(SyntheticFlow):
 
     # -- sample -----------------------------------------------------------------------------------------
     def sample(self, batch: int, mag_range=None, max_layers=None, min_layers=None, photo_only=False,
-               return_info=False):
+               return_info=False, gray=None):
         """img1, img2 [B,3,H,W] in [0,1], flow [B,2,H,W] (px), valid [B,H,W].
 
         Keyword overrides (for validation sets): ``mag_range`` = (lo, hi) px uniform translation instead of
         the heavy tail; ``max_layers``/``min_layers`` foreground count (0 = background only, i.e. one
-        smooth non-rigid motion over the frame); ``photo_only``: every layer a photograph.
+        smooth non-rigid motion over the frame); ``photo_only``: every layer a photograph; ``gray``: bool
+        tensor [B] of grayscale pairs instead of the random choice (which makes at least one per batch).
         """
         cfg, H, W, dev = self.scfg, self.scfg.height, self.scfg.width, self.device
         L = cfg.max_layers + 1
@@ -329,7 +334,7 @@ class SceneFlow(SyntheticFlow):
         flow = fwd.gather(1, top1[:, None, :, :, None].expand(-1, 1, -1, -1, 2))[:, 0] - self.pix[None]
         flow = flow.permute(0, 3, 1, 2).contiguous()
         if cfg.photometric:
-            img1, img2 = self._camera(img1, img2)
+            img1, img2 = self._camera(img1, img2, gray)
         elif cfg.quantise:
             img1, img2 = (img1 * 255).round() / 255, (img2 * 255).round() / 255
         valid = torch.ones(batch, H, W, device=dev)
@@ -389,7 +394,7 @@ class SceneFlow(SyntheticFlow):
         rgb = torch.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], 1) / 255
         return rgb[:, :, :H, :W]
 
-    def _camera(self, img1, img2):
+    def _camera(self, img1, img2, gray_override=None):
         cfg, B, dev = self.scfg, img1.shape[0], self.device
         u = lambda lo, hi, *s: self._u(B, *s, lo=lo, hi=hi)
         # shared colour jitter
@@ -402,6 +407,8 @@ class SceneFlow(SyntheticFlow):
         d_gamma = torch.exp(ch * u(-0.12, 0.12, 1, 1, 1))
         gray = self._u(B) < cfg.gray_probability
         gray[0] = True                                                   # at least one per batch
+        if gray_override is not None:
+            gray = gray_override.to(dev)
         blur_on = self._u(B) < cfg.blur_probability
         sig = torch.where(blur_on, u(0.3, 1.6), torch.zeros(B, device=dev))
         sig2 = torch.where(blur_on, sig * u(0.8, 1.25), sig)
