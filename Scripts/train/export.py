@@ -100,12 +100,13 @@ def load_checkpoint(path, map_location="cpu"):
 
 
 def history_markdown(history):
-    lines = ["| started (UTC) | device | threads | steps | of schedule | wall | batch × size | iters | lr | seed |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| started (UTC) | device | threads | steps | of schedule | wall | batch × size | iters | lr | seed | data |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for h in history:
+        # rows from before scenes.py existed carry no "data": they used synthetic.py's layers
         lines.append(f"| {h['started']} | {h['device_name']} | {h['threads']} | {h['start_step']}→{h['end_step']} "
                      f"| {h['num_steps']} | {h['wall_s'] / 60:.1f} min | {h['batch']} × {h['size'][0]}×{h['size'][1]} "
-                     f"| {h['iters']} | {h['lr']} | {h['seed']} |")
+                     f"| {h['iters']} | {h['lr']} | {h['seed']} | {h.get('data', 'layers')} |")
     total = sum(h["steps"] for h in history)
     wall = sum(h["wall_s"] for h in history)
     lines.append(f"\nTotal: {total} optimizer steps, {wall / 3600:.2f} h wall time.")

@@ -44,7 +44,7 @@ from the official RAFT repository), so it can be redistributed with the package.
 | training | {steps} optimizer steps, batch {batch}, {h}×{w} crops, {iters} unrolled iterations, AdamW lr {lr} OneCycle (linear, pct_start 0.05) over {num_steps} steps, weight decay 1e-4, grad clip 1.0, sequence loss γ = 0.8; {wall:.2f} h wall time on {device} |
 | resumable checkpoint | `raft-small-train.pt` (AdamW moments bfloat16, scheduler, step, RNG states, history; the model weights are read from `raft-small-default.safetensors` next to it): `train.py --resume` or `--init` (see `Scripts/train/README.md`) |
 
-**What to expect.** This is a small model trained briefly ({steps} steps on a shared 2-core CPU) on simple
+**What to expect.** This is a small model trained briefly ({steps} steps on a shared 2-core CPU) on
 synthetic scenes; the published RAFT-small checkpoints were trained for about 100k–200k steps on FlyingChairs /
 FlyingThings3D on GPUs. Judge it by the validation table below (against zero flow and OpenCV's DIS and
 Farneback on the same held-out pairs); it is far from the published accuracy on Sintel/KITTI, and motions
@@ -89,6 +89,7 @@ restrictions"; they were used as training textures, but no pixels of theirs are 
 frames in `Samples/` use only the explicitly public-domain / CC0 images). Attribution for the CC-BY-4.0
 photographs: Aitzol Berasategi, Trevor "Freespace", Jakub Mede (via Debian's lomiri-wallpapers-16.04).
 The validation photographs are never used for training.
+
 The trained weights are a product of this project and are distributed under the project's licence.
 """
 
