@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "RAFTKit", targets: ["RAFTKit"]),
+        // The receptive-field study of GRU variants (`raftflow receptive-field`), apart from the model.
+        .library(name: "RAFTKitAnalysis", targets: ["RAFTKitAnalysis"]),
         .executable(name: "raftflow", targets: ["raftflow"]),
     ],
     dependencies: [
@@ -21,19 +23,20 @@ let package = Package(
         .target(name: "CCacheControl"),
         .target(
             name: "RAFTKit",
-            dependencies: ["COpenBLAS", "CLibPNG", "CPNGCodec", "CCacheControl"],
+            dependencies: ["COpenBLAS", "CPNGCodec", "CCacheControl"],
             // The bundled default model (Models/raft-small-default.safetensors links here; see Models/README.md).
             resources: [.copy("Resources/raft-small-default.safetensors")]
         ),
+        .target(name: "RAFTKitAnalysis", dependencies: ["RAFTKit"]),
         .executableTarget(
             name: "raftflow",
-            dependencies: ["RAFTKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["RAFTKit", "RAFTKitAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Samples/FlowExample: a small program that uses RAFTKit as a library (prints the EPE on a sample pair).
         .executableTarget(name: "flow-example", dependencies: ["RAFTKit"], path: "Samples/FlowExample"),
         .testTarget(
             name: "RAFTKitTests",
-            dependencies: ["RAFTKit"],
+            dependencies: ["RAFTKit", "RAFTKitAnalysis"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RAFTKit
+import RAFTKitAnalysis
 
 struct ReceptiveFieldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -29,7 +29,7 @@ public struct Conv2d: Sendable {
 
     /// A convolution with given weights.
     /// - Parameter algorithm: force an algorithm (benchmarks, tests); it must support the geometry. By default
-    ///   the fastest measured for the shape.
+    ///   ``ConvolutionAlgorithm/preferred(inputChannels:outputChannels:geometry:)``.
     public init(weight: Tensor, bias: Tensor? = nil, geometry: ConvGeometry, algorithm: ConvolutionAlgorithm? = nil) {
         precondition(weight.rank == 4, "Conv2d weight must be OIHW, got \(weight.shape)")
         precondition(weight.shape[2] == geometry.kernelHeight && weight.shape[3] == geometry.kernelWidth,
@@ -192,149 +192,6 @@ public struct Conv2d: Sendable {
         }
     }
 
-    /// im2col and GEMM in blocks of output rows, each thread with its own column buffer of about
-    /// ``im2colBlockFloats``: a block's columns are multiplied while they are still in cache, instead of writing the
-    /// whole patch matrix (66 MB for the 7×7 stem at 1024×440) and reading it back.
-    private func blockedIm2col(_ input: UnsafePointer<Float>, height: Int, width: Int,
-                               output: UnsafeMutablePointer<Float>, scratch: Scratch) {
-        let blocking = Im2colBlocking(self, height: height, width: width)
-        guard blocking.blocks > 0 else { return }
-        fillBias(output, count: blocking.outputHeight * blocking.outputWidth, stride: blocking.outputHeight * blocking.outputWidth)
-        Parallel.forEachWorker(blocking.blocks, context: (self, input, height, width, output, scratch.columns, blocking)) {
-            im2col, worker, part in
-            let (conv, input, height, width, output, buffers, blocking) = im2col
-            let (oh, ow) = (blocking.outputHeight, blocking.outputWidth), patchSize = conv.patchSize
-            let columns = buffers + worker * blocking.floatsPerBlock
-            for block in part {
-                let rows = blocking.rows(block)
-                Im2col.write(input: input, channels: conv.inputChannels, height: height, width: width,
-                             geometry: conv.geometry, outputRows: rows, columns: columns)
-                BLAS.serialSGEMM(m: conv.outputChannels, n: rows.count * ow, k: patchSize, a: conv.weight.pointer,
-                                 lda: patchSize, b: columns, ldb: rows.count * ow, beta: 1,
-                                 c: output + rows.lowerBound * ow, ldc: oh * ow)
-            }
-        }
-    }
-
-    /// How blocked im2col splits the output rows: blocks of at most about ``im2colBlockFloats`` columns, as many
-    /// as a multiple of the threads, rows dealt out evenly (block b: rows `oh·b/blocks ..< oh·(b+1)/blocks`).
-    struct Im2colBlocking {
-        let outputHeight: Int, outputWidth: Int
-        /// Number of row blocks (0 for an empty output).
-        let blocks: Int
-        /// Floats of one block's columns, `patchSize · ⌈oh / blocks⌉ · ow`.
-        let floatsPerBlock: Int
-
-        init(_ conv: Conv2d, height: Int, width: Int) {
-            (outputHeight, outputWidth) = conv.outputSize(height: height, width: width)
-            let (oh, ow) = (outputHeight, outputWidth)
-            guard oh > 0, ow > 0 else { (blocks, floatsPerBlock) = (0, 0); return }
-            let rowsPerBlock = max(1, min(oh, Conv2d.im2colBlockFloats / (conv.patchSize * ow)))
-            let workers = Parallel.workers(oh)
-            blocks = min(oh, ((oh + rowsPerBlock - 1) / rowsPerBlock + workers - 1) / workers * workers)
-            floatsPerBlock = conv.patchSize * ((oh + blocks - 1) / blocks) * ow
-        }
-
-        func rows(_ block: Int) -> Range<Int> { (outputHeight * block / blocks)..<(outputHeight * (block + 1) / blocks) }
-    }
-
-    /// Floats of one thread's im2col block (``blockedIm2col(_:height:width:output:workspace:)``), 2 MB. One row of the
-    /// encoder's stride-2 layer2 convolution is 147 K floats: with 512 KB blocks each GEMM got one row (N = 256) and
-    /// ran at 87–88 % of a bare sgemm, with 2 MB three rows at 91 %; the stem and the 7×7 flow convolution are
-    /// unchanged.
-    static let im2colBlockFloats = 1 << 19
-
-    /// Sets every output plane (`count` floats each, `stride` apart) to its channel's bias, before GEMMs accumulate.
-    private func fillBias(_ output: UnsafeMutablePointer<Float>, count: Int, stride: Int) {
-        Parallel.forEach(outputChannels, minimumChunk: 8, context: (bias.pointer, output, count, stride)) { fill, part in
-            let (bias, output, count, stride) = fill
-            for o in part { (output + o * stride).update(repeating: bias[o], count: count) }
-        }
-    }
-
-    /// `Y[o·taps + t] = Σ_c W[o, c, t]·x[c]` as one GEMM over the input planes, then
-    /// `out[o](y, x) = b[o] + Σ_t Y[o·taps + t](y·s + ky·d − p, x·s + kx·d − p)` (zero outside).
-    private func shiftAdd(_ input: UnsafePointer<Float>, height: Int, width: Int, tapWeights: Tensor,
-                          output: UnsafeMutablePointer<Float>, scratch: Scratch) {
-        let g = geometry
-        let taps = g.kernelHeight * g.kernelWidth
-        let (oh, ow) = outputSize(height: height, width: width)
-        let plane = height * width
-        let y = scratch.taps
-        BLAS.sgemm(m: outputChannels * taps, n: plane, k: inputChannels, a: tapWeights.pointer, lda: inputChannels,
-                   b: input, ldb: plane, c: y, ldc: plane)
-        fillBias(output, count: oh * ow, stride: oh * ow)
-        for o in 0..<outputChannels {
-            let out = output + o * oh * ow
-            for ky in 0..<g.kernelHeight {
-                let dy = ky * g.dilationY - g.paddingY
-                for kx in 0..<g.kernelWidth {
-                    let dx = kx * g.dilationX - g.paddingX
-                    let src = UnsafePointer(y + (o * taps + ky * g.kernelWidth + kx) * plane)
-                    let x0 = max(0, -dx), x1 = min(ow, width - dx)
-                    let y0 = max(0, -dy), y1 = min(oh, height - dy)
-                    guard x1 > x0, y1 > y0 else { continue }
-                    for oy in y0..<y1 {
-                        let row = out + oy * ow, s = src + (oy + dy) * width + dx
-                        for ox in x0..<x1 { row[ox] += s[ox] }
-                    }
-                }
-            }
-        }
-    }
-
-    /// One GEMM per tap over shifted views of the zero-padded input or its phases (``ShiftedGEMM``), then the
-    /// bias. For stride 1 without horizontal padding the wide grid is the output itself; otherwise the wide rows are
-    /// compacted.
-    private func shifted(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
-                         output: UnsafeMutablePointer<Float>, scratch: Scratch) {
-        let layout = ShiftedGEMM.Layout(height: height, width: width, geometry: geometry)
-        let (oh, ow) = (layout.outputHeight, layout.outputWidth)
-        guard oh > 0, ow > 0 else { return }
-        let padded = scratch.padded
-        ShiftedGEMM.pad(input, channels: inputChannels, layout: layout, into: padded)
-        if layout.isCompact {
-            fillBias(output, count: oh * ow, stride: oh * ow)
-            ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
-                                 lda: inputChannels, padded: padded, layout: layout, wide: output, ldc: oh * ow,
-                                 accumulate: true)
-            return
-        }
-        let wide = scratch.wide
-        ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
-                             lda: inputChannels, padded: padded, layout: layout, wide: wide, ldc: layout.wideCount,
-                             accumulate: false)
-        compact(wide, rowStride: layout.phaseWidth, planeStride: layout.wideCount, output: output, height: oh, width: ow)
-    }
-
-    /// `output[o, y, x] = wide[o·planeStride + y·rowStride + x] + bias[o]`.
-    private func compact(_ wide: UnsafePointer<Float>, rowStride: Int, planeStride: Int,
-                         output: UnsafeMutablePointer<Float>, height oh: Int, width ow: Int) {
-        Parallel.forEach(outputChannels, minimumChunk: 8, context: (bias.pointer, wide, rowStride, planeStride, output, oh, ow)) {
-            compact, part in
-            let (bias, wide, rowStride, planeStride, output, oh, ow) = compact
-            for o in part {
-                let b = bias[o]
-                for oy in 0..<oh {
-                    let src = wide + o * planeStride + oy * rowStride, dst = output + (o * oh + oy) * ow
-                    for ox in 0..<ow { dst[ox] = src[ox] + b }
-                }
-            }
-        }
-    }
-
-    /// Winograd (F(m×m, 3×3) or F(4, 5)) in bands: pad, transform the input, one GEMM per position, transform the
-    /// output (with the bias) straight into `output`.
-    private func winograd(_ input: UnsafePointer<Float>, height: Int, width: Int, weights: Tensor,
-                          output: UnsafeMutablePointer<Float>, scratch: Scratch) {
-        guard let plan = WinogradPlan(algorithm, height: height, width: width, geometry: geometry), !plan.isEmpty
-        else { return }
-        plan.pad(input, channels: inputChannels, into: scratch.padded)
-        plan.convolve(padded: scratch.padded, channels: inputChannels, u: weights.pointer, outputs: outputChannels,
-                      bias: bias.pointer, output: output, v: scratch.transformedInput, m: scratch.products,
-                      bandSize: plan.bandSize(channels: max(inputChannels, outputChannels)))
-    }
-
     /// A pointwise convolution of an input stored pixel-major, `[pixels, inputChannels]` (RAFT's correlation
     /// features as the look-up writes them): `output[Cout, pixels] = act(W · inputᵀ + b)`, one GEMM with B
     /// transposed, so the look-up can write each pixel's features contiguously.
@@ -383,9 +240,8 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
     /// 2×2 output tile.
     case winograd
     /// Stride 1, 3×3, undilated: Winograd F(4×4, 3×3) (``Winograd``), 36 instead of 144 multiplications per 4×4
-    /// output tile. Its rounding error is about 20× that of F(2×2) per convolution (motion encoder against PyTorch:
-    /// 1.6e-4 instead of 7e-6 on features up to 16), which moves RAFT-S's final flow by 6e-6 px on average
-    /// (9e-5 px at most) on the bundled samples.
+    /// output tile. Its rounding error is about 20× that of F(2×2) per convolution, well inside the parity
+    /// tolerances at the model's output (README, Correctness).
     case winograd4x4
     /// 1×5 or 5×1, stride 1, padded to keep the size (RAFT's separable GRU): one-dimensional Winograd F(4, 5)
     /// (``Winograd1D``), 8 instead of 20 multiplications per 4 outputs.
@@ -401,13 +257,11 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
     /// Input channels from which multi-tap convolutions use shifted GEMMs (each tap's GEMM has K = input channels).
     public static let shiftedMinimumInputChannels = 32
     /// Input and output channels from which 3×3 stride-1 convolutions use Winograd: below, the transforms cost more
-    /// than the multiplications they save (measured, `Benchmarks/README.md`).
+    /// than the multiplications they save (Benchmarks/README.md, "Convolution core vs bare sgemm").
     public static let winogradMinimumChannels = 64
     /// Input channels from which Winograd uses F(4×4, 3×3) rather than F(2×2, 3×3): every shape Winograd takes by
-    /// default. F(4×4) measured 15–30 % faster on RAFT's shapes with 96 or more input channels. On the encoder's
-    /// 64-channel layer it lost inside the encoder while OpenBLAS ran each of its 36 small products on two threads;
-    /// with the positions split over RAFTKit's threads it takes 19.6 against 24.2 ms, and the basic encoders
-    /// 544–595 against 624–689 ms (four interleaved runs).
+    /// default: with the positions split over RAFTKit's threads, F(4×4) is faster down to the encoder's 64-channel
+    /// layer (Benchmarks/README.md, third and fourth rounds).
     public static let winograd4x4MinimumInputChannels = 64
 
     public var description: String { rawValue }
@@ -447,8 +301,8 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
             return .winograd1D
         }
         // Stride 2 across (RAFT's stride-2 encoder convolutions): blocked im2col, whose rows are gathered eight at
-        // a time, feeds one deep GEMM (K = 9·Cin) and measured faster than nine shallow shifted GEMMs (K = Cin):
-        // 15.0–15.6 against 16.9–17.5 ms (96×28160×576) and 7.6 against 7.8–8.1 ms (128×7040×864).
+        // a time, feeds one deep GEMM (K = 9·Cin), which beats nine shallow shifted GEMMs (K = Cin) on these shapes
+        // (Benchmarks/README.md, "Design choices and their measurements").
         if taps > 1 && g.strideX == 2 { return .im2col }
         // Each tap's GEMM needs a useful depth (K = input channels); below that (RAFT's 2-channel 7×7 flow input)
         // im2col's single deep GEMM wins.

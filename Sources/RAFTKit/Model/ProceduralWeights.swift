@@ -5,24 +5,11 @@
 /// Besides the parity fixtures, benchmarks and experiments use it for a reproducible randomly initialised
 /// network with PyTorch-default-like scales (conv weights and biases uniform in ±1/√fan_in).
 public enum ProceduralWeights {
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    static func fnv1a64(_ key: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
-
     /// `s_i ∈ [−1, 1)` for `i ∈ 0..<count` (exact in Double).
     static func unitValues(seed: UInt64, key: String, count: Int) -> [Double] {
-        let base = fnv1a64(key) ^ mix(seed)
+        let base = SplitMix64.fnv1a64(key) ^ SplitMix64.mix(seed)
         return (0..<count).map { i in
-            let bits = mix(base &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15)
+            let bits = SplitMix64.mix(base &+ UInt64(i + 1) &* SplitMix64.increment)
             return 2 * (Double(bits >> 40) * 0x1p-24) - 1
         }
     }

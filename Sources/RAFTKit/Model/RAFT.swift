@@ -6,7 +6,7 @@
 /// result.flow                                           // [N, 2, H, W] pixels
 /// ```
 ///
-/// The forward pass follows the official `RAFT.forward(test_mode=True)` (raft-spec §1.2): pad to a
+/// The forward pass follows core/raft.py's `RAFT.forward(test_mode=True)`: pad to a
 /// multiple of 8, normalise `2·(x/255) − 1`, encode both frames with fnet and frame 1 with cnet
 /// (`tanh` hidden state, `ReLU` context), build the correlation pyramid, then iterate look-up → update
 /// block → `coords1 += Δflow`, and upsample the final flow 8× (convex for basic, bilinear for small).
@@ -23,7 +23,9 @@ public struct RAFT: Sendable {
     /// `update_block`.
     public let updateBlock: UpdateBlock
 
-    /// The smallest padded image side the correlation pyramid supports (raft-spec §1.4).
+    /// The smallest padded image side the correlation pyramid supports: its coarsest level must keep a side of at
+    /// least 2 (a side of 1 gives NaN in core/utils/utils.py's `bilinear_sampler`, and 0 makes the `avg_pool2d`
+    /// of core/corr.py's `CorrBlock` raise).
     public static let minimumSize = 128
 
     /// Builds RAFT from its parts.
@@ -38,7 +40,7 @@ public struct RAFT: Sendable {
         self.updateBlock = updateBlock
     }
 
-    /// Builds RAFT from a state dict with the official parameter names (raft-spec §6; a `module.` prefix,
+    /// Builds RAFT from a state dict with the official parameter names (those of core/raft.py's modules; a `module.` prefix,
     /// `num_batches_tracked` entries and the duplicated shortcut norms are accepted). The variant is
     /// detected from `fnet.conv1.weight` (`[64, 3, 7, 7]` basic, `[32, 3, 7, 7]` small); fnet uses instance
     /// norm, cnet batch norm (basic) or none (small), as officially; an encoder whose `norm1` has running

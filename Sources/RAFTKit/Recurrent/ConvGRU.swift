@@ -1,4 +1,4 @@
-/// One gated convolutional GRU step (raft-spec §5): with `[a, b]` the channel concatenation,
+/// One gated convolutional GRU step (core/update.py, `ConvGRU`; `SepConvGRU` is two such steps): with `[a, b]` the channel concatenation,
 ///
 ///     z = σ(Conv_z([h, x]))     r = σ(Conv_r([h, x]))
 ///     q = tanh(Conv_q([r⊙h, x]))
@@ -30,16 +30,16 @@ public struct ConvGRU: Sendable {
     /// Candidate `convq`, `[hidden, hidden + input, kh, kw]`.
     public let q: Conv2d
     /// `[z; r]` stacked into one convolution with `2·hidden` outputs (one GEMM for both gates).
-    let zr: Conv2d
+    package let zr: Conv2d
     /// How the gate convolutions are computed: Winograd (``ConvolutionAlgorithm/winograd4x4`` or
     /// ``ConvolutionAlgorithm/winograd`` for a 3×3 step, ``ConvolutionAlgorithm/winograd1D`` for a 1×5 or 5×1 step)
     /// with enough channels, otherwise ``ConvolutionAlgorithm/shiftedGEMM``.
     public let gateAlgorithm: ConvolutionAlgorithm
     /// `[W_z; W_r]` prepared for the gate algorithm: `[P, 2·hidden, hidden + input]` with P the Winograd positions
     /// (16, 36 or 8) or the kernel taps.
-    let zrPrepared: Tensor
+    package let zrPrepared: Tensor
     /// `W_q` prepared the same way, `[P, hidden, hidden + input]`.
-    let qPrepared: Tensor
+    package let qPrepared: Tensor
     /// Weights split for a constant leading part of x, if requested (``splittingStaticInput(channels:)``).
     public private(set) var staticSplit: StaticInputSplit?
 
@@ -163,7 +163,7 @@ public struct ConvGRU: Sendable {
     /// given, is added to the three gates' pre-activations (`[3·hidden, height, width]`, biases included),
     /// otherwise the gates' biases are.
     /// - Returns: z, r, q, `[hiddenChannels, height, width]` each, valid until the next step on `workspace`.
-    func gates(hidden h: UnsafePointer<Float>, input x: UnsafePointer<Float>, inputChannels: Int,
+    package func gates(hidden h: UnsafePointer<Float>, input x: UnsafePointer<Float>, inputChannels: Int,
                zrWeights: Tensor, qWeights: Tensor, preactivation: UnsafePointer<Float>?,
                height: Int, width: Int, workspace: Workspace)
         -> (z: UnsafePointer<Float>, r: UnsafePointer<Float>, q: UnsafePointer<Float>) {

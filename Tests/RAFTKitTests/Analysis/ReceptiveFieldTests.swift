@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RAFTKit
+@testable import RAFTKitAnalysis
 
 @Suite("GRU variant specs")
 struct GRUVariantSpecTests {
@@ -100,7 +101,7 @@ struct GRUCostTests {
 struct ReceptiveFieldTests {
     static let channels = GRUChannels(hidden: 4, input: 6)
 
-    @Test func reachPerIterationFollowsRaftSpec() {
+    @Test func reachPerIterationFollowsTheLayerList() {
         // From core/update.py's kernels: ±4 per SepConvGRU iteration, ±2 per 3×3 ConvGRU iteration, in each axis.
         #expect(ReceptiveField.reachPerIteration(.separable5) == Extent(y: 4, x: 4))
         #expect(ReceptiveField.reachPerIteration(.conv3x3) == Extent(y: 2, x: 2))

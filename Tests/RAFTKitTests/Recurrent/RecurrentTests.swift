@@ -84,7 +84,7 @@ struct RecurrentTests {
         #expect(h.maxAbsDifference(expected) <= 1e-6)
     }
 
-    @Test("parameter counts, MACs, geometries and reach of RAFT's GRUs (raft-spec §6.3, §7)")
+    @Test("parameter counts, MACs, geometries and reach of RAFT's GRUs (core/update.py)")
     func counts() {
         let basic = SeqConvGRU.separable(), small = ConvGRU.small()
         #expect(basic.parameterCount == 1_475_328)

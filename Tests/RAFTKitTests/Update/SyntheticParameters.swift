@@ -7,20 +7,11 @@ enum Synthetic {
     /// The 1/8 grid of the update fixtures.
     static let height = 13, width = 17
 
-    static func fnv1a64(_ text: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in text.utf8 { h ^= UInt64(b); h = h &* 0x100_0000_01B3 }
-        return h
-    }
-
     static func uniform(_ key: String, count: Int, _ lo: Float, _ hi: Float) -> [Float] {
-        let seed = fnv1a64(key)
+        let seed = SplitMix64.fnv1a64(key)
         let span = hi - lo
         return (0..<count).map { i in
-            var z = seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
+            let z = SplitMix64.mix(seed &+ UInt64(i + 1) &* SplitMix64.increment)
             return lo + span * (Float(z >> 40) * 0x1p-24)
         }
     }

@@ -53,7 +53,7 @@ struct UpdateTests {
         #expect(out.maxAbsDifference(try f.require("mask")) <= 1e-4)
     }
 
-    @Test("parameter counts (raft-spec §6.3)")
+    @Test("parameter counts")
     func parameterCounts() throws {
         #expect(MotionEncoder(layout: .basic, correlationChannels: 324).parameterCount == 902_654)
         #expect(MotionEncoder(layout: .small, correlationChannels: 196).parameterCount == 135_952)

@@ -1,3 +1,5 @@
+import RAFTKit
+
 /// A 5×7 pixel font for labelling pictures without a font library: digits, capitals, `x`, `k`, `e`, `h`, a few
 /// symbols (`± Δ ² ₀ τ`) and punctuation. Other lowercase letters are drawn as capitals; unknown characters as blanks.
 enum BitmapFont {

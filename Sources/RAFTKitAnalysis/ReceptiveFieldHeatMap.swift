@@ -1,3 +1,4 @@
+import RAFTKit
 import Foundation
 
 /// A picture of the impulse responses of a ``ReceptiveFieldStudy``: one row per variant, one column group per

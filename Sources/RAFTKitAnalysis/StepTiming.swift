@@ -1,3 +1,4 @@
+import RAFTKit
 import Foundation
 
 /// Wall-clock cost of one GRU iteration (`SeqConvGRU.step`, allocation-free with a reused ``Workspace``),

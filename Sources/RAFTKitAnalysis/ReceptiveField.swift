@@ -1,3 +1,5 @@
+import RAFTKit
+
 /// Which state of the GRU the receptive-field analysis perturbs at one cell.
 public enum PerturbedState: String, Sendable, Hashable, Codable, CaseIterable {
     /// The input x (context + motion features), held fixed over the iterations as in RAFT.

@@ -1,3 +1,5 @@
+import RAFTKit
+
 extension ConvGRU {
     /// One gated step of h together with its tangent (forward-mode derivative, a Jacobian-vector product): given
     /// a direction `(ṫh, ṫx)` it computes `ṫh' = ∂h'/∂h · ṫh + ∂h'/∂x · ṫx` alongside h', with

@@ -1,3 +1,5 @@
+import RAFTKit
+
 /// One gated step of a GRU variant: its kernel and dilation (padding is always "same",
 /// `dilation·(kernel − 1)/2`, so the step keeps the grid size).
 public struct GRUKernel: Sendable, Hashable, Codable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import RAFTKit
 import Foundation
 
 /// Text renderings of a ``ReceptiveFieldStudy``: Markdown tables (readable on a terminal, pasteable into a

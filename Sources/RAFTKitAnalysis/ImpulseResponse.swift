@@ -1,15 +1,4 @@
-/// SplitMix64: a small, fast, seedable generator so that every measurement reproduces from its seed.
-package struct SplitMix64: RandomNumberGenerator, Sendable {
-    package var state: UInt64
-    package init(seed: UInt64) { state = seed }
-    package mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import RAFTKit
 
 /// How the response to a perturbation is measured.
 public enum ResponseMethod: String, Sendable, Hashable, Codable, CaseIterable {

@@ -1,3 +1,4 @@
+import RAFTKit
 import Foundation
 
 /// Side-by-side comparison of GRU update operators: parameters, compute, analytical and measured receptive
