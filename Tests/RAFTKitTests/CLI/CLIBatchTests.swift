@@ -322,6 +322,11 @@ struct CLIBatchTests {
             #expect(try scratch.contents("usage\(k)").isEmpty)
         }
 
+        // The array above counted from 1: resubmitting its task 1 alone would make task 1 shard 1, which task 2 ran.
+        let renumbered = try batch("slurm", ["--shard-count", "2"], ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "1",
+                                                                     "SLURM_ARRAY_TASK_MAX": "1", "SLURM_ARRAY_TASK_COUNT": "1"])
+        #expect(renumbered.status == 64 && renumbered.stderr.contains("number the array from 0"), "\(renumbered.stderr)")
+
         // A shard count from the environment that does not match the reports already in the directory is refused.
         let mismatch = try batch("slurm", [], ["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "2",
                                                "SLURM_ARRAY_TASK_COUNT": "3"])
