@@ -15,6 +15,7 @@ struct RAFTFlow: ParsableCommand {
         Examples:
           raftflow flow a.png b.png --output flow.flo --visualization flow.png
           raftflow sequence frames/ --output-dir flows/ --warm-start
+          raftflow batch items.jsonl --output-dir flows/ --shard 0/4
           raftflow evaluate --prediction flows/ --ground-truth gt/
           raftflow info raft-things.pth
 
@@ -23,6 +24,6 @@ struct RAFTFlow: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [FlowCommand.self, SequenceCommand.self, VisualizeCommand.self, EvaluateCommand.self,
-                      InfoCommand.self, ReceptiveFieldCommand.self]
+                      BatchCommand.self, BatchStatusCommand.self, InfoCommand.self, ReceptiveFieldCommand.self]
     )
 }
