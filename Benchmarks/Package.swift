@@ -14,7 +14,8 @@ let package = Package(
         // `swift run -c release raftkit-bench …`: tables with GFLOP/s, % of bare sgemm, PyTorch ratios, memory.
         .executableTarget(
             name: "raftkit-bench",
-            dependencies: [.product(name: "RAFTKit", package: "RAFTKit")],
+            dependencies: [.product(name: "RAFTKit", package: "RAFTKit"),
+                           .product(name: "RAFTKitAnalysis", package: "RAFTKit")],
             path: "Sources/RAFTKitBench"
         ),
         // `swift package benchmark`: percentiles, malloc counts (proves the iteration loop does not allocate).

@@ -81,13 +81,10 @@ func runKernelBenchmarks(repeats: Int, pytorch: [String: Double] = [:]) -> [Kern
         }
         let tConv = medianSeconds(repeats: repeats) { conv.forward(input, into: &output, workspace: workspace) }
         perAlgorithm[conv.algorithm.rawValue] = tConv * 1000
-        let a = [Float](repeating: 0.01, count: m * k), b = [Float](repeating: 0.02, count: k * n)
-        var c = [Float](repeating: 0, count: m * n)
-        let tGemm = medianSeconds(repeats: repeats) {
-            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                BLAS.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
-            } } }
-        }
+        let a = Tensor(shape: [m, k], values: [Float](repeating: 0.01, count: m * k))
+        let b = Tensor(shape: [k, n], values: [Float](repeating: 0.02, count: k * n))
+        var c = Tensor(shape: [m, n])
+        let tGemm = medianSeconds(repeats: repeats) { BLAS.multiply(a, b, into: &c) }
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let g = s.geometry
         let key = "conv_\(s.inputChannels)_\(s.outputChannels)_\(g.kernelHeight)x\(g.kernelWidth)_s\(g.strideY)_p\(g.paddingY)x\(g.paddingX)_\(s.height)x\(s.width)"

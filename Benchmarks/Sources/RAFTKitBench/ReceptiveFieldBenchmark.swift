@@ -1,5 +1,6 @@
 import Foundation
 import RAFTKit
+import RAFTKitAnalysis
 
 /// Issue 5: the receptive field of GRU variants — parameters, compute, reach and speed, side by side
 /// (``ReceptiveFieldStudy``). The same study as `raftflow receptive-field`; see Benchmarks/README.md.

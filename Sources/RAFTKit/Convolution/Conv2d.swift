@@ -255,14 +255,14 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable, Cus
     case im2col
 
     /// Input channels from which multi-tap convolutions use shifted GEMMs (each tap's GEMM has K = input channels).
-    public static let shiftedMinimumInputChannels = 32
+    package static let shiftedMinimumInputChannels = 32
     /// Input and output channels from which 3×3 stride-1 convolutions use Winograd: below, the transforms cost more
     /// than the multiplications they save (Benchmarks/README.md, "Convolution core vs bare sgemm").
-    public static let winogradMinimumChannels = 64
+    package static let winogradMinimumChannels = 64
     /// Input channels from which Winograd uses F(4×4, 3×3) rather than F(2×2, 3×3): every shape Winograd takes by
     /// default: with the positions split over RAFTKit's threads, F(4×4) is faster down to the encoder's 64-channel
     /// layer (Benchmarks/README.md, third and fourth rounds).
-    public static let winograd4x4MinimumInputChannels = 64
+    package static let winograd4x4MinimumInputChannels = 64
 
     public var description: String { rawValue }
 

@@ -9,8 +9,19 @@ import COpenBLAS
 /// between GEMMs; a single-threaded OpenBLAS never wakes it (measurements: `Benchmarks/README.md`, "Design
 /// choices and their measurements").
 public enum BLAS {
+    /// `c = a · b` for matrices `a` `[M, K]` and `b` `[K, N]`, split over ``threads``: the reference GEMM that
+    /// benchmarks compare convolutions with. `c` is resized to `[M, N]` (reallocated only if its element count
+    /// changes).
+    public static func multiply(_ a: Tensor, _ b: Tensor, into c: inout Tensor) {
+        precondition(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[0],
+                     "BLAS.multiply needs [M, K] · [K, N], got \(a.shape) · \(b.shape)")
+        let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
+        c.resize(to: [m, n])
+        sgemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: c.mutablePointer(), ldc: n)
+    }
+
     /// Row-major `C[M,N] = alpha·A[M,K]·B[K,N] + beta·C` (A and B not transposed), split over ``threads``.
-    public static func sgemm(m: Int, n: Int, k: Int, alpha: Float = 1,
+    package static func sgemm(m: Int, n: Int, k: Int, alpha: Float = 1,
                              a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -19,7 +30,7 @@ public enum BLAS {
 
     /// Row-major `C[M,N] = alpha·Aᵀ·B + beta·C` where A is stored `[K, M]` (used for correlation volumes), split
     /// over ``threads``.
-    public static func sgemmTransposedA(m: Int, n: Int, k: Int, alpha: Float = 1,
+    package static func sgemmTransposedA(m: Int, n: Int, k: Int, alpha: Float = 1,
                                         a: UnsafePointer<Float>, lda: Int,
                                         b: UnsafePointer<Float>, ldb: Int,
                                         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -28,7 +39,7 @@ public enum BLAS {
 
     /// Row-major `C[M,N] = alpha·A·Bᵀ + beta·C` where B is stored `[N, K]` (pixel-major inputs), split over
     /// ``threads``.
-    public static func sgemmTransposedB(m: Int, n: Int, k: Int, alpha: Float = 1,
+    package static func sgemmTransposedB(m: Int, n: Int, k: Int, alpha: Float = 1,
                                         a: UnsafePointer<Float>, lda: Int,
                                         b: UnsafePointer<Float>, ldb: Int,
                                         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {

@@ -7,9 +7,9 @@
 /// multiplies only the hidden and dynamic rows: for RAFT that removes 128 of 384 input channels (a third of
 /// the GRU's work) and the context's padded copy from every iteration. Exact up to float rounding (the sums are
 /// only re-associated).
-public struct StaticInputSplit: Sendable {
+package struct StaticInputSplit: Sendable {
     /// Leading input channels that are constant over iterations.
-    public let staticChannels: Int
+    package let staticChannels: Int
     /// `[W_z; W_r; W_q]` restricted to the static channels, with the three biases: `3·hidden` outputs.
     let staticGates: Conv2d
     /// `[W_z; W_r]` restricted to the hidden and dynamic channels, prepared for the GRU's gate algorithm,
@@ -49,13 +49,13 @@ public struct StaticInputSplit: Sendable {
 
 extension ConvGRU {
     /// Floats of the precomputed static contribution for one sample: `3·hidden·height·width`.
-    public func staticContributionCount(height: Int, width: Int) -> Int { 3 * hiddenChannels * height * width }
+    package func staticContributionCount(height: Int, width: Int) -> Int { 3 * hiddenChannels * height * width }
 
     /// Computes `[W_z; W_r; W_q]_static ∗ s + biases` for one sample, once per image pair.
     /// - Parameters:
     ///   - input: the static input channels s, `[staticChannels, height, width]`.
     ///   - output: `[3·hiddenChannels, height, width]` (z, r, q pre-activations).
-    public func prepareStaticInput(_ input: UnsafePointer<Float>, height: Int, width: Int,
+    package func prepareStaticInput(_ input: UnsafePointer<Float>, height: Int, width: Int,
                                    output: UnsafeMutablePointer<Float>, workspace: Workspace) {
         guard let split = staticSplit else { preconditionFailure("this ConvGRU has no static input split") }
         split.staticGates.forward(input, height: height, width: width, output: output, workspace: workspace)
@@ -67,7 +67,7 @@ extension ConvGRU {
     ///   - hidden: `[hiddenChannels, height, width]`, replaced by h'.
     ///   - dynamicInput: d, `[inputChannels − staticChannels, height, width]`.
     ///   - staticContribution: from ``prepareStaticInput(_:height:width:output:workspace:)``.
-    public func step(hidden: UnsafeMutablePointer<Float>, dynamicInput: UnsafePointer<Float>,
+    package func step(hidden: UnsafeMutablePointer<Float>, dynamicInput: UnsafePointer<Float>,
                      staticContribution: UnsafePointer<Float>, height: Int, width: Int, workspace: Workspace) {
         guard let split = staticSplit else { preconditionFailure("this ConvGRU has no static input split") }
         let (zGate, _, qGate) = gates(hidden: hidden, input: dynamicInput,
@@ -81,12 +81,12 @@ extension ConvGRU {
 
 extension SeqConvGRU {
     /// Floats of the precomputed static contribution of all steps for one sample.
-    public func staticContributionCount(height: Int, width: Int) -> Int {
+    package func staticContributionCount(height: Int, width: Int) -> Int {
         steps.reduce(0) { $0 + $1.staticContributionCount(height: height, width: width) }
     }
 
     /// The static contribution of every step, one after another in `output`.
-    public func prepareStaticInput(_ input: UnsafePointer<Float>, height: Int, width: Int,
+    package func prepareStaticInput(_ input: UnsafePointer<Float>, height: Int, width: Int,
                                    output: UnsafeMutablePointer<Float>, workspace: Workspace) {
         var offset = 0
         for s in steps {
@@ -96,7 +96,7 @@ extension SeqConvGRU {
     }
 
     /// Every step with its precomputed static contribution (see ``ConvGRU/step(hidden:dynamicInput:staticContribution:height:width:workspace:)``).
-    public func step(hidden: UnsafeMutablePointer<Float>, dynamicInput: UnsafePointer<Float>,
+    package func step(hidden: UnsafeMutablePointer<Float>, dynamicInput: UnsafePointer<Float>,
                      staticContribution: UnsafePointer<Float>, height: Int, width: Int, workspace: Workspace) {
         var offset = 0
         for s in steps {
@@ -107,7 +107,7 @@ extension SeqConvGRU {
     }
 
     /// The same sequence with every step split for `channels` static leading input channels.
-    public func splittingStaticInput(channels: Int) -> SeqConvGRU {
+    package func splittingStaticInput(channels: Int) -> SeqConvGRU {
         SeqConvGRU(steps: steps.map { $0.splittingStaticInput(channels: channels) })
     }
 }

@@ -41,7 +41,7 @@ public struct ConvGRU: Sendable {
     /// `W_q` prepared the same way, `[P, hidden, hidden + input]`.
     package let qPrepared: Tensor
     /// Weights split for a constant leading part of x, if requested (``splittingStaticInput(channels:)``).
-    public private(set) var staticSplit: StaticInputSplit?
+    package private(set) var staticSplit: StaticInputSplit?
 
     /// A step from the three gate convolutions (PyTorch `convz`, `convr`, `convq`).
     /// - Parameter gateAlgorithm: how the gates are computed: a Winograd algorithm that supports the geometry, else
@@ -85,7 +85,7 @@ public struct ConvGRU: Sendable {
 
     /// The same step, also prepared to take its first `channels` input channels as a precomputed, constant
     /// contribution (see ``StaticInputSplit``).
-    public func splittingStaticInput(channels: Int) -> ConvGRU {
+    package func splittingStaticInput(channels: Int) -> ConvGRU {
         var copy = self
         copy.staticSplit = StaticInputSplit(gru: self, staticChannels: channels)
         return copy
@@ -142,7 +142,7 @@ public struct ConvGRU: Sendable {
     /// - Parameters:
     ///   - hidden: h, `[hiddenChannels, height, width]`, replaced by h'.
     ///   - input: x, `[inputChannels, height, width]`.
-    public func step(hidden: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+    package func step(hidden: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                      height: Int, width: Int, workspace: Workspace) {
         let (z, _, q) = gates(hidden: hidden, input: input, inputChannels: inputChannels, zrWeights: zrPrepared,
                               qWeights: qPrepared, preactivation: nil, height: height, width: width, workspace: workspace)

@@ -71,7 +71,7 @@ public struct SeqConvGRU: Sendable {
     /// - Parameters:
     ///   - hidden: `[hiddenChannels, height, width]`, replaced by h'.
     ///   - input: x, `[inputChannels, height, width]`.
-    public func step(hidden: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+    package func step(hidden: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                      height: Int, width: Int, workspace: Workspace) {
         for s in steps { s.step(hidden: hidden, input: input, height: height, width: width, workspace: workspace) }
     }

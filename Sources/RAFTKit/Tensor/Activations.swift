@@ -4,10 +4,10 @@
 /// and their measurements"); these rational and polynomial forms use only `+ - * /`, `min`/`max`, so LLVM
 /// vectorises the loops. Maximum absolute error against the libm functions: tanh ≤ 5e-7, sigmoid ≤ 3e-7 (tested
 /// over [-20, 20]).
-public enum Activations {
+package enum Activations {
     /// Rational tanh approximation (Eigen's `generic_fast_tanh_float` coefficients), exact to ±1 beyond ±7.905.
     @inlinable @inline(__always)
-    public static func tanh(_ x: Float) -> Float {
+    package static func tanh(_ x: Float) -> Float {
         let x = Swift.min(Swift.max(x, -7.90531110763549805), 7.90531110763549805)
         let x2 = x * x
         var p: Float = -2.76076847742355e-16
@@ -27,20 +27,20 @@ public enum Activations {
 
     /// Logistic sigmoid as `0.5 + 0.5·tanh(x/2)`.
     @inlinable @inline(__always)
-    public static func sigmoid(_ x: Float) -> Float { 0.5 + 0.5 * tanh(0.5 * x) }
+    package static func sigmoid(_ x: Float) -> Float { 0.5 + 0.5 * tanh(0.5 * x) }
 
     /// In-place tanh over `count` elements.
-    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    package static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { x[i] = tanh(x[i]) }
     }
 
     /// In-place sigmoid over `count` elements.
-    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    package static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { x[i] = sigmoid(x[i]) }
     }
 
     /// In-place ReLU over `count` elements.
-    public static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    package static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { x[i] = Swift.max(x[i], 0) }
     }
 }
