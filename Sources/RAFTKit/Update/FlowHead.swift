@@ -1,7 +1,7 @@
 /// Predicts the flow update from the GRU hidden state (core/update.py, `FlowHead`):
 /// `Δflow = conv2(ReLU(conv1(h)))`, both 3×3 with padding 1, no output activation.
 /// RAFT: 128→256→2 (299,778 parameters); RAFT-S: 96→128→2 (113,026).
-public struct FlowHead: Sendable {
+public struct FlowHead: Sendable, ConvolutionHead {
     /// `conv1`, hidden → intermediate, 3×3.
     public let conv1: Conv2d
     /// `conv2`, intermediate → 2, 3×3.
@@ -31,25 +31,13 @@ public struct FlowHead: Sendable {
                                              geometry: Self.geometry))
     }
 
-    /// Channels read (the GRU hidden state).
-    public var inputChannels: Int { conv1.inputChannels }
-    /// Learnable parameters.
-    public var parameterCount: Int { conv1.parameterCount + conv2.parameterCount }
-    /// Multiply-accumulates for one sample on an `height × width` grid.
-    public func multiplyAccumulates(height: Int, width: Int) -> Int {
-        conv1.multiplyAccumulates(height: height, width: width) + conv2.multiplyAccumulates(height: height, width: width)
-    }
-
-    /// One sample, allocation-free once the workspace has grown. Its one scratch field, `ReLU(conv1(h))`
-    /// `[intermediate, height, width]`, lies in the workspace's heads block, shared with ``MaskHead``.
+    /// One sample (``ConvolutionHead``'s scratch).
     /// - Parameters:
     ///   - hidden: `[inputChannels, height, width]`.
     ///   - output: Δflow `[2, height, width]`.
     package func forward(_ hidden: UnsafePointer<Float>, height: Int, width: Int,
                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        let mid = workspace.heads.carve { $0.take(conv1.outputChannels * height * width) }
-        conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
-        conv2.forward(mid, height: height, width: width, output: output, workspace: workspace)
+        applyConvolutions(hidden, height: height, width: width, output: output, workspace: workspace)
     }
 
     /// A batch (allocating convenience).

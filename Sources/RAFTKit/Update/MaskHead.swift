@@ -3,7 +3,7 @@
 /// `mask.2`). The 576 = 9·8·8 channels are the logits of ``ConvexUpsampler`` (channel `64·k + 8·a + b`).
 /// The 0.25 is part of the released models (only a gradient-balancing trick in training, princeton-vl/RAFT issue #24).
 /// 443,200 parameters; RAFT-S has no mask head.
-public struct MaskHead: Sendable {
+public struct MaskHead: Sendable, ConvolutionHead {
     /// `mask.0`, hidden → intermediate, 3×3 padding 1, followed by ReLU.
     public let conv1: Conv2d
     /// `mask.2`, intermediate → 576, 1×1.
@@ -40,25 +40,13 @@ public struct MaskHead: Sendable {
                                              geometry: Self.geometry2))
     }
 
-    /// Channels read (the GRU hidden state).
-    public var inputChannels: Int { conv1.inputChannels }
-    /// Learnable parameters (443,200 for RAFT).
-    public var parameterCount: Int { conv1.parameterCount + conv2.parameterCount }
-    /// Multiply-accumulates for one sample on an `height × width` grid.
-    public func multiplyAccumulates(height: Int, width: Int) -> Int {
-        conv1.multiplyAccumulates(height: height, width: width) + conv2.multiplyAccumulates(height: height, width: width)
-    }
-
-    /// One sample, allocation-free once the workspace has grown. Its one scratch field, `ReLU(conv1(h))`
-    /// `[intermediate, height, width]`, lies in the workspace's heads block, shared with ``FlowHead``.
+    /// One sample (``ConvolutionHead``'s scratch).
     /// - Parameters:
     ///   - hidden: `[inputChannels, height, width]`.
     ///   - output: scaled logits `[576, height, width]`.
     package func forward(_ hidden: UnsafePointer<Float>, height: Int, width: Int,
                          output: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        let mid = workspace.heads.carve { $0.take(conv1.outputChannels * height * width) }
-        conv1.forward(hidden, height: height, width: width, output: mid, workspace: workspace, activation: .relu)
-        conv2.forward(mid, height: height, width: width, output: output, workspace: workspace)
+        applyConvolutions(hidden, height: height, width: width, output: output, workspace: workspace)
         let count = Self.outputChannels * height * width
         let s = scale
         for i in 0..<count { output[i] *= s }

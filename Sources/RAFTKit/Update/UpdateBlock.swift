@@ -128,7 +128,7 @@ public struct UpdateBlock: Sendable {
                       deltaFlow: UnsafeMutablePointer<Float>,
                       mask: UnsafeMutablePointer<Float>?,
                       workspace: Workspace) {
-        let cache = scratch(height: height, width: width, workspace: workspace).contextCache
+        let cache = scratch(height: height, width: width, contextCache: true, workspace: workspace).contextCache
         prepareContext(context, height: height, width: width, cache: cache, workspace: workspace)
         step(hidden: hidden, contextCache: cache, correlation: correlation, flow: flow, height: height, width: width,
              deltaFlow: deltaFlow, mask: mask, workspace: workspace)
@@ -152,7 +152,7 @@ public struct UpdateBlock: Sendable {
                       deltaFlow: UnsafeMutablePointer<Float>,
                       mask: UnsafeMutablePointer<Float>?,
                       workspace: Workspace) {
-        let motion = scratch(height: height, width: width, workspace: workspace).motion
+        let motion = scratch(height: height, width: width, contextCache: false, workspace: workspace).motion
         // motion = MotionEncoder(flow, corr);  hidden = GRU(hidden, [context, motion]);  Δflow = FlowHead(hidden)
         encoder.forward(flow: flow, correlation: correlation, correlationLayout: correlationLayout,
                         height: height, width: width, output: motion, workspace: workspace)
@@ -171,14 +171,15 @@ public struct UpdateBlock: Sendable {
         /// The motion features, `[encoder.outputChannels, h, w]`: the GRU's per-iteration input.
         var motion: UnsafeMutablePointer<Float>
         /// The context's share of the GRU gates, ``contextCacheCount(height:width:)`` floats, for callers that
-        /// pass the context instead of a cache.
+        /// pass the context instead of a cache; empty otherwise.
         var contextCache: UnsafeMutablePointer<Float>
     }
 
-    /// The scratch for an `height × width` grid, laid out in the workspace's update block (both `step` forms lay
-    /// it out alike, so one never moves the other's fields).
-    func scratch(height: Int, width: Int, workspace: Workspace) -> Scratch {
-        let motion = encoder.outputChannels * height * width, cache = contextCacheCount(height: height, width: width)
+    /// The scratch for an `height × width` grid, laid out in the workspace's update block. `motion` comes first,
+    /// so the layout without a cache (the iteration, called by the one with a cache) never moves the cache.
+    func scratch(height: Int, width: Int, contextCache: Bool, workspace: Workspace) -> Scratch {
+        let motion = encoder.outputChannels * height * width
+        let cache = contextCache ? contextCacheCount(height: height, width: width) : 0
         return workspace.update.carve { Scratch(motion: $0.take(motion), contextCache: $0.take(cache)) }
     }
 
