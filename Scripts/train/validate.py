@@ -52,6 +52,11 @@ def make_photo_set(n_nonrigid, n_layered, n_identical, height=480, width=640):
     """[(name, u1, u2, gt)] of the photographic held-out set (see the module docstring)."""
     from photos import VALIDATION_PHOTOS, load_photos
     from scenes import SceneConfig, SceneFlow
+    from photos import read_photo
+    missing = [n for n in VALIDATION_PHOTOS if read_photo(n) is None]
+    if missing:  # a different set would give numbers that cannot be compared
+        raise SystemExit(f"validation photographs missing: {missing} (pip install scikit-image matplotlib "
+                         f"PyWavelets; apt-get install lomiri-wallpapers-16.04)")
     bank = load_photos(VALIDATION_PHOTOS, 720, 960)
     out = []
     for kind, n, seed in (("nonrigid", n_nonrigid, NONRIGID_SEED), ("layered", n_layered, LAYERED_SEED)):
