@@ -33,28 +33,12 @@ public struct FlowField: Sendable, Equatable {
     public init(tensor: Tensor, batchIndex: Int = 0) {
         precondition(tensor.rank == 4 && tensor.c == 2, "FlowField needs a [N, 2, H, W] tensor, got \(tensor.shape)")
         precondition(batchIndex >= 0 && batchIndex < tensor.n, "batch index \(batchIndex) outside 0..<\(tensor.n)")
-        let plane = tensor.h * tensor.w
-        var uv = [Float](repeating: 0, count: 2 * plane)
-        let src = tensor.pointer + batchIndex * 2 * plane
-        for i in 0..<plane {
-            uv[2 * i] = src[i]
-            uv[2 * i + 1] = src[plane + i]
-        }
-        self.init(width: tensor.w, height: tensor.h, uv: uv)
+        self.init(width: tensor.w, height: tensor.h, uv: tensor.interleaved(sample: batchIndex))
     }
 
     /// The flow as a tensor [1, 2, H, W] (the validity mask is not included).
     public var tensor: Tensor {
-        var t = Tensor(shape: [1, 2, height, width])
-        let plane = width * height
-        let dst = t.mutablePointer()
-        uv.withUnsafeBufferPointer { f in
-            for i in 0..<plane {
-                dst[i] = f[2 * i]
-                dst[plane + i] = f[2 * i + 1]
-            }
-        }
-        return t
+        uv.withUnsafeBufferPointer { Tensor(interleaved: $0, channels: 2, height: height, width: width) }
     }
 
     /// The displacement of pixel (`x`, `y`).

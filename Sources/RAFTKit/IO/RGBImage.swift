@@ -88,33 +88,14 @@ public struct RGBImage: Sendable, Equatable {
 
     /// The image as a tensor [1, 3, H, W] (planar RGB, 0…255).
     public var tensor: Tensor {
-        var t = Tensor(shape: [1, 3, height, width])
-        let plane = width * height
-        let dst = t.mutablePointer()
-        pixels.withUnsafeBufferPointer { p in
-            for i in 0..<plane {
-                dst[i] = p[3 * i]
-                dst[plane + i] = p[3 * i + 1]
-                dst[2 * plane + i] = p[3 * i + 2]
-            }
-        }
-        return t
+        pixels.withUnsafeBufferPointer { Tensor(interleaved: $0, channels: 3, height: height, width: width) }
     }
 
     /// The image at `batchIndex` of a tensor [N, 3, H, W].
     public init(tensor: Tensor, batchIndex: Int = 0) {
         precondition(tensor.rank == 4 && tensor.c == 3, "RGBImage needs a [N, 3, H, W] tensor, got \(tensor.shape)")
         precondition(batchIndex >= 0 && batchIndex < tensor.n, "batch index \(batchIndex) outside 0..<\(tensor.n)")
-        let (h, w) = (tensor.h, tensor.w)
-        let plane = h * w
-        var pixels = [Float](repeating: 0, count: plane * 3)
-        let src = tensor.pointer + batchIndex * 3 * plane
-        for i in 0..<plane {
-            pixels[3 * i] = src[i]
-            pixels[3 * i + 1] = src[plane + i]
-            pixels[3 * i + 2] = src[2 * plane + i]
-        }
-        self.init(width: w, height: h, pixels: pixels)
+        self.init(width: tensor.w, height: tensor.h, pixels: tensor.interleaved(sample: batchIndex))
     }
 
     /// The colour of pixel (`x`, `y`).

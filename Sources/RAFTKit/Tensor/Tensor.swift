@@ -142,3 +142,27 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "Tensor\(shape)" }
 }
+
+extension Tensor {
+    /// Sample `b` of a `[N, C, H, W]` tensor as interleaved values, `[H·W, C]` (pixel by pixel, as images and
+    /// flow fields store them).
+    func interleaved(sample b: Int) -> [Float] {
+        let (channels, plane) = (c, h * w)
+        let src = pointer + b * channels * plane
+        return [Float](unsafeUninitializedCapacity: channels * plane) { out, count in
+            for i in 0..<plane {
+                for k in 0..<channels { out[channels * i + k] = src[k * plane + i] }
+            }
+            count = channels * plane
+        }
+    }
+
+    /// A `[1, channels, height, width]` tensor from interleaved values `[height·width, channels]`.
+    init(interleaved values: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int) {
+        self.init(shape: [1, channels, height, width])
+        let dst = mutablePointer(), plane = height * width
+        for i in 0..<plane {
+            for k in 0..<channels { dst[k * plane + i] = values[channels * i + k] }
+        }
+    }
+}
