@@ -60,6 +60,10 @@ func checkOutputs(_ outputs: [String?], inputs: [String?] = []) throws {
     let inputPaths = Set(inputs.compactMap { $0 }.map(canonicalPath))
     var seen: Set<String> = []
     for case let path? in outputs {
+        guard path != "-" else {
+            guard seen.insert("-").inserted else { throw OutputError(path: path, reason: "only one output can go to standard output") }
+            continue
+        }
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir.isEmpty ? "." : dir, isDirectory: &isDir), isDir.boolValue else {
@@ -74,9 +78,10 @@ func checkOutputs(_ outputs: [String?], inputs: [String?] = []) throws {
     }
 }
 
-/// Outputs encoded in memory first, then written together: each file atomically (temporary file + rename,
-/// see `FileAccess.writeAtomically`), and if one of them cannot be written, the ones this batch already
-/// wrote are removed again, so a failed command leaves none of its outputs behind.
+/// Outputs encoded in memory first, then written together, all or none (`FileAccess.WriteSet`): regular files
+/// through temporary files renamed over their targets, so a failed command leaves none of its outputs behind
+/// and every file that existed before it as it was; `-` is standard output; a device or FIFO (`/dev/null`) is
+/// opened and written, not replaced.
 struct OutputBatch {
     private var files: [(path: String, data: Data)] = []
 
@@ -96,13 +101,15 @@ struct OutputBatch {
     }
 
     /// Removes the temporary files that a writer killed between write and rename (Ctrl-C, out of memory)
-    /// left next to `paths`: `FileAccess.writeAtomically` names them `.<name>.<number>.tmp`.
+    /// left next to `paths`: `FileAccess.WriteSet` names them `.<name>.<number>.tmp` (and its backups of
+    /// replaced files `.<name>.<number>.bak`).
     static func removeStaleTemporaries(for paths: [String]) {
         let fm = FileManager.default
         for (directory, group) in Dictionary(grouping: paths, by: { ($0 as NSString).deletingLastPathComponent }) {
             let names = Set(group.map { ($0 as NSString).lastPathComponent })
             let dir = directory.isEmpty ? "." : directory
-            for entry in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where entry.hasPrefix(".") && entry.hasSuffix(".tmp") {
+            for entry in (try? fm.contentsOfDirectory(atPath: dir)) ?? []
+            where entry.hasPrefix(".") && (entry.hasSuffix(".tmp") || entry.hasSuffix(".bak")) {
                 let parts = entry.dropFirst().dropLast(4)
                 guard let dot = parts.lastIndex(of: "."), parts[parts.index(after: dot)...].allSatisfy(\.isNumber),
                       names.contains(String(parts[..<dot])) else { continue }
@@ -113,11 +120,14 @@ struct OutputBatch {
 
     /// Writes every file, or none.
     func commit() throws {
-        for (k, file) in files.enumerated() {
-            do { try FileAccess.writeAtomically(file.data, to: URL(fileURLWithPath: file.path)) } catch {
-                for written in files[..<k] { try? FileManager.default.removeItem(atPath: written.path) }
+        var set = FileAccess.WriteSet()
+        for file in files {
+            do { try set.stage(file.data, to: file.path) } catch {
                 throw OutputError(path: file.path, reason: error.reason)
             }
+        }
+        do { try set.commit() } catch {
+            throw OutputError(path: error.path ?? files[0].path, reason: error.reason)
         }
     }
 }

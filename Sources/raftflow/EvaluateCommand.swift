@@ -82,6 +82,11 @@ struct EvaluateCommand: ParsableCommand {
                     }
                 }
                 let statistics = try FlowErrorStatistics(prediction: p, groundTruth: g)
+                guard statistics.validPixels > 0 else {
+                    throw InputError(file: pair.truth, reason: valid == nil || isDir.boolValue
+                                     ? "the ground truth has no valid pixel: there is nothing to evaluate"
+                                     : "no pixel is valid in both the ground truth and the mask '\(valid!)': there is nothing to evaluate")
+                }
                 aggregate.add(statistics)
                 rows.append(EvaluationRow(name: pair.name, statistics: statistics))
             }

@@ -26,7 +26,7 @@ struct FlowCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Initial flow at full resolution (.flo, KITTI .png or .pfm), e.g. the previous pair's.", valueName: "flow"))
     var warmStart: String?
-    @Option(name: .shortAndLong, help: ArgumentHelp("Flow output, Middlebury .flo.", valueName: "out.flo"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Flow output, Middlebury .flo ('-': standard output).", valueName: "out.flo"))
     var output: String?
     @Option(name: .long, help: ArgumentHelp("Colour-wheel visualisation PNG.", valueName: "out.png"))
     var visualization: String?
@@ -48,6 +48,9 @@ struct FlowCommand: ParsableCommand {
             throw ValidationError("nothing to write: give --output, --visualization, --kitti-output or --composite")
         }
         try validateMaxMagnitude(maxMagnitude)
+        if json && [output, visualization, kittiOutput, composite].contains("-") {
+            throw ValidationError("--json and an output on standard output ('-') cannot share it")
+        }
     }
 
     func run() throws {
@@ -75,15 +78,20 @@ struct FlowCommand: ParsableCommand {
                 }
                 return flow
             }
+            let correlation = try modelOptions.correlation(for: estimator, width: image1.width, height: image1.height, file: frame1)
             let warm = try read(warmStart)
             let truth = try read(groundTruth)
+            if let valid = truth?.valid, let groundTruth, !valid.contains(where: { $0 >= 0.5 }) {
+                throw InputError(file: groundTruth, reason: "the ground truth has no valid pixel: there is nothing to evaluate")
+            }
             let decodeTime = (clock.now - t1).seconds
 
             let result: FlowEstimate
             do {
                 result = try estimator.estimate(from: image1, to: image2, iterations: modelOptions.iterations,
-                                                padding: modelOptions.padding, warmStart: warm)
+                                                padding: modelOptions.padding, warmStart: warm, correlation: correlation)
             } catch {
+                if case FlowEstimatorError.nonFiniteFlow = error { throw error }   // names the weights, not the frames
                 throw InputError(file: frame1, reason: "\(error)")   // e.g. frames too small for RAFT
             }
             let t2 = clock.now
@@ -107,7 +115,7 @@ struct FlowCommand: ParsableCommand {
                 for (stage, duration) in result.timings.stages where stage != "total" {
                     printError("\(stage.padding(toLength: 19, withPad: " ", startingAt: 0)) \(formatSeconds(duration.seconds))")
                 }
-                printError("network total       \(formatSeconds(result.timings.total.seconds))")
+                printError("network total       \(formatSeconds(result.timings.total.seconds))  (\(correlation == .onDemand ? "on-demand" : "all-pairs") correlation)")
                 printError("encode              \(formatSeconds(encodeTime))")
                 printError("peak memory (RSS)   \(peakResidentBytes() / 1_048_576) MiB")
             }
@@ -120,7 +128,8 @@ struct FlowCommand: ParsableCommand {
             } else {
                 var line = "\(frame1) -> \(frame2): \(image1.width)x\(image1.height), RAFT-\(estimator.variant.rawValue), \(modelOptions.iterations) iterations, max |flow| \(String(format: "%.2f", result.flow.maxMagnitude)) px, \(formatSeconds(result.timings.total.seconds))"
                 if let metrics { line += String(format: ", EPE %.3f px, 1px %.1f%%, Fl-all %.2f%%", metrics.epe, 100 * metrics.accuracy1px, 100 * metrics.flAll) }
-                print(line)
+                // With an output on standard output (`-o -`), the summary goes to standard error.
+                if [output, visualization, kittiOutput, composite].contains("-") { printError(line) } else { print(line) }
             }
         }
     }

@@ -93,6 +93,8 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
                                    workspace: workspace, onIteration: onIteration)
             return FlowEstimate(flow: FlowField(tensor: output.flow), lowResolution: output.lowResolutionFlow,
                                 timings: output.timings)
+        } catch .nonFiniteOutput {
+            throw .nonFiniteFlow(weights: weights)
         } catch {
             throw .model(error)
         }
@@ -164,6 +166,9 @@ public enum FlowEstimatorError: Error, Sendable, CustomStringConvertible {
     case sequenceTooShort(count: Int)
     /// No prediction file has a ground-truth file of the same name.
     case noMatchingFiles(predictions: String, groundTruth: String)
+    /// The flow came out NaN or infinite from finite frames: the weights overflow Float (see
+    /// ``WeightsSummary/hasSuspiciousValues``).
+    case nonFiniteFlow(weights: WeightsSummary?)
 
     public var description: String {
         switch self {
@@ -172,6 +177,11 @@ public enum FlowEstimatorError: Error, Sendable, CustomStringConvertible {
         case let .missingInput(p): "\(p): no such file or directory"
         case let .sequenceTooShort(n): "a sequence needs at least 2 frames, found \(n)"
         case let .noMatchingFiles(p, g): "no file in '\(p)' has a ground-truth file of the same name in '\(g)'"
+        case let .nonFiniteFlow(weights?):
+            "the flow is NaN or infinite: the weights '\(weights.file)' overflow Float arithmetic (largest |w| "
+                + String(format: "%.3g", weights.largestMagnitude) + " in '\(weights.largestMagnitudeKey)')"
+        case .nonFiniteFlow(nil):
+            "the flow is NaN or infinite: the model's weights overflow Float arithmetic"
         }
     }
 }

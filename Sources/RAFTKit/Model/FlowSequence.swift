@@ -74,6 +74,7 @@ public final class FlowSequence {
                            features: RAFT.FeatureMaps(first: previousMaps.reserve(count), firstIsComputed: reuse,
                                                       second: maps.reserve(count)),
                            onIteration: onIteration)
+        guard RAFT.firstNonFinite(output.flow) == nil else { throw .nonFiniteOutput }
         previousFrame = frame
         previousLowResolutionFlow = output.lowResolutionFlow
         carried = (inFirst: !inFirst, key: key)

@@ -104,13 +104,15 @@ public struct RAFT: Sendable {
     ///   - onIteration: called after every iteration with copies of the current flow.
     /// - Returns: full-resolution and 1/8-resolution flow, plus per-stage timings.
     /// - Throws: ``RAFTError`` for inputs of the wrong shape, mismatched or too-small frames, non-finite
-    ///   values, or fewer than one iteration.
+    ///   values, fewer than one iteration, or a non-finite output (``RAFTError/nonFiniteOutput``).
     public func callAsFunction(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor? = nil,
                                options: RAFTOptions = RAFTOptions(), workspace: Workspace? = nil,
                                onIteration: ((RAFTIteration) -> Void)? = nil) throws(RAFTError) -> RAFTOutput {
         let padder = try validate(image1, image2, flowInit: flowInit, options: options)
-        return forward(image1, image2, flowInit: flowInit, options: options, padder: padder,
-                       workspace: workspace ?? Workspace(), features: nil, onIteration: onIteration)
+        let output = forward(image1, image2, flowInit: flowInit, options: options, padder: padder,
+                             workspace: workspace ?? Workspace(), features: nil, onIteration: onIteration)
+        guard Self.firstNonFinite(output.flow) == nil else { throw .nonFiniteOutput }
+        return output
     }
 
     /// The same as ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` (bit for bit), with the
@@ -301,7 +303,7 @@ public struct RAFT: Sendable {
         return padder
     }
 
-    private static func firstNonFinite(_ t: Tensor) -> Int? {
+    package static func firstNonFinite(_ t: Tensor) -> Int? {
         t.withUnsafeBufferPointer { b in
             // Fast check first: x − x is 0 for finite values and NaN otherwise.
             var acc: Float = 0

@@ -12,6 +12,9 @@ public enum RAFTError: Error, Sendable, Equatable, CustomStringConvertible {
     case nonFinite(input: String, index: [Int])
     /// The number of update iterations must be at least 1.
     case invalidIterations(Int)
+    /// The network's output holds NaN or infinity although its inputs were finite: some activation overflowed
+    /// Float, which extreme weights (or extreme frames) cause.
+    case nonFiniteOutput
 
     public var description: String {
         switch self {
@@ -25,6 +28,8 @@ public enum RAFTError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(input) contains NaN or infinity at \(index)"
         case let .invalidIterations(n):
             "iterations must be at least 1, got \(n)"
+        case .nonFiniteOutput:
+            "the network's output contains NaN or infinity: its weights (or the frames) hold values too large for Float arithmetic"
         }
     }
 }

@@ -27,6 +27,29 @@ public enum SafeTensors {
         return (StateDict(raw.tensors, source: source), metadata)
     }
 
+    /// Deepest JSON nesting accepted in a header (a valid one nests 3 levels: header, entry, shape).
+    static let maxHeaderNesting = 64
+
+    /// Whether `json`'s arrays and objects (outside strings) nest more than `limit` levels deep.
+    private static func nests(_ json: ArraySlice<UInt8>, deeperThan limit: Int) -> Bool {
+        var depth = 0, inString = false, escaped = false
+        for byte in json {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > limit { return true }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return false
+    }
+
     /// Decodes safetensors bytes, recording each tensor's stored element type.
     package static func decodeRaw(_ bytes: [UInt8], source: String) throws(WeightsError)
         -> (weights: RawWeights, metadata: [String: String]) {
@@ -37,6 +60,9 @@ public enum SafeTensors {
             throw .corrupt(file: source, reason: "header length \(headerLength) exceeds the file size \(bytes.count)")
         }
         let dataStart = 8 + Int(headerLength)
+        if Self.nests(bytes[8..<dataStart], deeperThan: maxHeaderNesting) {
+            throw .corrupt(file: source, reason: "header nests JSON more than \(maxHeaderNesting) levels deep (a safetensors header needs 3)")
+        }
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])) } catch {
             throw .corrupt(file: source, reason: "header is not valid JSON")
@@ -58,8 +84,14 @@ public enum SafeTensors {
                   offsetsAny.count == 2 else {
                 throw .corrupt(file: source, reason: "entry '\(key)' lacks dtype, shape or data_offsets")
             }
-            let shape = shapeAny.compactMap { ($0 as? NSNumber)?.intValue }
-            let offsets = offsetsAny.compactMap { ($0 as? NSNumber)?.intValue }
+            // Exact integers only: NSNumber's intValue wraps 2⁶⁴ to 0 and truncates 2.5 to 2.
+            func integer(_ value: Any) -> Int? {
+                guard let number = value as? NSNumber, let exact = Int64(exactly: number.doubleValue),
+                      exact < 1 << 53 else { return nil }
+                return Int(exact)
+            }
+            let shape = shapeAny.compactMap(integer)
+            let offsets = offsetsAny.compactMap(integer)
             guard shape.count == shapeAny.count, shape.count <= 16, shape.allSatisfy({ $0 >= 0 }), offsets.count == 2 else {
                 throw .corrupt(file: source, reason: "entry '\(key)' has an invalid shape or offsets")
             }

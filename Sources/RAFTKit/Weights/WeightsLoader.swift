@@ -41,9 +41,19 @@ public struct LoadedWeights: Sendable {
 
     /// A summary for `raftflow info` and logs.
     public var summary: WeightsSummary {
-        WeightsSummary(file: stateDict.source, format: format, keyScheme: keyScheme, hadModulePrefix: hadModulePrefix,
-                       variant: variant, parameterCount: parameterCount, tensorCount: stateDict.tensors.count,
-                       storedDataTypes: storedDataTypes, droppedCount: droppedKeys.count)
+        var largest: (magnitude: Float, key: String) = (0, ""), nonFinite = 0
+        for key in stateDict.keys {
+            stateDict.tensors[key]!.withUnsafeBufferPointer { values in
+                for v in values {
+                    if !v.isFinite { nonFinite += 1 } else if abs(v) > largest.magnitude { largest = (abs(v), key) }
+                }
+            }
+        }
+        return WeightsSummary(file: stateDict.source, format: format, keyScheme: keyScheme,
+                              hadModulePrefix: hadModulePrefix, variant: variant, parameterCount: parameterCount,
+                              tensorCount: stateDict.tensors.count, storedDataTypes: storedDataTypes,
+                              droppedCount: droppedKeys.count, largestMagnitude: largest.magnitude,
+                              largestMagnitudeKey: largest.key, nonFiniteCount: nonFinite)
     }
 }
 
@@ -59,6 +69,18 @@ public struct WeightsSummary: Sendable, Equatable, CustomStringConvertible {
     public var tensorCount: Int
     public var storedDataTypes: [String]
     public var droppedCount: Int
+    /// The largest finite `|w|` of any parameter, and the parameter that holds it.
+    public var largestMagnitude: Float
+    public var largestMagnitudeKey: String
+    /// NaN and infinite values (the model refuses to build from such weights).
+    public var nonFiniteCount: Int
+
+    /// `|w|` from which a parameter counts as extreme: trained RAFT weights are of order 1 (the bundled model's
+    /// largest is 1.6), while values far beyond that, up to Float's limit (3.4e38), overflow the activations to NaN.
+    public static let extremeMagnitude: Float = 1e4
+
+    /// Whether the flow computed with these weights is likely to overflow: a NaN/infinite or extreme parameter.
+    public var hasSuspiciousValues: Bool { nonFiniteCount > 0 || largestMagnitude >= Self.extremeMagnitude }
 
     /// Label/value pairs in display order.
     public var fields: [(label: String, value: String)] {
@@ -75,7 +97,9 @@ public struct WeightsSummary: Sendable, Equatable, CustomStringConvertible {
             ("parameters", Self.grouped(parameterCount)),
             ("tensors", "\(tensorCount)" + (droppedCount > 0 ? " (\(droppedCount) stored entries dropped: counters, duplicate norms)" : "")),
             ("dtype", storedDataTypes.joined(separator: ", ")),
-        ]
+            ("largest |w|", String(format: "%.4g", largestMagnitude) + " (\(largestMagnitudeKey))"
+                + (largestMagnitude >= Self.extremeMagnitude ? " — EXTREME: the flow will likely overflow to NaN" : "")),
+        ] + (nonFiniteCount > 0 ? [("non-finite", "\(nonFiniteCount) NaN or infinite values — the model cannot be built from these weights")] : [])
     }
 
     public var description: String {
@@ -159,13 +183,8 @@ public enum WeightsLoader {
 
     /// Reads a whole file, reporting failures as ``WeightsError/unreadable(file:reason:)`` with the path.
     package static func readBytes(_ url: URL) throws(WeightsError) -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw .unreadable(file: url.path, reason: "no such file")
-        }
-        guard !isDirectory.boolValue else { throw .unreadable(file: url.path, reason: "is a directory") }
-        do { return [UInt8](try Data(contentsOf: url, options: .mappedIfSafe)) } catch {
-            throw .unreadable(file: url.path, reason: (error as NSError).localizedDescription)
+        do { return [UInt8](try FileAccess.read(url)) } catch {
+            throw .unreadable(file: url.path, reason: error.reason)
         }
     }
 }

@@ -13,6 +13,8 @@ enum RAFTFlowCLI {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// Standard output as bytes (binary outputs such as `-o -`).
+        var stdoutBytes = Data()
         /// The non-empty lines on stderr.
         var stderrLines: [Substring] { stderr.split(separator: "\n", omittingEmptySubsequences: true) }
     }
@@ -110,9 +112,9 @@ enum RAFTFlowCLI {
         process.waitUntilExit()
         try out.close()
         try err.close()
-        let result = Result(status: process.terminationStatus,
-                            stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        let stdoutBytes = try Data(contentsOf: outURL)
+        let result = Result(status: process.terminationStatus, stdout: String(decoding: stdoutBytes, as: UTF8.self),
+                            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self), stdoutBytes: stdoutBytes)
         if process.terminationReason == .uncaughtSignal {
             Issue.record("raftflow \(arguments.joined(separator: " ")) crashed with signal \(result.status); stderr: \(result.stderr)")
         }
