@@ -149,6 +149,20 @@ func peakResidentBytes() -> Int {
     return 0
 }
 
+/// This process's page faults and CPU time so far (`getrusage`).
+struct ProcessUsage {
+    var minorFaults: Int
+    var systemSeconds: Double
+    var userSeconds: Double
+
+    static func now() -> ProcessUsage {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+        return ProcessUsage(minorFaults: usage.ru_minflt, systemSeconds: seconds(usage.ru_stime), userSeconds: seconds(usage.ru_utime))
+    }
+}
+
 /// "1.23 s" / "456 ms".
 func formatSeconds(_ s: Double) -> String { s >= 1 ? String(format: "%.2f s", s) : String(format: "%.1f ms", s * 1000) }
 

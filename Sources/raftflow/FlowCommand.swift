@@ -118,6 +118,8 @@ struct FlowCommand: ParsableCommand {
                 printError("network total       \(formatSeconds(result.timings.total.seconds))  (\(correlation == .onDemand ? "on-demand" : "all-pairs") correlation)")
                 printError("encode              \(formatSeconds(encodeTime))")
                 printError("peak memory (RSS)   \(peakResidentBytes() / 1_048_576) MiB")
+                let usage = ProcessUsage.now()
+                printError("process             \(usage.minorFaults) minor page faults, \(formatSeconds(usage.systemSeconds)) kernel, \(formatSeconds(usage.userSeconds)) user CPU")
             }
             if json {
                 let summary = FlowSummary(frame1: frame1, frame2: frame2, width: image1.width, height: image1.height,
