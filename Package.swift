@@ -14,16 +14,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // C at the edge: OpenBLAS (cblas.h) and libpng (png.h) as system libraries.
+        // C at the edge: OpenBLAS (cblas.h), libpng (png.h) and libjpeg-turbo (jpeglib.h) as system libraries.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         // libpng's classic API with setjmp kept inside C: exact samples, errors as status codes.
         .target(name: "CPNGCodec", dependencies: ["CLibPNG"]),
+        // libjpeg's API with setjmp kept inside C: strict decoding, errors as status codes.
+        .target(name: "CJPEGCodec", dependencies: ["CLibJPEG"]),
         // Non-temporal (streaming) stores, which Swift cannot emit: for the correlation pyramid's writes.
         .target(name: "CCacheControl"),
         .target(
             name: "RAFTKit",
-            dependencies: ["COpenBLAS", "CPNGCodec", "CCacheControl"],
+            dependencies: ["COpenBLAS", "CPNGCodec", "CJPEGCodec", "CCacheControl"],
             // The bundled default model (Models/raft-small-default.safetensors links here; see Models/README.md).
             resources: [.copy("Resources/raft-small-default.safetensors")]
         ),
