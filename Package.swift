@@ -49,6 +49,8 @@ let package = Package(
         ),
         // Samples/FlowExample: a small program that uses RAFTKit as a library (prints the EPE on a sample pair).
         .executableTarget(name: "flow-example", dependencies: ["RAFTKit"], path: "Samples/FlowExample"),
+        // Samples/VideoExample: RAFTKitVideo alone (writes a panning test clip; decodes a video and reports frames/s).
+        .executableTarget(name: "video-example", dependencies: ["RAFTKitVideo"], path: "Samples/VideoExample"),
         .testTarget(
             name: "RAFTKitTests",
             dependencies: ["RAFTKit", "RAFTKitAnalysis", "RAFTKitVideo"],

@@ -173,7 +173,7 @@ struct BatchCommand: ParsableCommand {
                 result = try estimator.estimate(from: image1, to: image2, iterations: iterations,
                                                 padding: modelOptions.padding, warmStart: warm)
             } catch {
-                throw InputError(file: frame1, reason: "\(error)")   // e.g. frames too small for RAFT
+                throw InputError(file: frame1, reason: "\(error)")   // e.g. non-finite samples
             }
             // The same files as `raftflow flow a b --output o.flo --visualization o.png [--kitti-output o_kitti.png]`.
             var batch = OutputBatch()
