@@ -49,6 +49,8 @@ struct FlowCommand: ParsableCommand {
     var maxMagnitude: Float?
     @Option(name: .long, help: ArgumentHelp("Run the network at F times the frame size (0 < F ≤ 4) and rescale the flow back.", valueName: "F"))
     var scale: Double = 1
+    @Flag(name: .long, help: "One line per refinement iteration on stderr, with an estimate of the time left (the default when stderr is a terminal).")
+    var progress = false
     @Flag(name: .shortAndLong, help: "Per-stage timing and peak memory on stderr.")
     var verbose = false
     @Flag(name: .long, help: "Print a JSON summary on stdout.")
@@ -93,11 +95,19 @@ struct FlowCommand: ParsableCommand {
 
             var result: FlowEstimate
             let network = image1.scaledSize(scale)
+            // Large frames take seconds per iteration: report each one, and the time left at the rate so far.
+            let started = clock.now, iterations = modelOptions.iterations
+            let onIteration: ((RAFTIteration) -> Void)? = progress || isatty(STDERR_FILENO) != 0 ? { step in
+                let elapsed = (clock.now - started).seconds
+                let left = elapsed / Double(step.index) * Double(iterations - step.index)
+                printError("iteration \(step.index)/\(iterations)  \(formatSeconds(elapsed))  ETA \(formatDuration(left))")
+            } : nil
             do {
                 result = try estimator.estimate(from: image1.resized(width: network.width, height: network.height),
                                                 to: image2.resized(width: network.width, height: network.height),
-                                                iterations: modelOptions.iterations, padding: modelOptions.padding,
-                                                warmStart: warm?.resized(width: network.width, height: network.height))
+                                                iterations: iterations, padding: modelOptions.padding,
+                                                warmStart: warm?.resized(width: network.width, height: network.height),
+                                                onIteration: onIteration)
             } catch {
                 throw InputError(file: frame1, reason: "\(error)")   // e.g. non-finite samples
             }

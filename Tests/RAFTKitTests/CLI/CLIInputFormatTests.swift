@@ -61,6 +61,22 @@ struct CLIInputFormatTests {
         #expect(bad.status == 64 && bad.stderr.contains("--scale"), "\(bad.stderr)")
     }
 
+    /// --progress (the default on a terminal): one line per iteration with the time left, the last with none left.
+    @Test func flowProgress() throws {
+        let scratch = try CLIScratch()
+        let a = try CLIInputs.writeFrame("a.png", in: scratch)
+        let b = try CLIInputs.writeFrame("b.png", in: scratch, dx: 1)
+        let r = try RAFTFlowCLI.run(["flow", a, b, "--iterations", "3", "--progress", "--output", scratch.path("f.flo")])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stderrLines
+        #expect(lines.count == 3, "\(r.stderr)")
+        for (k, line) in lines.enumerated() { #expect(line.hasPrefix("iteration \(k + 1)/3 ") && line.contains("ETA"), "\(line)") }
+        #expect(lines.last?.hasSuffix("ETA 0 s") == true, "\(r.stderr)")
+        // Without the flag (and with stderr not a terminal), nothing.
+        let quiet = try RAFTFlowCLI.run(["flow", a, b, "--iterations", "3", "--output", scratch.path("g.flo")])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+    }
+
     /// A folder of PNG, JPEG and PPM frames in natural order; a hidden file, a subfolder and a text file are skipped
     /// with one warning line each; the missing output folder (two levels) is created.
     @Test func mixedFolderWarningsAndOutputFolder() throws {
