@@ -168,12 +168,14 @@ struct BatchCommand: ParsableCommand {
                 }
                 return flow
             }
+            let correlation = try modelOptions.correlation(for: estimator, width: image1.width, height: image1.height, file: frame1)
             let result: FlowEstimate
             do {
                 result = try estimator.estimate(from: image1, to: image2, iterations: iterations,
-                                                padding: modelOptions.padding, warmStart: warm)
+                                                padding: modelOptions.padding, warmStart: warm, correlation: correlation)
             } catch {
-                throw InputError(file: frame1, reason: "\(error)")   // e.g. frames too small for RAFT
+                if case FlowEstimatorError.nonFiniteFlow = error { throw error }   // names the weights, not the frames
+                throw InputError(file: frame1, reason: "\(error)")   // e.g. non-finite samples
             }
             // The same files as `raftflow flow a b --output o.flo --visualization o.png [--kitti-output o_kitti.png]`.
             var batch = OutputBatch()
@@ -184,12 +186,16 @@ struct BatchCommand: ParsableCommand {
             return 1
         case let .folder(path, warm):
             let directory = item.folderOutput(in: outputDir)
-            let job = SequenceJob(files: try SequenceJob.frames([path]), outputDir: directory, iterations: iterations,
+            var job = SequenceJob(files: try SequenceJob.frames([path]), outputDir: directory, iterations: iterations,
                                   padding: modelOptions.padding, warmStart: warm ?? warmStart,
                                   maxMagnitude: maxMagnitude, kitti: kitti, overwrite: overwrite)
             try createDirectory(directory)
             try job.checkCanWrite(otherInputs: [item.weights ?? modelOptions.weights])
-            return try job.run(estimator: { try estimators.estimator(weights: item.weights) }, progress: nil).computed
+            let estimator = try estimators.estimator(weights: item.weights), options = modelOptions
+            job.correlation = { width, height, file in
+                try options.correlation(for: estimator, width: width, height: height, file: file, sequence: true)
+            }
+            return try job.run(estimator: { estimator }, progress: nil).computed
         }
     }
 

@@ -92,7 +92,7 @@ struct OutputBatch {
         }
     }
 
-    /// Adds an 8-bit RGB PNG (binary PPM for a `.ppm`/`.pnm` name, as `RGBImage.write` does).
+    /// Adds an 8-bit RGB PNG (binary PPM for a `.ppm`/`.pnm` name, JPEG for `.jpg`/`.jpeg`, as `RGBImage.write` does).
     mutating func add(_ image: RGBImage, to path: String) throws {
         let format = ImageFileFormat(pathExtension: (path as NSString).pathExtension)
         do { files.append((path, try image.raster.encoded(as: format, source: path))) } catch {
@@ -139,6 +139,13 @@ func validateMaxMagnitude(_ value: Float?) throws {
     }
 }
 
+/// Validates a `--scale` value: the network runs at `scale` times the frame size.
+func validateScale(_ value: Double) throws {
+    guard value > 0 && value <= 4 && value.isFinite else {
+        throw ValidationError("--scale must be a number greater than 0 and at most 4")
+    }
+}
+
 /// Peak resident memory of this process (VmHWM), in bytes; 0 where /proc is unavailable.
 func peakResidentBytes() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
@@ -161,6 +168,15 @@ struct ProcessUsage {
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
         return ProcessUsage(minorFaults: usage.ru_minflt, systemSeconds: seconds(usage.ru_stime), userSeconds: seconds(usage.ru_utime))
     }
+}
+
+/// "45 s" / "12 min 05 s" / "2 h 03 min", for estimates of the time left.
+func formatDuration(_ s: Double) -> String {
+    guard s.isFinite else { return "?" }
+    let t = Int(s.rounded())
+    if t < 60 { return "\(t) s" }
+    if t < 3600 { return String(format: "%d min %02d s", t / 60, t % 60) }
+    return String(format: "%d h %02d min", t / 3600, (t % 3600) / 60)
 }
 
 /// "1.23 s" / "456 ms".

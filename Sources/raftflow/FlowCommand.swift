@@ -7,17 +7,26 @@ struct FlowCommand: ParsableCommand {
         commandName: "flow",
         abstract: "Estimate the optical flow from FRAME1 to FRAME2.",
         discussion: """
-        Frames: PNG (8/16-bit gray, RGB, RGBA, palette), binary PPM/PGM. Every input is checked before \
-        the network runs; the outputs are written together and atomically, so a failed run leaves none.
+        Frames: PNG (8/16-bit gray, RGB, RGBA, palette), JPEG (baseline, progressive, gray, CMYK; EXIF \
+        orientation applied), binary PPM/PGM. Every input is checked before the network runs; the outputs \
+        are written together and atomically, so a failed run leaves none. Pictures are PNG, or JPEG when \
+        the name ends in .jpg or .jpeg.
+
+        Any frame size from 1x1 works: RAFT needs at least 128x128, so smaller frames are padded by \
+        repeating their edge pixels and the flow is cropped back. --scale F runs the network on frames \
+        resized by F (bilinear) and resizes the flow back to the frames' size, its vectors multiplied by \
+        1/F: --scale 0.5 computes on a quarter of the pixels, at some cost in detail.
 
         Examples:
           raftflow flow a.png b.png --output flow.flo --visualization flow.png
+          raftflow flow a.jpg b.jpg --output flow.flo --visualization flow.jpg
+          raftflow flow big1.jpg big2.jpg --output flow.flo --scale 0.5
           raftflow flow a.png b.png --weights raft-things.pth --kitti-output k.png
           raftflow flow a.png b.png --composite c.png --ground-truth gt.flo -v
         """
     )
 
-    @Argument(help: "First frame (PNG, PPM or PGM).", completion: .file())
+    @Argument(help: "First frame (PNG, JPEG, PPM or PGM), any size.", completion: .file())
     var frame1: String
     @Argument(help: "Second frame, same size as the first.", completion: .file())
     var frame2: String
@@ -28,16 +37,20 @@ struct FlowCommand: ParsableCommand {
     var warmStart: String?
     @Option(name: .shortAndLong, help: ArgumentHelp("Flow output, Middlebury .flo ('-': standard output).", valueName: "out.flo"))
     var output: String?
-    @Option(name: .long, help: ArgumentHelp("Colour-wheel visualisation PNG.", valueName: "out.png"))
+    @Option(name: .long, help: ArgumentHelp("Colour-wheel visualisation (PNG, or JPEG for a .jpg name).", valueName: "out.png"))
     var visualization: String?
     @Option(name: .long, help: ArgumentHelp("Flow as a KITTI 16-bit PNG.", valueName: "out.png"))
     var kittiOutput: String?
-    @Option(name: .long, help: ArgumentHelp("Side-by-side PNG: frame 1 | flow (| error with --ground-truth).", valueName: "out.png"))
+    @Option(name: .long, help: ArgumentHelp("Side-by-side picture: frame 1 | flow (| error with --ground-truth).", valueName: "out.png"))
     var composite: String?
     @Option(name: .long, help: ArgumentHelp("Ground-truth flow: prints EPE, 1/3/5-px accuracy and Fl-all.", valueName: "flow"))
     var groundTruth: String?
     @Option(name: .long, help: "Flow magnitude (pixels) that maps to full colour saturation (default: the flow's maximum).")
     var maxMagnitude: Float?
+    @Option(name: .long, help: ArgumentHelp("Run the network at F times the frame size (0 < F ≤ 4) and rescale the flow back.", valueName: "F"))
+    var scale: Double = 1
+    @Flag(name: .long, help: "One line per refinement iteration on stderr, with an estimate of the time left (the default when stderr is a terminal).")
+    var progress = false
     @Flag(name: .shortAndLong, help: "Per-stage timing and peak memory on stderr.")
     var verbose = false
     @Flag(name: .long, help: "Print a JSON summary on stdout.")
@@ -48,6 +61,7 @@ struct FlowCommand: ParsableCommand {
             throw ValidationError("nothing to write: give --output, --visualization, --kitti-output or --composite")
         }
         try validateMaxMagnitude(maxMagnitude)
+        try validateScale(scale)
         if json && [output, visualization, kittiOutput, composite].contains("-") {
             throw ValidationError("--json and an output on standard output ('-') cannot share it")
         }
@@ -78,7 +92,6 @@ struct FlowCommand: ParsableCommand {
                 }
                 return flow
             }
-            let correlation = try modelOptions.correlation(for: estimator, width: image1.width, height: image1.height, file: frame1)
             let warm = try read(warmStart)
             let truth = try read(groundTruth)
             if let valid = truth?.valid, let groundTruth, !valid.contains(where: { $0 >= 0.5 }) {
@@ -86,14 +99,27 @@ struct FlowCommand: ParsableCommand {
             }
             let decodeTime = (clock.now - t1).seconds
 
-            let result: FlowEstimate
+            var result: FlowEstimate
+            let network = image1.scaledSize(scale)
+            let correlation = try modelOptions.correlation(for: estimator, width: network.width, height: network.height, file: frame1)
+            // Large frames take seconds per iteration: report each one, and the time left at the rate so far.
+            let started = clock.now, iterations = modelOptions.iterations
+            let onIteration: ((RAFTIteration) -> Void)? = progress || isatty(STDERR_FILENO) != 0 ? { step in
+                let elapsed = (clock.now - started).seconds
+                let left = elapsed / Double(step.index) * Double(iterations - step.index)
+                printError("iteration \(step.index)/\(iterations)  \(formatSeconds(elapsed))  ETA \(formatDuration(left))")
+            } : nil
             do {
-                result = try estimator.estimate(from: image1, to: image2, iterations: modelOptions.iterations,
-                                                padding: modelOptions.padding, warmStart: warm, correlation: correlation)
+                result = try estimator.estimate(from: image1.resized(width: network.width, height: network.height),
+                                                to: image2.resized(width: network.width, height: network.height),
+                                                iterations: iterations, padding: modelOptions.padding,
+                                                warmStart: warm?.resized(width: network.width, height: network.height),
+                                                correlation: correlation, onIteration: onIteration)
             } catch {
                 if case FlowEstimatorError.nonFiniteFlow = error { throw error }   // names the weights, not the frames
-                throw InputError(file: frame1, reason: "\(error)")   // e.g. frames too small for RAFT
+                throw InputError(file: frame1, reason: "\(error)")   // e.g. non-finite samples
             }
+            result.flow = result.flow.resized(width: image1.width, height: image1.height)
             let t2 = clock.now
             let flowImage = FlowVisualization.colorImage(result.flow, maximumMagnitude: maxMagnitude)
             let metrics = try truth.map { try FlowErrorStatistics(prediction: result.flow, groundTruth: $0) }
@@ -111,7 +137,7 @@ struct FlowCommand: ParsableCommand {
 
             if verbose {
                 printError("weights             \(formatSeconds(loadTime))  (\(estimator.description))")
-                printError("decode              \(formatSeconds(decodeTime))  (\(image1.width)x\(image1.height))")
+                printError("decode              \(formatSeconds(decodeTime))  (\(image1.width)x\(image1.height)\(scale == 1 ? "" : ", network at \(network.width)x\(network.height)"))")
                 for (stage, duration) in result.timings.stages where stage != "total" {
                     printError("\(stage.padding(toLength: 19, withPad: " ", startingAt: 0)) \(formatSeconds(duration.seconds))")
                 }

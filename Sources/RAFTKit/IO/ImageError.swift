@@ -3,7 +3,7 @@
 public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file could not be opened or read (missing, a directory, no permission).
     case unreadable(file: String, reason: String)
-    /// The content is not a PNG, PPM or PGM file.
+    /// The content is not a PNG, JPEG, PPM or PGM file.
     case notAnImage(file: String, detail: String)
     /// The data ends before the image is complete.
     case truncated(file: String, detail: String)
@@ -11,7 +11,7 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt(file: String, reason: String)
     /// The header declares more pixels than the decoder accepts (see ``ImageLimits``); nothing was allocated.
     case tooLarge(file: String, width: Int, height: Int, reason: String)
-    /// A valid file of a kind RAFTKit does not handle (ASCII PNM, JPEG, an unusual channel count…).
+    /// A valid file of a kind RAFTKit does not handle (ASCII PNM, 12-bit JPEG, an unusual channel count…).
     case unsupported(file: String, reason: String)
     /// The image could not be written (missing directory, no permission, disk full).
     case unwritable(file: String, reason: String)
@@ -27,7 +27,7 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unreadable(f, r): "\(f): cannot read image: \(r)"
-        case let .notAnImage(f, d): "\(f): not a PNG, PPM or PGM image (\(d))"
+        case let .notAnImage(f, d): "\(f): not a PNG, JPEG, PPM or PGM image (\(d))"
         case let .truncated(f, d): "\(f): truncated image: \(d)"
         case let .corrupt(f, r): "\(f): corrupt image: \(r)"
         case let .tooLarge(f, w, h, r): "\(f): image of \(w)x\(h) pixels is too large (\(r))"
@@ -59,7 +59,7 @@ public struct ImageLimits: Sendable, Equatable {
     var maxFileBytes: Int { maxPixels.multipliedReportingOverflow(by: 16).overflow ? .max : maxPixels * 16 + (1 << 20) }
 
     /// The reason a `width`×`height` header is refused, or nil when it fits.
-    func violation(width: Int, height: Int) -> String? {
+    package func violation(width: Int, height: Int) -> String? {
         if width > maxWidth { return "width exceeds the limit of \(maxWidth)" }
         if height > maxHeight { return "height exceeds the limit of \(maxHeight)" }
         if width.multipliedReportingOverflow(by: height).overflow || width * height > maxPixels {

@@ -57,12 +57,12 @@ public struct RGBImage: Sendable, Equatable {
         self.init(width: raster.width, height: raster.height, pixels: pixels)
     }
 
-    /// Reads a PNG, PPM or PGM file (chosen by content); see the type's conversion rules.
+    /// Reads a PNG, JPEG, PPM or PGM file (chosen by content); see the type's conversion rules.
     public init(contentsOf url: URL, limits: ImageLimits = .standard) throws(ImageError) {
         self.init(try RasterImage(contentsOf: url, limits: limits))
     }
 
-    /// Decodes PNG, PPM or PGM bytes; `source` names them in errors.
+    /// Decodes PNG, JPEG, PPM or PGM bytes; `source` names them in errors.
     public init(data: Data, source: String = "<memory>", limits: ImageLimits = .standard) throws(ImageError) {
         self.init(try RasterImage(data: data, source: source, limits: limits))
     }
@@ -78,12 +78,12 @@ public struct RGBImage: Sendable, Equatable {
         return value >= 255 ? 255 : UInt16(value + 0.5)
     }
 
-    /// Writes an 8-bit RGB PNG (or binary PPM for a `.ppm`/`.pnm` name) atomically: the bytes go to a
-    /// temporary file in the same directory, which is then renamed over `url`. Samples are rounded and
-    /// clamped as in ``raster``.
+    /// Writes an 8-bit RGB PNG (binary PPM for a `.ppm`/`.pnm` name, JPEG at quality 95 for `.jpg`/`.jpeg`)
+    /// atomically: the bytes go to a temporary file in the same directory, which is then renamed over `url`.
+    /// Samples are rounded and clamped as in ``raster``.
     public func write(to url: URL) throws(ImageError) {
         let ext = url.pathExtension.lowercased()
-        try raster.write(to: url, format: ext == "ppm" || ext == "pnm" ? .netpbm : .png)
+        try raster.write(to: url, format: ext == "pgm" ? .png : ImageFileFormat(pathExtension: ext))
     }
 
     /// The image as a tensor [1, 3, H, W] (planar RGB, 0…255).

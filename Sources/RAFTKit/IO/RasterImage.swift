@@ -1,11 +1,12 @@
 import Foundation
 
-/// An image with exact integer samples, as stored in a PNG, PPM or PGM file: rows top to bottom,
-/// channels interleaved (`samples[(y·width + x)·channels + c]`).
+/// An image with exact integer samples, as stored in a PNG, PPM or PGM file (or as decoded from a JPEG):
+/// rows top to bottom, channels interleaved (`samples[(y·width + x)·channels + c]`).
 ///
 /// This is the lossless level below ``RGBImage``: 16-bit data such as KITTI flow PNGs keeps every bit.
 /// `channels` is 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA); `bitDepth` is 8 (samples 0…255) or 16
-/// (0…65535). Palette PNGs are read as RGB or RGBA and 1/2/4-bit gray as 8-bit gray.
+/// (0…65535). Palette PNGs are read as RGB or RGBA and 1/2/4-bit gray as 8-bit gray. JPEGs are read as 8-bit
+/// gray or RGB (CMYK converted) with their EXIF orientation applied.
 public struct RasterImage: Sendable, Equatable {
     public var width: Int
     public var height: Int
@@ -36,34 +37,37 @@ public struct RasterImage: Sendable, Equatable {
         set { samples[(y * width + x) * channels + channel] = newValue }
     }
 
-    /// Reads a PNG, PPM (P6) or PGM (P5) file, chosen by its first bytes, not by its name.
+    /// Reads a PNG, JPEG, PPM (P6) or PGM (P5) file, chosen by its first bytes, not by its name.
     public init(contentsOf url: URL, limits: ImageLimits = .standard) throws(ImageError) {
         let data: Data
         do { data = try FileAccess.read(url, maxBytes: limits.maxFileBytes) } catch { throw .unreadable(file: url.path, reason: error.reason) }
         try self.init(data: data, source: url.path, limits: limits)
     }
 
-    /// Decodes PNG, PPM or PGM bytes; `source` names them in errors.
+    /// Decodes PNG, JPEG, PPM or PGM bytes; `source` names them in errors.
     public init(data: Data, source: String = "<memory>", limits: ImageLimits = .standard) throws(ImageError) {
         guard let format = ImageFileFormat(sniffing: data) else {
             throw .notAnImage(file: source, detail: ImageFileFormat.describeUnknown(data))
         }
         switch format {
         case .png: self = try PNGCodec.decode(data, file: source, limits: limits)
+        case .jpeg: self = try JPEGCodec.decode(data, file: source, limits: limits)
         case .netpbm: self = try NetPBM.decode(data, file: source, limits: limits)
         }
     }
 
-    /// The encoded bytes in `format` (PNG: any channel count; PNM: 1 channel as P5, 3 as P6).
+    /// The encoded bytes in `format` (PNG: any channel count; PNM: 1 channel as P5, 3 as P6; JPEG: gray or RGB at
+    /// quality 95, alpha dropped, 16-bit rounded to 8).
     public func encoded(as format: ImageFileFormat = .png, source: String = "<memory>") throws(ImageError) -> Data {
         switch format {
         case .png: try PNGCodec.encode(self, file: source)
+        case .jpeg: try JPEGCodec.encode(self, file: source)
         case .netpbm: try NetPBM.encode(self, file: source)
         }
     }
 
     /// Writes the raster atomically (temporary file, then rename). `format` nil picks it from the
-    /// extension: `.ppm`, `.pgm`, `.pnm` write binary PNM, anything else PNG.
+    /// extension: `.ppm`, `.pgm`, `.pnm` write binary PNM, `.jpg`, `.jpeg` JPEG, anything else PNG.
     public func write(to url: URL, format: ImageFileFormat? = nil) throws(ImageError) {
         let data = try encoded(as: format ?? ImageFileFormat(pathExtension: url.pathExtension), source: url.path)
         do { try FileAccess.writeAtomically(data, to: url) } catch {
@@ -76,18 +80,22 @@ public struct RasterImage: Sendable, Equatable {
 public enum ImageFileFormat: Sendable, Equatable {
     /// PNG, 8 or 16 bits, any colour type (palette and low bit depths are read, not written).
     case png
+    /// JPEG (libjpeg-turbo): baseline and progressive, gray, YCbCr, RGB, CMYK/YCCK read; baseline written.
+    case jpeg
     /// Binary netpbm: PGM (P5, one channel) and PPM (P6, three channels), maxval up to 65535.
     case netpbm
 
-    /// `.ppm`, `.pgm`, `.pnm` mean ``netpbm``; anything else ``png``.
+    /// `.ppm`, `.pgm`, `.pnm` mean ``netpbm``, `.jpg`, `.jpeg` ``jpeg``; anything else ``png``.
     public init(pathExtension: String) {
-        self = ["ppm", "pgm", "pnm"].contains(pathExtension.lowercased()) ? .netpbm : .png
+        let ext = pathExtension.lowercased()
+        self = ["ppm", "pgm", "pnm"].contains(ext) ? .netpbm : ["jpg", "jpeg"].contains(ext) ? .jpeg : .png
     }
 
     /// The format announced by the first bytes, or nil.
     init?(sniffing data: Data) {
         let head = [UInt8](data.prefix(8))
         if !head.isEmpty, head == Array(PNGCodec.signature.prefix(head.count)) { self = .png; return }
+        if head.count >= 2, head[0] == 0xFF, head[1] == 0xD8, head.count == 2 || head[2] == 0xFF { self = .jpeg; return }
         if head.count >= 2, head[0] == UInt8(ascii: "P"), (UInt8(ascii: "1")...UInt8(ascii: "7")).contains(head[1]) {
             self = .netpbm
             return
@@ -99,10 +107,13 @@ public enum ImageFileFormat: Sendable, Equatable {
     static func describeUnknown(_ data: Data) -> String {
         if data.isEmpty { return "the file is empty" }
         let head = [UInt8](data.prefix(4))
-        if head.starts(with: [0xFF, 0xD8, 0xFF]) { return "it is a JPEG; convert it to PNG" }
         if head.starts(with: Array("GIF8".utf8)) { return "it is a GIF; convert it to PNG" }
         if head.starts(with: Array("BM".utf8)) { return "it looks like a BMP; convert it to PNG" }
         if head.starts(with: Array("PIEH".utf8)) { return "it is a Middlebury .flo flow file" }
+        if data.count >= 8, Array(data.dropFirst(4).prefix(4)) == Array("ftyp".utf8) {
+            return "it is an MP4/QuickTime video; `raftflow sequence` reads videos"
+        }
+        if head == [0x1A, 0x45, 0xDF, 0xA3] { return "it is a Matroska/WebM video; `raftflow sequence` reads videos" }
         let hex = head.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
         return "it starts with bytes \(hex.joined(separator: " "))"
     }

@@ -56,8 +56,8 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
 
     /// Estimates the optical flow from `image1` to `image2`.
     /// - Parameters:
-    ///   - image1, image2: frames of the same size (RGB on the 0…255 scale); any size whose padded size is at
-    ///     least 128×128.
+    ///   - image1, image2: frames of the same size (RGB on the 0…255 scale), any size from 1×1 (smaller than
+    ///     128 on a side: replicate-padded to 128 for the network, the flow cropped back).
     ///   - iterations: recurrent refinement steps (12 by default; the paper evaluates 24–32).
     ///   - padding: ``InputPadder/Mode/sintel`` (centred) or ``InputPadder/Mode/kitti`` (bottom).
     ///   - warmStart: an initial full-resolution flow (e.g. the previous pair's), averaged down to 1/8.
@@ -68,7 +68,7 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
     ///   - workspace: scratch memory to reuse between calls on one thread.
     ///   - onIteration: called after each iteration with the current 1/8-resolution flow.
     /// - Returns: the flow `image1 → image2` at full resolution, the 1/8-resolution flow and stage timings.
-    /// - Throws: ``FlowEstimatorError`` for mismatched sizes, frames that are too small, non-finite values.
+    /// - Throws: ``FlowEstimatorError`` for mismatched sizes or non-finite values.
     public func estimate(from image1: RGBImage, to image2: RGBImage, iterations: Int = 12,
                          padding: InputPadder.Mode = .sintel, warmStart: FlowField? = nil,
                          lowResolutionWarmStart: Tensor? = nil, correlation: CorrelationMode = .automatic,
@@ -125,7 +125,7 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
 
     /// A full-resolution flow as RAFT's `flow_init`: padded like the frames, 8×8 block means, divided by 8.
     static func lowResolution(_ flow: FlowField, padding: InputPadder.Mode) -> Tensor {
-        let padder = InputPadder(height: flow.height, width: flow.width, mode: padding)
+        let padder = InputPadder(height: flow.height, width: flow.width, mode: padding, minimumSize: RAFT.minimumSize)
         let padded = padder.pad(flow.tensor)
         let (h, w) = (padder.paddedHeight / 8, padder.paddedWidth / 8)
         var out = Tensor(shape: [1, 2, h, w])
@@ -156,7 +156,7 @@ public struct FlowEstimate: Sendable {
 
 /// Why ``FlowEstimator`` (or a tool built on it) could not estimate flow.
 public enum FlowEstimatorError: Error, Sendable, CustomStringConvertible {
-    /// The network refused its inputs (too small, non-finite, …).
+    /// The network refused its inputs (non-finite values, …).
     case model(RAFTError)
     /// Two inputs that must have the same size do not.
     case sizeMismatch(first: String, firstSize: (width: Int, height: Int), second: String, secondSize: (width: Int, height: Int))

@@ -86,7 +86,7 @@ public final class FlowSequence {
     /// - Parameter image: RGB on the 0…255 scale, the same size as the previous frames.
     /// - Returns: the flow from the previous frame to `image`, or nil for the first frame.
     /// - Throws: ``FlowEstimatorError/sizeMismatch(first:firstSize:second:secondSize:)`` when the size changes,
-    ///   ``FlowEstimatorError/model(_:)`` when the network refuses the frames (too small, non-finite values).
+    ///   ``FlowEstimatorError/model(_:)`` when the network refuses the frames (non-finite values).
     @discardableResult
     public func append(_ image: RGBImage) throws(FlowEstimatorError) -> FlowEstimate? {
         try appendFrame(image.tensor, width: image.width, height: image.height).map(FlowEstimate.init)

@@ -1,10 +1,12 @@
 /// Pads images to a multiple of 8 by repeating edge pixels, and crops results back (core/utils/utils.py,
-/// `InputPadder`).
+/// `InputPadder`), optionally up to a minimum size.
 ///
-/// `pad = (8 − H mod 8) mod 8` rows and likewise columns. Columns are always split evenly
-/// (`left = pw/2`, `right = pw − pw/2`); rows are split evenly in ``Mode/sintel`` mode and all go to the
-/// bottom in ``Mode/kitti`` mode. Examples: 436×1024 → sintel (0, 0, 2, 2), kitti (0, 0, 0, 4);
-/// 375×1242 → (3, 3, 0, 1) in both modes (left, right, top, bottom).
+/// `pad = (8 − H mod 8) mod 8` rows and likewise columns; with `minimumSize` m, a side below m is padded to
+/// m rounded up to a multiple of 8 instead (``RAFT`` uses m = 128, so frames of any size from 1×1 run).
+/// Columns are always split evenly (`left = pw/2`, `right = pw − pw/2`); rows are split evenly in
+/// ``Mode/sintel`` mode and all go to the bottom in ``Mode/kitti`` mode. Examples: 436×1024 → sintel
+/// (0, 0, 2, 2), kitti (0, 0, 0, 4); 375×1242 → (3, 3, 0, 1) in both modes (left, right, top, bottom);
+/// 33×47 with minimum 128, sintel → (40, 41, 47, 48).
 public struct InputPadder: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Where the padding rows go.
     public enum Mode: String, Sendable, Hashable, CaseIterable, Codable {
@@ -19,12 +21,19 @@ public struct InputPadder: Sendable, Hashable, Codable, CustomStringConvertible 
     public let mode: Mode
     public let left: Int, right: Int, top: Int, bottom: Int
 
-    public init(height: Int, width: Int, mode: Mode = .sintel) {
+    /// - Parameters:
+    ///   - height, width: the image size, at least 1.
+    ///   - mode: where the padding rows go.
+    ///   - minimumSize: the smallest padded side (0: the official padder, a multiple of 8 only).
+    public init(height: Int, width: Int, mode: Mode = .sintel, minimumSize: Int = 0) {
         precondition(height > 0 && width > 0, "image size must be positive")
+        precondition(minimumSize >= 0, "minimum size must not be negative")
         self.height = height
         self.width = width
         self.mode = mode
-        let ph = (((height / 8) + 1) * 8 - height) % 8, pw = (((width / 8) + 1) * 8 - width) % 8
+        let floor = (minimumSize + 7) / 8 * 8
+        func padding(_ side: Int) -> Int { max((side + 7) / 8 * 8, floor) - side }
+        let ph = padding(height), pw = padding(width)
         left = pw / 2
         right = pw - pw / 2
         top = mode == .sintel ? ph / 2 : 0

@@ -25,7 +25,8 @@ public struct RAFT: Sendable {
 
     /// The smallest padded image side the correlation pyramid supports: its coarsest level must keep a side of at
     /// least 2 (a side of 1 gives NaN in core/utils/utils.py's `bilinear_sampler`, and 0 makes the `avg_pool2d`
-    /// of core/corr.py's `CorrBlock` raise).
+    /// of core/corr.py's `CorrBlock` raise). Smaller frames are replicate-padded up to it (``InputPadder``) and the
+    /// flow is cropped back, so frames of any size run.
     public static let minimumSize = 128
 
     /// Builds RAFT from its parts.
@@ -95,16 +96,16 @@ public struct RAFT: Sendable {
 
     /// Estimates the optical flow from `image1` to `image2`.
     /// - Parameters:
-    ///   - image1, image2: `[N, 3, H, W]` RGB frames with values in 0…255 (any size whose padded size is at
-    ///     least 128×128).
+    ///   - image1, image2: `[N, 3, H, W]` RGB frames with values in 0…255, any size from 1×1: replicate-padded to
+    ///     a multiple of 8 and at least ``minimumSize`` on each side, and the flow cropped back.
     ///   - flowInit: optional warm start `[N, 2, h, w]` at 1/8 of the padded size, in 1/8-resolution pixels
     ///     (e.g. ``forwardInterpolate(_:)`` of the previous pair's ``RAFTOutput/lowResolutionFlow``).
     ///   - options: iterations, padding mode, correlation strategy, per-iteration upsampling.
     ///   - workspace: scratch memory to reuse between calls (one thread at a time); a new one by default.
     ///   - onIteration: called after every iteration with copies of the current flow.
     /// - Returns: full-resolution and 1/8-resolution flow, plus per-stage timings.
-    /// - Throws: ``RAFTError`` for inputs of the wrong shape, mismatched or too-small frames, non-finite
-    ///   values, fewer than one iteration, or a non-finite output (``RAFTError/nonFiniteOutput``).
+    /// - Throws: ``RAFTError`` for inputs of the wrong shape, mismatched frames, non-finite values, fewer than
+    ///   one iteration, or a non-finite output (``RAFTError/nonFiniteOutput``).
     public func callAsFunction(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor? = nil,
                                options: RAFTOptions = RAFTOptions(), workspace: Workspace? = nil,
                                onIteration: ((RAFTIteration) -> Void)? = nil) throws(RAFTError) -> RAFTOutput {
@@ -285,11 +286,7 @@ public struct RAFT: Sendable {
         }
         guard image1.shape == image2.shape else { throw .frameSizeMismatch(image1: image1.shape, image2: image2.shape) }
         guard options.iterations >= 1 else { throw .invalidIterations(options.iterations) }
-        let padder = InputPadder(height: image1.h, width: image1.w, mode: options.padding)
-        guard padder.paddedHeight >= Self.minimumSize, padder.paddedWidth >= Self.minimumSize else {
-            throw .imageTooSmall(height: image1.h, width: image1.w, paddedHeight: padder.paddedHeight,
-                                 paddedWidth: padder.paddedWidth, minimum: Self.minimumSize)
-        }
+        let padder = InputPadder(height: image1.h, width: image1.w, mode: options.padding, minimumSize: Self.minimumSize)
         for (name, image) in [("image1", image1), ("image2", image2)] {
             if let i = Self.firstNonFinite(image) { throw .nonFinite(input: name, index: Self.index(i, shape: image.shape)) }
         }

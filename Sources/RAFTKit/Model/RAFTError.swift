@@ -4,10 +4,6 @@ public enum RAFTError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidShape(input: String, shape: [Int], expected: String)
     /// The two frames differ in batch size or image size.
     case frameSizeMismatch(image1: [Int], image2: [Int])
-    /// After padding to a multiple of 8 the image is below the 128×128 minimum: the coarsest correlation
-    /// level would have a side of 1 (NaN in the official code: core/utils/utils.py's `bilinear_sampler` divides by
-    /// side − 1) or 0 (the `avg_pool2d` of core/corr.py's `CorrBlock` raises).
-    case imageTooSmall(height: Int, width: Int, paddedHeight: Int, paddedWidth: Int, minimum: Int)
     /// An input holds NaN or infinity at `index` (`[n, c, y, x]`).
     case nonFinite(input: String, index: [Int])
     /// The number of update iterations must be at least 1.
@@ -22,8 +18,6 @@ public enum RAFTError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(input) has shape \(shape), expected \(expected)"
         case let .frameSizeMismatch(a, b):
             "the frames differ in size: image1 is \(a), image2 is \(b)"
-        case let .imageTooSmall(h, w, ph, pw, m):
-            "image \(w)x\(h) (padded \(pw)x\(ph), width x height) is too small: RAFT needs at least \(m)x\(m) after padding to a multiple of 8"
         case let .nonFinite(input, index):
             "\(input) contains NaN or infinity at \(index)"
         case let .invalidIterations(n):

@@ -32,4 +32,21 @@ import Testing
         } } } }
         #expect(p.unpad(padded) == x)
     }
+
+    /// With a minimum size, small sides are padded up to it (rounded up to a multiple of 8) and large ones as before.
+    @Test(arguments: [
+        (33, 47, InputPadder.Mode.sintel, 128, [40, 41, 47, 48]), (33, 47, .kitti, 128, [40, 41, 0, 95]),
+        (1, 1, .sintel, 128, [63, 64, 63, 64]), (100, 200, .sintel, 128, [0, 0, 14, 14]),
+        (436, 1024, .sintel, 128, [0, 0, 2, 2]), (20, 30, .sintel, 13, [1, 1, 2, 2]),
+    ])
+    func minimumSize(height: Int, width: Int, mode: InputPadder.Mode, minimum: Int, expected: [Int]) {
+        let p = InputPadder(height: height, width: width, mode: mode, minimumSize: minimum)
+        #expect([p.left, p.right, p.top, p.bottom] == expected)
+        #expect(p.paddedHeight >= minimum && p.paddedWidth >= minimum && p.paddedHeight % 8 == 0 && p.paddedWidth % 8 == 0)
+        var rng = SeededGenerator(seed: 2)
+        let x = Tensor.random([1, 2, height, width], using: &rng)
+        let padded = p.pad(x)
+        #expect(padded[0, 1, 0, 0] == x[0, 1, 0, 0] && padded[0, 1, p.paddedHeight - 1, p.paddedWidth - 1] == x[0, 1, height - 1, width - 1])
+        #expect(p.unpad(padded) == x)
+    }
 }

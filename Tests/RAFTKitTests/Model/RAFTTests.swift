@@ -152,10 +152,6 @@ struct FlowDifference: CustomStringConvertible {
     @Test func rejectsBadInputs() throws {
         let model = try ModelFixtures.model(.small)
         let ok = Tensor(shape: [1, 3, 130, 150], repeating: 100)
-        // 120×130 pads to 120×136: too small.
-        #expect(throws: RAFTError.imageTooSmall(height: 120, width: 130, paddedHeight: 120, paddedWidth: 136, minimum: 128)) {
-            try model(Tensor(shape: [1, 3, 120, 130]), Tensor(shape: [1, 3, 120, 130]))
-        }
         #expect(throws: RAFTError.frameSizeMismatch(image1: [1, 3, 130, 150], image2: [1, 3, 130, 151])) {
             try model(ok, Tensor(shape: [1, 3, 130, 151]))
         }
@@ -178,8 +174,6 @@ struct FlowDifference: CustomStringConvertible {
         var badInit = Tensor(shape: [1, 2, 17, 19])
         badInit[0, 1, 3, 4] = .nan
         #expect(throws: RAFTError.nonFinite(input: "flowInit", index: [0, 1, 3, 4])) { try model(ok, ok, flowInit: badInit) }
-        #expect(RAFTError.imageTooSmall(height: 120, width: 130, paddedHeight: 120, paddedWidth: 136, minimum: 128)
-            .description.contains("128x128"))
     }
 
     /// A raw official basic checkpoint layout: `module.` prefix, `num_batches_tracked`, duplicated `norm3`.
