@@ -407,27 +407,45 @@ struct SequenceJob {
         return (base + ".flo", base + ".png", kitti ? base + "_kitti.png" : nil)
     }
 
-    /// Every output path of every pair, in pair order.
+    /// With `warmStart`, the folder inside `outputDir` that keeps each pair's 1/8-resolution flow (`<stem>.flo`),
+    /// the state a resumed run needs to continue the warm start exactly where it stopped.
+    static let warmStartFolder = ".raftflow-warm-start"
+
+    /// Pair `k`'s 1/8-resolution flow, kept with `warmStart`; nil without.
+    func warmStartPath(for k: Int) -> String? {
+        guard warmStart else { return nil }
+        return ((outputDir as NSString).appendingPathComponent(Self.warmStartFolder) as NSString)
+            .appendingPathComponent(source.stem(k) + ".flo")
+    }
+
+    /// Every output path of every pair, in pair order (the warm-start state included).
     var allOutputs: [String] {
         (0..<(source.count - 1)).flatMap { k -> [String] in
             let o = outputPaths(for: k)
-            return [o.flo, o.png] + (o.kitti.map { [$0] } ?? [])
+            return [o.flo, o.png] + (o.kitti.map { [$0] } ?? []) + (warmStartPath(for: k).map { [$0] } ?? [])
         }
     }
 
-    /// The pairs (index of the first frame) whose outputs are not all there, or every pair with `overwrite`.
+    /// The pairs (index of the first frame) whose outputs are not all there (a pair a kill interrupted between
+    /// its files, or, with `warmStart`, one without its kept state), or every pair with `overwrite`.
     var pendingPairs: [Int] {
         (0..<(source.count - 1)).filter { i in
             let o = outputPaths(for: i)
-            return overwrite || ![o.flo, o.png, o.kitti].allSatisfy { $0.map { FileManager.default.fileExists(atPath: $0) } ?? true }
+            return overwrite || ![o.flo, o.png, o.kitti, warmStartPath(for: i)].allSatisfy {
+                $0.map { FileManager.default.fileExists(atPath: $0) } ?? true
+            }
         }
     }
 
     /// Checks before any work that every output can be created: outputs are named after the first frame of each
     /// pair, so they must not replace a frame (output directory = input directory), one of `otherInputs`, or each
     /// other (frame1.png and frame1.ppm).
+    /// With `warmStart`, it creates the folder of the kept warm-start state.
     func checkCanWrite(otherInputs: [String?], extraOutputs: [String?] = []) throws {
         try SequenceJob.checkOutputDirectory(outputDir)
+        if warmStart {
+            try SequenceJob.createOutputDirectory((outputDir as NSString).appendingPathComponent(Self.warmStartFolder))
+        }
         try checkOutputs(allOutputs + extraOutputs, inputs: source.inputPaths + otherInputs)
     }
 
@@ -477,12 +495,16 @@ struct SequenceJob {
         }
         let sequence = estimator.sequence(iterations: iterations, padding: padding, correlation: mode, warmStart: warmStart)
         let total = todo.count
+        let keptFlow = (0..<pairs.count).map { warmStartPath(for: $0) }
         do throws(FlowSequenceError) {
             try sequence.estimate(pairs: todo, frame: { k in
                 let image = try loader.load(k)
                 guard networkScale != 1 else { return image }
                 let size = image.scaledSize(networkScale)
                 return image.resized(width: size.width, height: size.height)
+            }, previousFlow: { i in
+                // The chain after a resume continues from the pair before it, as the uninterrupted run did.
+                keptFlow[i].flatMap { try? FlowField.read(contentsOf: URL(fileURLWithPath: $0)) }?.tensor
             }, result: { i, estimate in
                 let paths = outputs[i]
                 var flow = estimate.flow
@@ -493,6 +515,7 @@ struct SequenceJob {
                 try batch.add(flow, to: paths.flo, format: .middlebury)
                 try batch.add(FlowVisualization.colorImage(flow, maximumMagnitude: scale), to: paths.png)
                 if let kittiPath = paths.kitti { try batch.add(flow, to: kittiPath, format: .kittiPNG) }
+                if let kept = keptFlow[i] { try batch.add(FlowField(tensor: estimate.lowResolution), to: kept, format: .middlebury) }
                 try batch.commit()
                 let (seconds, written, elapsed) = state.pairWritten(clock.now)
                 let remaining = elapsed / Double(written) * Double(total - written)

@@ -26,7 +26,7 @@ public final class FlowSequence {
     /// The workspace reused by every pair.
     public let workspace = Workspace()
     private var previousFrame: Tensor?
-    private var previousLowResolutionFlow: Tensor?
+    var previousLowResolutionFlow: Tensor?
     /// Two frames' feature maps, `[N, D, h, w]` each, used alternately: the previous pair's second frame is the
     /// next pair's first.
     private let features = (ScratchBuffer(), ScratchBuffer())

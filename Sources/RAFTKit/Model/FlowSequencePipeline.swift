@@ -28,7 +28,11 @@ extension FlowSequence {
     /// - Throws: ``FlowSequenceError`` naming the earliest pair that failed and how: one of its frames could not be
     ///   loaded, the model refused it, or `result` threw. Every pair before it went through `result`; no pair after
     ///   it did. Neither closure runs after this method has returned or thrown.
+    ///   - previousFlow: with ``warmStart``, for a chain of pairs that starts at pair `i > 0`, pair `i − 1`'s
+    ///     ``FlowEstimate/lowResolution`` (kept by an earlier run that computed it), so that the chain continues
+    ///     bit for bit as an uninterrupted run would; nil (or a nil result) starts the chain cold.
     public func estimate(pairs: [Int], frame: @escaping @Sendable (Int) throws -> RGBImage,
+                         previousFlow: (@Sendable (Int) -> Tensor?)? = nil,
                          result: @escaping @Sendable (Int, FlowEstimate) throws -> Void) throws(FlowSequenceError) {
         precondition(zip(pairs, pairs.dropFirst()).allSatisfy { $0 < $1 } && (pairs.first ?? 0) >= 0,
                      "pairs must be increasing non-negative frame indices")
@@ -65,7 +69,10 @@ extension FlowSequence {
                 break
             }
             next = k + 1 < plan.count ? load(plan[k + 1].frame) : nil
-            if step.pair == nil { reset() }
+            if step.pair == nil {
+                reset()
+                if warmStart, step.frame > 0 { previousLowResolutionFlow = previousFlow?(step.frame - 1) }
+            }
             // A result that failed stops the run: nothing after it is computed.
             if handlerFailure.error != nil { break }
             let output: RAFTOutput?

@@ -146,6 +146,39 @@ struct CLIContractTests {
         #expect(!FileManager.default.fileExists(atPath: s.path("f.flo")))
     }
 
+    /// Case 6: a `sequence --warm-start` resumed after some pairs were lost (a kill) gives the same bytes as the
+    /// uninterrupted run: each pair's 1/8-resolution flow is kept beside the outputs and continues the warm start;
+    /// a pair missing one of its files (a kill between renames) is computed again.
+    @Test func warmStartResumeIsByteIdentical() throws {
+        let s = try Setup()
+        let frames = try s.scratch.directory("frames")
+        for k in 0..<4 {
+            try CLIInputs.writeFrame("frames/f\(k).png", in: s.scratch, dx: Float(2 * k), dy: Float(k))
+        }
+        let out = s.path("out")
+        let arguments = ["sequence", frames, "--output-dir", out, "--warm-start", "--iterations", "3", "--max-magnitude", "10"]
+        let first = try RAFTFlowCLI.run(arguments)
+        #expect(first.status == 0, "\(first.stderr)")
+        let names = ["f0", "f1", "f2"].flatMap { [$0 + ".flo", $0 + ".png"] }
+        func contents() throws -> [Data] { try names.map { try Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)) } }
+        let uninterrupted = try contents()
+        #expect(FileManager.default.fileExists(atPath: out + "/.raftflow-warm-start/f1.flo"))
+
+        // Pair 2 lost entirely, pair 1 lost its picture: both are computed again, pair 1 warm-started from pair 0.
+        for lost in ["f2.flo", "f2.png", ".raftflow-warm-start/f2.flo", "f1.png"] {
+            try FileManager.default.removeItem(atPath: out + "/" + lost)
+        }
+        let resumed = try RAFTFlowCLI.run(arguments)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("2 pair(s) computed, 1 skipped"), "\(resumed.stdout)")
+        #expect(try contents() == uninterrupted)
+
+        // Without the kept state the resumed chain would start cold: the same run without --warm-start differs.
+        let cold = try RAFTFlowCLI.run(["sequence", frames, "--output-dir", s.path("cold"), "--iterations", "3", "--max-magnitude", "10"])
+        #expect(cold.status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: s.path("cold/f2.flo"))) != uninterrupted[4])
+    }
+
     /// Case 7: a safetensors shape of 2⁶⁴, a header nested 1,000 deep, /dev/null as a frame, a negative
     /// iteration count.
     @Test func minorCases() throws {
