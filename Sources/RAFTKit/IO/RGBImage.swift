@@ -21,6 +21,11 @@ public struct RGBImage: Sendable, Equatable {
         self.pixels = pixels
     }
 
+    /// An image whose sizes the caller has checked (`pixels.count == width · height · 3`).
+    init(unchecked width: Int, _ height: Int, _ pixels: [Float]) {
+        (self.width, self.height, self.pixels) = (width, height, pixels)
+    }
+
     /// An image filled with one colour.
     public init(width: Int, height: Int, color: (Float, Float, Float) = (0, 0, 0)) {
         var pixels = [Float](repeating: 0, count: width * height * 3)
