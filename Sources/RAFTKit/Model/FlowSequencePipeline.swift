@@ -28,8 +28,14 @@ extension FlowSequence {
     /// - Throws: ``FlowSequenceError`` naming the earliest pair that failed and how: one of its frames could not be
     ///   loaded, the model refused it, or `result` threw. Every pair before it went through `result`; no pair after
     ///   it did. Neither closure runs after this method has returned or thrown.
+    /// The sequence's lock is held for the whole run: other calls on the sequence wait until it returns.
     public func estimate(pairs: [Int], frame: @escaping @Sendable (Int) throws -> RGBImage,
                          result: @escaping @Sendable (Int, FlowEstimate) throws -> Void) throws(FlowSequenceError) {
+        try locked { () throws(FlowSequenceError) in try estimateLocked(pairs: pairs, frame: frame, result: result) }
+    }
+
+    private func estimateLocked(pairs: [Int], frame: @escaping @Sendable (Int) throws -> RGBImage,
+                                result: @escaping @Sendable (Int, FlowEstimate) throws -> Void) throws(FlowSequenceError) {
         precondition(zip(pairs, pairs.dropFirst()).allSatisfy { $0 < $1 } && (pairs.first ?? 0) >= 0,
                      "pairs must be increasing non-negative frame indices")
         reset()
