@@ -124,7 +124,7 @@ struct FlowCommand: ParsableCommand {
             if let visualization { try outputs.add(flowImage, to: visualization) }
             if let composite {
                 var panels = [image1, flowImage]
-                if let truth { panels.append(FlowVisualization.errorImage(result.flow, groundTruth: truth)) }
+                if let truth { panels.append(try FlowVisualization.errorImage(result.flow, groundTruth: truth)) }
                 try outputs.add(FlowVisualization.sideBySide(panels), to: composite)
             }
             try outputs.commit()

@@ -219,6 +219,7 @@ struct SequenceJob {
             switch error.stage {
             case .estimating: throw InputError(file: files[error.pair], reason: "\(error.underlying)")   // e.g. frames too small
             case .loadingFrame, .handlingResult: throw error.underlying   // ImageError (65), OutputError (73)
+            case .invalidPairs: throw error                                // not reached: the pairs are made here
             }
         }
         return Result(computed: state.written, skipped: pairs.count - todo.count, seconds: (clock.now - start).seconds,

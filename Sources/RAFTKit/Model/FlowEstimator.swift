@@ -147,7 +147,7 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
                                                                         onIteration: onIteration, shouldStop: shouldStop)
                 else { return nil }
                 var estimate = FlowEstimate(forward)
-                let backwardFlow = FlowField(tensor: backward.flow)
+                let backwardFlow = FlowField(unchecked: backward.flow)
                 estimate.backward = backwardFlow
                 estimate.backwardLowResolution = backward.lowResolutionFlow
                 estimate.timings = forward.timings + backward.timings
@@ -178,7 +178,7 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
     ///   - padding: ``InputPadder/Mode/sintel`` (centred) or ``InputPadder/Mode/kitti`` (bottom).
     ///   - correlation: all-pairs, on-demand, or automatic by memory budget.
     ///   - warmStart: start each pair from the previous pair's forward-interpolated flow (RAFT's video mode).
-    /// - Returns: a new sequence with its own workspace; use it on one thread at a time.
+    /// - Returns: a new sequence with its own workspace (`Sendable`; concurrent calls on it are serialised).
     public func sequence(iterations: Int = 12, padding: InputPadder.Mode = .sintel, correlation: CorrelationMode = .automatic,
                          warmStart: Bool = true) -> FlowSequence {
         FlowSequence(model: model, options: RAFTOptions(iterations: iterations, padding: padding, correlation: correlation),
@@ -187,7 +187,10 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
 
     /// The official video warm start: forward-splats a 1/8-resolution flow `[N, 2, h, w]` (core/utils/utils.py,
     /// `forward_interpolate`).
-    public static func forwardInterpolate(_ lowResolution: Tensor) -> Tensor { RAFT.forwardInterpolate(lowResolution) }
+    /// - Throws: ``RAFTError/invalidShape(input:shape:expected:)`` for another shape.
+    public static func forwardInterpolate(_ lowResolution: Tensor) throws(RAFTError) -> Tensor {
+        try RAFT.forwardInterpolate(lowResolution)
+    }
 
     /// A full-resolution flow as RAFT's `flow_init`: padded like the frames, 8×8 block means, divided by 8.
     static func lowResolution(_ flow: FlowField, padding: InputPadder.Mode) -> Tensor {
@@ -269,6 +272,8 @@ public enum FlowEstimatorError: Error, Sendable, CustomStringConvertible {
     case sequenceTooShort(count: Int)
     /// No prediction file has a ground-truth file of the same name.
     case noMatchingFiles(predictions: String, groundTruth: String)
+    /// An argument outside its domain (e.g. pair indices that do not increase).
+    case invalidArgument(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -277,6 +282,7 @@ public enum FlowEstimatorError: Error, Sendable, CustomStringConvertible {
         case let .missingInput(p): "\(p): no such file or directory"
         case let .sequenceTooShort(n): "a sequence needs at least 2 frames, found \(n)"
         case let .noMatchingFiles(p, g): "no file in '\(p)' has a ground-truth file of the same name in '\(g)'"
+        case let .invalidArgument(name, reason): "invalid \(name): \(reason)"
         }
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// second frame of pair `(t−1, t)` and the first of `(t, t+1)`; the feature encoder (`fnet`) runs on it once and
 /// the next pair takes its features from the sequence, so a pair costs one `fnet` pass instead of two. The
 /// results are bit for bit those of calling the model on each pair. Scratch memory is kept between pairs, so
-/// after the first pair nothing is reallocated. One sequence per thread.
+/// after the first pair nothing is reallocated. Calls on one sequence run one at a time (see below).
 ///
 /// ```swift
 /// let sequence = FlowSequence(model: model)
@@ -94,7 +94,7 @@ public final class FlowSequence: @unchecked Sendable {
             previousFrame = frame
             return nil
         }
-        let initial = warmStart ? previousLowResolutionFlow.map { RAFT.forwardInterpolate($0) } : nil
+        let initial = warmStart ? previousLowResolutionFlow.map { ForwardInterpolation.interpolate($0) } : nil
         let padder = try model.validate(previous, frame, flowInit: initial, options: options)
         let count = model.featureCount(samples: frame.n, padder: padder)
         let key = FeatureKey(shape: frame.shape, padding: options.padding)
@@ -147,6 +147,6 @@ public final class FlowSequence: @unchecked Sendable {
 extension FlowEstimate {
     /// The estimate of a single-sample output.
     init(_ output: RAFTOutput) {
-        self.init(flow: FlowField(tensor: output.flow), lowResolution: output.lowResolutionFlow, timings: output.timings)
+        self.init(flow: FlowField(unchecked: output.flow), lowResolution: output.lowResolutionFlow, timings: output.timings)
     }
 }

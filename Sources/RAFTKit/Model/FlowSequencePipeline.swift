@@ -36,8 +36,11 @@ extension FlowSequence {
 
     private func estimateLocked(pairs: [Int], frame: @escaping @Sendable (Int) throws -> RGBImage,
                                 result: @escaping @Sendable (Int, FlowEstimate) throws -> Void) throws(FlowSequenceError) {
-        precondition(zip(pairs, pairs.dropFirst()).allSatisfy { $0 < $1 } && (pairs.first ?? 0) >= 0,
-                     "pairs must be increasing non-negative frame indices")
+        if let bad = pairs.indices.first(where: { pairs[$0] < 0 || ($0 > 0 && pairs[$0] <= pairs[$0 - 1]) }) {
+            throw FlowSequenceError(pair: pairs[bad], stage: .invalidPairs,
+                                    underlying: FlowEstimatorError.invalidArgument(
+                                        name: "pairs", reason: "pairs[\(bad)] = \(pairs[bad]); pairs must be increasing non-negative frame indices"))
+        }
         reset()
         // The frames in the order they are needed; `pair` is the pair computed when the frame arrives, nil for
         // the first frame of a chain.
@@ -107,6 +110,9 @@ public struct FlowSequenceError: Error, CustomStringConvertible {
         case estimating
         /// The `result` closure threw for the pair.
         case handlingResult
+        /// `pairs` is not increasing or holds a negative index (nothing was computed); ``FlowSequenceError/pair``
+        /// is the first offending entry.
+        case invalidPairs
     }
 
     /// The first frame of the pair that failed.
@@ -120,6 +126,7 @@ public struct FlowSequenceError: Error, CustomStringConvertible {
         case let .loadingFrame(k): "pair \(pair): cannot load frame \(k): \(underlying)"
         case .estimating: "pair \(pair): \(underlying)"
         case .handlingResult: "pair \(pair): \(underlying)"
+        case .invalidPairs: "\(underlying)"
         }
     }
 }

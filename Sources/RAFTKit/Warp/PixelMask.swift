@@ -39,7 +39,7 @@ public struct PixelMask: Sendable, Equatable {
 
     /// The mask as an 8-bit gray image: 255 where set, 0 elsewhere.
     public var raster: RasterImage {
-        RasterImage(width: width, height: height, channels: 1, bitDepth: 8, samples: values.map { $0 ? 255 : 0 })
+        RasterImage(unchecked: width, height, channels: 1, bitDepth: 8, samples: values.map { $0 ? 255 : 0 })
     }
 
     /// Writes the mask as an 8-bit gray PNG (255 where set) atomically (temporary file, then rename).

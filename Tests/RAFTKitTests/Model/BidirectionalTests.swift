@@ -4,16 +4,16 @@ import Testing
 
 /// Bidirectional estimates, cancellation and progress of ``FlowEstimator``.
 @Suite(.serialized) struct BidirectionalTests {
-    static func images() -> (RGBImage, RGBImage) {
+    static func images() throws -> (RGBImage, RGBImage) {
         let (a, b) = (FlowSequenceTests.frame(0), FlowSequenceTests.frame(3))
-        return (RGBImage(tensor: a), RGBImage(tensor: b))
+        return (try RGBImage(tensor: a), try RGBImage(tensor: b))
     }
 
     @Test("the backward flow is bit for bit the reversed pair's, with one feature-encoder pass per frame",
           arguments: [CorrelationMode.allPairs, .onDemand])
     func backwardMatchesReversedPair(correlation: CorrelationMode) throws {
         let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
-        let (frame1, frame2) = Self.images()
+        let (frame1, frame2) = try Self.images()
         let both = try estimator.estimate(from: frame1, to: frame2, iterations: 3, correlation: correlation, bidirectional: true)
         let forward = try estimator.estimate(from: frame1, to: frame2, iterations: 3, correlation: correlation)
         let reversed = try estimator.estimate(from: frame2, to: frame1, iterations: 3, correlation: correlation)
@@ -41,7 +41,7 @@ import Testing
     @Test("a cancelled task stops before its next iteration and throws CancellationError")
     func cancellation() async throws {
         let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
-        let (frame1, frame2) = Self.images()
+        let (frame1, frame2) = try Self.images()
         let seen = IterationLog()
         let started = AsyncStream<Void>.makeStream()
         let task = Task {
@@ -68,7 +68,7 @@ import Testing
     @Test("progress reports every iteration of both directions, ending at 1, and the result equals the synchronous one")
     func progressAndAsyncResult() async throws {
         let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
-        let (frame1, frame2) = Self.images()
+        let (frame1, frame2) = try Self.images()
         let log = IterationLog()
         let result = try await estimator.estimate(from: frame1, to: frame2, iterations: 3, bidirectional: true,
                                                   progress: { log.record($0) })

@@ -14,7 +14,7 @@ import Testing
         let image = try fixture.require("image"), flow = try fixture.require("flow")
         let (h, w) = (image.h, image.w)
         let result = try FlowWarp.warp(RGBImage(unchecked: w, h, Self.interleaved(image)),
-                                       with: FlowField(width: w, height: h, uv: Self.interleaved(flow)))
+                                       with: try FlowField(width: w, height: h, uv: Self.interleaved(flow)))
         let expected = Self.interleaved(try fixture.require("warped"))
         var worst: Float = 0
         for i in 0..<expected.count { worst = max(worst, abs(result.image.pixels[i] - expected[i])) }
@@ -30,8 +30,8 @@ import Testing
         let fixture = try Fixtures.load("warp.safetensors")
         let forward = try fixture.require("forward"), backward = try fixture.require("backward")
         let (h, w) = (forward.h, forward.w)
-        let mask = try FlowOcclusion.forwardBackward(forward: FlowField(width: w, height: h, uv: Self.interleaved(forward)),
-                                                     backward: FlowField(width: w, height: h, uv: Self.interleaved(backward)))
+        let mask = try FlowOcclusion.forwardBackward(forward: try FlowField(width: w, height: h, uv: Self.interleaved(forward)),
+                                                     backward: try FlowField(width: w, height: h, uv: Self.interleaved(backward)))
         let expected = try fixture.require("occluded").scalars, margin = try fixture.require("margin").scalars
         var compared = 0
         for p in 0..<(w * h) where abs(margin[p]) > 1e-3 {
@@ -47,9 +47,9 @@ import Testing
         var rng = SeededGenerator(seed: 11)
         let (w, h) = (6, 5)
         let image = RGBImage(unchecked: w, h, (0..<(w * h * 3)).map { _ in Float.random(in: 0...255, using: &rng) })
-        let identity = try FlowWarp.warp(image, with: FlowField(width: w, height: h))
+        let identity = try FlowWarp.warp(image, with: try FlowField(width: w, height: h))
         #expect(identity.image == image && identity.valid.count == w * h)
-        var shift = FlowField(width: w, height: h)
+        var shift = try FlowField(width: w, height: h)
         for y in 0..<h { for x in 0..<w { shift[x: x, y: y] = (2, -1) } }
         let moved = try FlowWarp.warp(image, with: shift)
         for y in 0..<h {
@@ -64,8 +64,8 @@ import Testing
 
     @Test("non-finite and huge displacements give invalid black pixels, never a trap")
     func nonFiniteFlow() throws {
-        let image = RGBImage(width: 3, height: 2, color: (10, 20, 30))
-        var flow = FlowField(width: 3, height: 2)
+        let image = try RGBImage(width: 3, height: 2, color: (10, 20, 30))
+        var flow = try FlowField(width: 3, height: 2)
         flow[x: 0, y: 0] = (.nan, 0)
         flow[x: 1, y: 0] = (.infinity, 0)
         flow[x: 2, y: 0] = (0, -1e30)
@@ -74,15 +74,15 @@ import Testing
         #expect(result.valid.values == [false, false, false, false, true, true])
         #expect(result.image[x: 0, y: 0] == (0, 0, 0) && result.image[x: 2, y: 1] == (10, 20, 30))
         // A non-finite forward flow is occluded.
-        let occlusion = try FlowOcclusion.forwardBackward(forward: flow, backward: FlowField(width: 3, height: 2))
+        let occlusion = try FlowOcclusion.forwardBackward(forward: flow, backward: try FlowField(width: 3, height: 2))
         #expect(occlusion.values == [true, true, true, true, false, false])
     }
 
     @Test("photometric error: mean |Δ| of R, G, B where valid, 0 elsewhere")
     func photometricError() throws {
-        let frame2 = RGBImage(width: 4, height: 1, color: (100, 100, 100))
+        let frame2 = try RGBImage(width: 4, height: 1, color: (100, 100, 100))
         let frame1 = RGBImage(unchecked: 4, 1, [100, 100, 100, 130, 100, 70, 0, 0, 0, 255, 255, 255])
-        var flow = FlowField(width: 4, height: 1)
+        var flow = try FlowField(width: 4, height: 1)
         flow[x: 3, y: 0] = (1, 0)                          // leaves the image: invalid
         let warped = try FlowWarp.warp(frame2, with: flow)
         let error = try FlowWarp.photometricError(warped, reference: frame1)
@@ -91,17 +91,17 @@ import Testing
 
     @Test("mismatched sizes and bad tolerances throw FlowWarpError")
     func errors() throws {
-        let image = RGBImage(width: 4, height: 3)
+        let image = try RGBImage(width: 4, height: 3)
         #expect(throws: FlowWarpError.sizeMismatch(first: "image", firstWidth: 4, firstHeight: 3, second: "flow",
                                                    secondWidth: 3, secondHeight: 3)) {
-            try FlowWarp.warp(image, with: FlowField(width: 3, height: 3))
+            try FlowWarp.warp(image, with: try FlowField(width: 3, height: 3))
         }
-        let flow = FlowField(width: 4, height: 3)
-        #expect(throws: FlowWarpError.self) { try FlowOcclusion.forwardBackward(forward: flow, backward: FlowField(width: 4, height: 2)) }
+        let flow = try FlowField(width: 4, height: 3)
+        #expect(throws: FlowWarpError.self) { try FlowOcclusion.forwardBackward(forward: flow, backward: try FlowField(width: 4, height: 2)) }
         #expect(throws: FlowWarpError.self) { try FlowOcclusion.forwardBackward(forward: flow, backward: flow, alpha1: -1) }
         #expect(throws: FlowWarpError.self) { try FlowOcclusion.forwardBackward(forward: flow, backward: flow, alpha2: .nan) }
         let warped = try FlowWarp.warp(image, with: flow)
-        #expect(throws: FlowWarpError.self) { try FlowWarp.photometricError(warped, reference: RGBImage(width: 3, height: 3)) }
+        #expect(throws: FlowWarpError.self) { try FlowWarp.photometricError(warped, reference: try RGBImage(width: 3, height: 3)) }
         #expect(throws: FlowWarpError.self) { try PixelMask(width: 2, height: 2, values: [true]) }
         #expect(throws: FlowWarpError.self) { try PixelMask(width: -1, height: 2, values: []) }
     }
