@@ -14,9 +14,10 @@ struct FlowCommand: ParsableCommand {
           raftflow flow a.png b.png --output flow.flo --visualization flow.png
           raftflow flow a.png b.png --weights raft-things.pth --kitti-output k.png
           raftflow flow a.png b.png --composite c.png --ground-truth gt.flo -v
-          raftflow flow a.png b.png --output f.flo --backward-output b.flo --occlusion-mask occ.png
+          raftflow flow a.png b.png -o f.flo --backward-output b.flo
+          raftflow flow a.png b.png --occlusion-mask occ.png
 
-        --backward-output and --occlusion-mask also estimate the flow from FRAME2 back to FRAME1 (each frame \
+        With --backward-output or --occlusion-mask, the flow from FRAME2 back to FRAME1 is estimated too (each frame \
         through the feature encoder once). The occlusion mask is white where a pixel of FRAME1 is occluded in \
         FRAME2 or leaves it: the forward-backward check |F + B(x+F)|^2 > a1 (|F|^2 + |B(x+F)|^2) + a2, with B(x+F) \
         sampled bilinearly (Sundaram et al. 2010, as in UnFlow).

@@ -14,8 +14,8 @@ struct RAFTFlow: ParsableCommand {
 
         Examples:
           raftflow flow a.png b.png --output flow.flo --visualization flow.png
-          raftflow flow a.png b.png --output f.flo --backward-output b.flo --occlusion-mask occ.png
-          raftflow warp b.png --flow f.flo --output warped.png --valid-mask valid.png
+          raftflow flow a.png b.png -o f.flo --occlusion-mask occ.png
+          raftflow warp b.png --flow f.flo -o warped.png
           raftflow sequence frames/ --output-dir flows/ --warm-start
           raftflow batch items.jsonl --output-dir flows/ --shard 0/4
           raftflow evaluate --prediction flows/ --ground-truth gt/

@@ -12,13 +12,13 @@ struct WarpCommand: ParsableCommand {
         (grid_sample with align_corners=True); taps outside IMAGE count as black, and the valid mask (white) \
         marks the pixels whose whole bilinear footprint lies inside IMAGE.
 
-        --error writes the photometric error against --reference, the frame the warp should reproduce (frame 1, \
+        The photometric error (--error) is taken against --reference, the frame the warp should reproduce (frame 1, \
         the flow's first frame): per pixel the mean absolute difference of R, G and B (0-255 as gray), black \
         where the warp is not valid.
 
         Examples:
-          raftflow warp frame2.png --flow F.flo --output warped.png --valid-mask valid.png
-          raftflow warp frame2.png --flow F.flo --output warped.png --error err.png --reference frame1.png
+          raftflow warp b.png --flow f.flo -o warped.png --valid-mask v.png
+          raftflow warp b.png --flow f.flo -o w.png --error e.png --reference a.png
         """
     )
 

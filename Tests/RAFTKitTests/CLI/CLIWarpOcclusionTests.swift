@@ -18,7 +18,8 @@ struct CLIWarpOcclusionTests {
         // The library gives the same flows (up to the rounding of another thread count), and the mask is the
         // forward-backward check of the two written flows (.flo is float32: exact).
         let estimator = try FlowEstimator.bundled()
-        let expected = try estimator.estimate(from: CLIInputs.frame(), to: CLIInputs.frame(dx: 2, dy: 1), iterations: 2,
+        let expected = try estimator.estimate(from: RGBImage(contentsOf: URL(fileURLWithPath: a)),
+                                              to: RGBImage(contentsOf: URL(fileURLWithPath: b)), iterations: 2,
                                               bidirectional: true)
         let backwardExpected = try #require(expected.backward)
         #expect(zip(forward.uv, expected.flow.uv).allSatisfy { abs($0 - $1) <= 1e-3 })
@@ -58,8 +59,8 @@ struct CLIWarpOcclusionTests {
         // Frame 2 is frame 1 moved by exactly (2, 1): the warp reproduces frame 1 up to PNG rounding where valid.
         let error = try RGBImage(contentsOf: URL(fileURLWithPath: scratch.path("e.png")))
         #expect(error.pixels.allSatisfy { $0 <= 1 }, "largest error \(error.pixels.max() ?? 0)")
+        #expect(error == RGBImage(try FlowWarp.photometricError(expected, reference: frame1).raster))
         #expect(expected.valid.count == (CLIInputs.width - 2) * (CLIInputs.height - 1))
-        _ = frame1
     }
 
     @Test func warpRefusesBadInputWithOneLine() throws {
