@@ -57,8 +57,8 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
     /// Estimates the optical flow from `image1` to `image2` (and, with `bidirectional`, back, with the occlusion
     /// mask).
     /// - Parameters:
-    ///   - image1, image2: frames of the same size (RGB on the 0…255 scale); any size whose padded size is at
-    ///     least 128×128.
+    ///   - image1: the first frame (RGB on the 0…255 scale); any size whose padded size is at least 128×128.
+    ///   - image2: the second frame, of the same size.
     ///   - iterations: recurrent refinement steps (12 by default; the paper evaluates 24–32).
     ///   - padding: ``InputPadder/Mode/sintel`` (centred) or ``InputPadder/Mode/kitti`` (bottom).
     ///   - warmStart: an initial full-resolution flow (e.g. the previous pair's), averaged down to 1/8.
@@ -98,8 +98,14 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
     /// task.cancel()            // the estimate stops before its next iteration and throws CancellationError
     /// ```
     /// - Parameters:
+    ///   - image1: the first frame (RGB on the 0…255 scale); any size whose padded size is at least 128×128.
+    ///   - image2: the second frame, of the same size.
+    ///   - iterations: recurrent refinement steps per direction.
+    ///   - padding: ``InputPadder/Mode/sintel`` (centred) or ``InputPadder/Mode/kitti`` (bottom).
+    ///   - warmStart: an initial full-resolution flow, averaged down to 1/8 (forward direction only).
+    ///   - correlation: all-pairs, on-demand, or automatic by memory budget.
+    ///   - bidirectional: also estimate the backward flow and the occlusion mask.
     ///   - progress: called on the computing thread after every iteration.
-    ///   - the others: as in the synchronous `estimate`.
     /// - Throws: `CancellationError` when the task is cancelled (before the next iteration starts), otherwise
     ///   ``FlowEstimatorError`` as the synchronous `estimate`.
     public func estimate(from image1: RGBImage, to image2: RGBImage, iterations: Int = 12,

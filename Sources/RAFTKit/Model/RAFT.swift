@@ -95,8 +95,9 @@ public struct RAFT: Sendable {
 
     /// Estimates the optical flow from `image1` to `image2`.
     /// - Parameters:
-    ///   - image1, image2: `[N, 3, H, W]` RGB frames with values in 0…255 (any size whose padded size is at
-    ///     least 128×128).
+    ///   - image1: `[N, 3, H, W]` RGB frames with values in 0…255 (any size whose padded size is at least
+    ///     128×128).
+    ///   - image2: the second frames, of the same shape.
     ///   - flowInit: optional warm start `[N, 2, h, w]` at 1/8 of the padded size, in 1/8-resolution pixels
     ///     (e.g. ``forwardInterpolate(_:)`` of the previous pair's ``RAFTOutput/lowResolutionFlow``).
     ///   - options: iterations, padding mode, correlation strategy, per-iteration upsampling.
