@@ -136,6 +136,10 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
             throw .sizeMismatch(first: "image1", firstSize: (image1.width, image1.height),
                                 second: "image2", secondSize: (image2.width, image2.height))
         }
+        guard image1.width > 0, image1.height > 0 else {
+            throw .model(.invalidShape(input: "image1", shape: [1, 3, image1.height, image1.width],
+                                       expected: "[N, 3, H, W] with N, H, W ≥ 1"))
+        }
         var initial = lowResolutionWarmStart
         if initial == nil, let warmStart {
             guard warmStart.width == image1.width, warmStart.height == image1.height else {
@@ -200,7 +204,7 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
 
     /// A full-resolution flow as RAFT's `flow_init`: padded like the frames, 8×8 block means, divided by 8.
     static func lowResolution(_ flow: FlowField, padding: InputPadder.Mode) -> Tensor {
-        let padder = InputPadder(height: flow.height, width: flow.width, mode: padding)
+        let padder = InputPadder(unchecked: flow.height, flow.width, mode: padding)   // H, W ≥ 1: checked by `run`
         let padded = padder.pad(flow.tensor)
         let (h, w) = (padder.paddedHeight / 8, padder.paddedWidth / 8)
         var out = Tensor(shape: [1, 2, h, w])

@@ -19,8 +19,17 @@ public struct InputPadder: Sendable, Hashable, Codable, CustomStringConvertible 
     public let mode: Mode
     public let left: Int, right: Int, top: Int, bottom: Int
 
-    public init(height: Int, width: Int, mode: Mode = .sintel) {
-        precondition(height > 0 && width > 0, "image size must be positive")
+    /// The padding of a `height × width` image.
+    /// - Throws: ``RAFTError/invalidShape(input:shape:expected:)`` when a side is not positive.
+    public init(height: Int, width: Int, mode: Mode = .sintel) throws(RAFTError) {
+        guard height > 0, width > 0 else {
+            throw .invalidShape(input: "image", shape: [height, width], expected: "[H, W] with H, W ≥ 1")
+        }
+        self.init(unchecked: height, width, mode: mode)
+    }
+
+    /// The padding of an image whose sides the caller has checked to be positive.
+    package init(unchecked height: Int, _ width: Int, mode: Mode) {
         self.height = height
         self.width = width
         self.mode = mode

@@ -346,7 +346,7 @@ public struct RAFT: Sendable {
         }
         guard image1.shape == image2.shape else { throw .frameSizeMismatch(image1: image1.shape, image2: image2.shape) }
         guard options.iterations >= 1 else { throw .invalidIterations(options.iterations) }
-        let padder = InputPadder(height: image1.h, width: image1.w, mode: options.padding)
+        let padder = InputPadder(unchecked: image1.h, image1.w, mode: options.padding)   // H, W ≥ 1: checked above
         guard padder.paddedHeight >= Self.minimumSize, padder.paddedWidth >= Self.minimumSize else {
             throw .imageTooSmall(height: image1.h, width: image1.w, paddedHeight: padder.paddedHeight,
                                  paddedWidth: padder.paddedWidth, minimum: Self.minimumSize)

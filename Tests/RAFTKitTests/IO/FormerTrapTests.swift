@@ -59,6 +59,18 @@ import Testing
         #expect(throws: RAFTError.self) { try FlowEstimator.forwardInterpolate(Tensor(shape: [5])) }
     }
 
+    @Test("empty frames with a warm start, and non-positive padder sizes, throw instead of trapping")
+    func emptyFramesAndPadder() throws {
+        let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
+        let empty = try RGBImage(width: 0, height: 0)
+        #expect(throws: FlowEstimatorError.self) {
+            try estimator.estimate(from: empty, to: empty, warmStart: FlowField(width: 0, height: 0))
+        }
+        #expect(throws: FlowEstimatorError.self) { try estimator.estimate(from: empty, to: empty) }
+        #expect(throws: RAFTError.self) { try InputPadder(height: 0, width: 16) }
+        #expect(throws: RAFTError.self) { try InputPadder(height: 8, width: -1, mode: .kitti) }
+    }
+
     @Test("FlowSequence.estimate(pairs:) with pairs out of order throws before any work")
     func sequencePairs() throws {
         let sequence = FlowEstimator(model: try ModelFixtures.model(.small)).sequence(iterations: 1)
