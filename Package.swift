@@ -12,6 +12,13 @@ let package = Package(
         .library(name: "RAFTKitVideo", targets: ["RAFTKitVideo"]),
         .executable(name: "raftflow", targets: ["raftflow"]),
     ],
+    // The trait CLI (on by default) guards the only outside dependency, which only `raftflow` needs: a package that
+    // uses the library alone depends on RAFTKit with `traits: []`, and SwiftPM then neither fetches
+    // swift-argument-parser nor compiles its plugins.
+    traits: [
+        .trait(name: "CLI", description: "The raftflow command-line tool and its dependency, swift-argument-parser."),
+        .default(enabledTraits: ["CLI"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
@@ -45,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "raftflow",
             dependencies: ["RAFTKit", "RAFTKitAnalysis", "RAFTKitVideo",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+                           .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["CLI"]))]
         ),
         // Samples/FlowExample: a small program that uses RAFTKit as a library (prints the EPE on a sample pair).
         .executableTarget(name: "flow-example", dependencies: ["RAFTKit"], path: "Samples/FlowExample"),

@@ -23,7 +23,7 @@ do {
                      error.epe, 100 * error.accuracy1px, 100 * error.flAll,
                      Double(result.timings.total.components.attoseconds) * 1e-18 + Double(result.timings.total.components.seconds)))
         if iterations == 12 {
-            let zero = try FlowErrorStatistics(prediction: FlowField(width: truth.width, height: truth.height), groundTruth: truth)
+            let zero = try FlowErrorStatistics(prediction: try FlowField(width: truth.width, height: truth.height), groundTruth: truth)
             print(String(format: "  (zero flow would have EPE %.3f px)", zero.epe))
         }
     }

@@ -18,7 +18,7 @@ func make(_ path: String, frames: Int, width: Int, height: Int) throws {
                               height: Int((Double(photo.height) * factor).rounded(.up)))
     let writer = try VideoWriter(url: URL(fileURLWithPath: path), width: width, height: height,
                                  frameRate: FrameRate(numerator: 30))
-    var frame = RGBImage(width: width, height: height)
+    var frame = try RGBImage(width: width, height: height)
     for k in 0..<frames {
         for y in 0..<height {
             for x in 0..<width { frame[x: x, y: y] = large[x: x + 2 * k, y: y + k] }

@@ -20,7 +20,7 @@ public struct ReceptiveFieldHeatMap: Sendable {
     public let pixels: [Float]
 
     /// The picture as an image (write it with ``RGBImage/write(to:)``).
-    public var image: RGBImage { RGBImage(width: width, height: height, pixels: pixels) }
+    public var image: RGBImage { RGBImage(unchecked: width, height, pixels) }
 
     /// Iterations shown by default: 1, 2, 4, 8, … up to `iterations`, plus `iterations` itself.
     public static func defaultIterations(upTo iterations: Int) -> [Int] {

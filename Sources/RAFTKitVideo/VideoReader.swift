@@ -100,7 +100,7 @@ public final class VideoReader {
             throw Self.error(status, file: url.path, frame: nextFrameIndex, message: message)
         }
         nextFrameIndex += 1
-        return RGBImage(width: w, height: h, pixels: bytes.map(Float.init))
+        return RGBImage(unchecked: w, h, bytes.map(Float.init))
     }
 
     /// Decodes and drops the next frame (no colour conversion); false after the last one.

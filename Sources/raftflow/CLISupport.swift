@@ -100,6 +100,13 @@ struct OutputBatch {
         }
     }
 
+    /// Adds a mask as an 8-bit gray PNG (255 where set).
+    mutating func add(_ mask: PixelMask, to path: String) throws {
+        do { files.append((path, try mask.raster.encoded(as: .png, source: path))) } catch {
+            throw OutputError(path: path, reason: "\(error)")
+        }
+    }
+
     /// Removes the temporary files that a writer killed between write and rename (Ctrl-C, out of memory)
     /// left next to `paths`: `FileAccess.WriteSet` names them `.<name>.<number>.tmp` (and its backups of
     /// replaced files `.<name>.<number>.bak`).

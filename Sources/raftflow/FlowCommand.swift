@@ -23,6 +23,13 @@ struct FlowCommand: ParsableCommand {
           raftflow flow big1.jpg big2.jpg --output flow.flo --scale 0.5
           raftflow flow a.png b.png --weights raft-things.pth --kitti-output k.png
           raftflow flow a.png b.png --composite c.png --ground-truth gt.flo -v
+          raftflow flow a.png b.png -o f.flo --backward-output b.flo
+          raftflow flow a.png b.png --occlusion-mask occ.png
+
+        With --backward-output or --occlusion-mask, the flow from FRAME2 back to FRAME1 is estimated too (each frame \
+        through the feature encoder once). The occlusion mask is white where a pixel of FRAME1 is occluded in \
+        FRAME2 or leaves it: the forward-backward check |F + B(x+F)|^2 > a1 (|F|^2 + |B(x+F)|^2) + a2, with B(x+F) \
+        sampled bilinearly (Sundaram et al. 2010, as in UnFlow).
         """
     )
 
@@ -45,6 +52,14 @@ struct FlowCommand: ParsableCommand {
     var composite: String?
     @Option(name: .long, help: ArgumentHelp("Ground-truth flow: prints EPE, 1/3/5-px accuracy and Fl-all.", valueName: "flow"))
     var groundTruth: String?
+    @Option(name: .long, help: ArgumentHelp("Backward flow FRAME2 -> FRAME1, Middlebury .flo.", valueName: "out.flo"))
+    var backwardOutput: String?
+    @Option(name: .long, help: ArgumentHelp("Occlusion mask of FRAME1 (8-bit gray PNG, 255 = occluded) from the forward-backward check.", valueName: "out.png"))
+    var occlusionMask: String?
+    @Option(name: .long, help: "Occlusion check: tolerance relative to the squared flow magnitudes (a1).")
+    var occlusionAlpha1: Float = FlowOcclusion.defaultAlpha1
+    @Option(name: .long, help: "Occlusion check: absolute tolerance in px^2 (a2).")
+    var occlusionAlpha2: Float = FlowOcclusion.defaultAlpha2
     @Option(name: .long, help: "Flow magnitude (pixels) that maps to full colour saturation (default: the flow's maximum).")
     var maxMagnitude: Float?
     @Option(name: .long, help: ArgumentHelp("Run the network at F times the frame size (0 < F ≤ 4) and rescale the flow back.", valueName: "F"))
@@ -56,20 +71,30 @@ struct FlowCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON summary on stdout.")
     var json = false
 
+    /// Every output named.
+    var outputPaths: [String?] { [output, visualization, kittiOutput, composite, backwardOutput, occlusionMask] }
+    /// Whether the backward flow is needed.
+    var bidirectional: Bool { backwardOutput != nil || occlusionMask != nil }
+
     func validate() throws {
-        if output == nil && visualization == nil && kittiOutput == nil && composite == nil {
-            throw ValidationError("nothing to write: give --output, --visualization, --kitti-output or --composite")
+        if output == nil && visualization == nil && kittiOutput == nil && composite == nil && backwardOutput == nil
+            && occlusionMask == nil {
+            throw ValidationError("nothing to write: give --output, --visualization, --kitti-output, --composite, --backward-output or --occlusion-mask")
+        }
+        for (name, value) in [("--occlusion-alpha1", occlusionAlpha1), ("--occlusion-alpha2", occlusionAlpha2)]
+        where !(value >= 0 && value.isFinite) {
+            throw ValidationError("\(name) must be a finite, non-negative number")
         }
         try validateMaxMagnitude(maxMagnitude)
         try validateScale(scale)
-        if json && [output, visualization, kittiOutput, composite].contains("-") {
+        if json && outputPaths.contains("-") {
             throw ValidationError("--json and an output on standard output ('-') cannot share it")
         }
     }
 
     func run() throws {
         try reportingInputErrors {
-            try checkOutputs([output, visualization, kittiOutput, composite],
+            try checkOutputs(outputPaths,
                              inputs: [frame1, frame2, warmStart, groundTruth, modelOptions.weights])
             let clock = ContinuousClock()
             let t0 = clock.now
@@ -114,22 +139,31 @@ struct FlowCommand: ParsableCommand {
                                                 to: image2.resized(width: network.width, height: network.height),
                                                 iterations: iterations, padding: modelOptions.padding,
                                                 warmStart: warm?.resized(width: network.width, height: network.height),
-                                                correlation: correlation, onIteration: onIteration)
+                                                correlation: correlation, bidirectional: bidirectional,
+                                                onIteration: onIteration)
             } catch {
                 if case FlowEstimatorError.nonFiniteFlow = error { throw error }   // names the weights, not the frames
                 throw InputError(file: frame1, reason: "\(error)")   // e.g. non-finite samples
             }
             result.flow = result.flow.resized(width: image1.width, height: image1.height)
+            result.backward = result.backward?.resized(width: image1.width, height: image1.height)
             let t2 = clock.now
             let flowImage = FlowVisualization.colorImage(result.flow, maximumMagnitude: maxMagnitude)
             let metrics = try truth.map { try FlowErrorStatistics(prediction: result.flow, groundTruth: $0) }
+            var occlusion: PixelMask?
+            if bidirectional, let backward = result.backward {
+                occlusion = try FlowOcclusion.forwardBackward(forward: result.flow, backward: backward,
+                                                              alpha1: occlusionAlpha1, alpha2: occlusionAlpha2)
+            }
             var outputs = OutputBatch()
             if let output { try outputs.add(result.flow, to: output, format: .middlebury) }
+            if let backwardOutput, let backward = result.backward { try outputs.add(backward, to: backwardOutput, format: .middlebury) }
+            if let occlusionMask, let occlusion { try outputs.add(occlusion, to: occlusionMask) }
             if let kittiOutput { try outputs.add(result.flow, to: kittiOutput, format: .kittiPNG) }
             if let visualization { try outputs.add(flowImage, to: visualization) }
             if let composite {
                 var panels = [image1, flowImage]
-                if let truth { panels.append(FlowVisualization.errorImage(result.flow, groundTruth: truth)) }
+                if let truth { panels.append(try FlowVisualization.errorImage(result.flow, groundTruth: truth)) }
                 try outputs.add(FlowVisualization.sideBySide(panels), to: composite)
             }
             try outputs.commit()
@@ -151,13 +185,14 @@ struct FlowCommand: ParsableCommand {
                 let summary = FlowSummary(frame1: frame1, frame2: frame2, width: image1.width, height: image1.height,
                                           model: estimator.variant.rawValue, iterations: modelOptions.iterations,
                                           maxMagnitude: result.flow.maxMagnitude, metrics: metrics,
-                                          seconds: result.timings.total.seconds)
+                                          occludedFraction: occlusion?.fraction, seconds: result.timings.total.seconds)
                 print(try jsonString(summary))
             } else {
                 var line = "\(frame1) -> \(frame2): \(image1.width)x\(image1.height), RAFT-\(estimator.variant.rawValue), \(modelOptions.iterations) iterations, max |flow| \(String(format: "%.2f", result.flow.maxMagnitude)) px, \(formatSeconds(result.timings.total.seconds))"
                 if let metrics { line += String(format: ", EPE %.3f px, 1px %.1f%%, Fl-all %.2f%%", metrics.epe, 100 * metrics.accuracy1px, 100 * metrics.flAll) }
+                if let occlusion { line += String(format: ", occluded %.1f%%", 100 * occlusion.fraction) }
                 // With an output on standard output (`-o -`), the summary goes to standard error.
-                if [output, visualization, kittiOutput, composite].contains("-") { printError(line) } else { print(line) }
+                if outputPaths.contains("-") { printError(line) } else { print(line) }
             }
         }
     }
@@ -167,6 +202,8 @@ struct FlowSummary: Encodable {
     var frame1: String, frame2: String, width: Int, height: Int, model: String, iterations: Int
     var maxMagnitude: Float
     var metrics: FlowErrorStatistics?
+    /// With --backward-output or --occlusion-mask: the fraction of FRAME1's pixels that are occluded.
+    var occludedFraction: Double?
     var seconds: Double
 }
 

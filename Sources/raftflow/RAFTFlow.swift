@@ -14,6 +14,8 @@ struct RAFTFlow: ParsableCommand {
 
         Examples:
           raftflow flow a.png b.png --output flow.flo --visualization flow.png
+          raftflow flow a.png b.png -o f.flo --occlusion-mask occ.png
+          raftflow warp b.png --flow f.flo -o warped.png
           raftflow sequence frames/ --output-dir flows/ --warm-start
           raftflow batch items.jsonl --output-dir flows/ --shard 0/4
           raftflow evaluate --prediction flows/ --ground-truth gt/
@@ -23,7 +25,7 @@ struct RAFTFlow: ParsableCommand {
         images, flow files or weights; NaN) · 73 an output file cannot be created.
         """,
         version: "0.1.0",
-        subcommands: [FlowCommand.self, SequenceCommand.self, VisualizeCommand.self, EvaluateCommand.self,
+        subcommands: [FlowCommand.self, SequenceCommand.self, WarpCommand.self, VisualizeCommand.self, EvaluateCommand.self,
                       BatchCommand.self, BatchStatusCommand.self, InfoCommand.self, ReceptiveFieldCommand.self]
     )
 }

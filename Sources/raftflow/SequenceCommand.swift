@@ -529,6 +529,7 @@ struct SequenceJob {
             switch error.stage {
             case .estimating: throw InputError(file: source.file(error.pair), reason: "\(error.underlying)")   // e.g. non-finite samples
             case .loadingFrame, .handlingResult: throw error.underlying   // ImageError/VideoError (65), OutputError (73)
+            case .invalidPairs: throw error                                // not reached: the pairs are made here
             }
         }
         return Result(computed: state.written, skipped: pairs.count - todo.count, seconds: (clock.now - start).seconds,

@@ -36,7 +36,7 @@ func sequenceFrame(_ k: Int, width: Int, height: Int) -> RGBImage {
             pixels[base + 2] = min(max(130 + 70 * cosf(0.023 * fu + 0.041 * fv) + 0.5 * detail, 0), 255)
         }
     }
-    return RGBImage(width: width, height: height, pixels: pixels)
+    return try! RGBImage(width: width, height: height, pixels: pixels)   // the size matches by construction
 }
 
 func runSequenceBenchmark(variant: RAFTVariant, width: Int, height: Int, frameCount: Int = 9, iterations: Int = 12,

@@ -12,28 +12,51 @@ public struct FlowField: Sendable, Equatable {
     /// `height × width` validity values (≥ 0.5 means valid), or nil when every pixel is valid.
     public var valid: [Float]?
 
-    public init(width: Int, height: Int, uv: [Float], valid: [Float]? = nil) {
-        precondition(width >= 0 && height >= 0, "negative flow size \(width)x\(height)")
-        precondition(uv.count == width * height * 2,
-                     "\(width)x\(height) flow needs \(width * height * 2) components, got \(uv.count)")
-        precondition(valid == nil || valid!.count == width * height,
-                     "\(width)x\(height) flow needs \(width * height) validity values, got \(valid!.count)")
-        self.width = width
-        self.height = height
-        self.uv = uv
-        self.valid = valid
+    /// A flow from its interleaved components.
+    /// - Throws: ``FlowFileError/invalidArgument(name:reason:)`` for a negative size, or `uv` / `valid` counts other
+    ///   than `width × height × 2` / `width × height`.
+    public init(width: Int, height: Int, uv: [Float], valid: [Float]? = nil) throws(FlowFileError) {
+        guard width >= 0, height >= 0 else { throw .invalidArgument(name: "size", reason: "negative size \(width)x\(height)") }
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, uv.count == pixels &* 2 else {
+            throw .invalidArgument(name: "uv", reason: "a \(width)x\(height) flow needs width × height × 2 components, got \(uv.count)")
+        }
+        if let valid, valid.count != pixels {
+            throw .invalidArgument(name: "valid", reason: "a \(width)x\(height) flow needs \(pixels) validity values, got \(valid.count)")
+        }
+        self.init(unchecked: width, height, uv: uv, valid: valid)
+    }
+
+    /// A flow whose parts the caller has checked.
+    package init(unchecked width: Int, _ height: Int, uv: [Float], valid: [Float]? = nil) {
+        (self.width, self.height, self.uv, self.valid) = (width, height, uv, valid)
     }
 
     /// A zero flow of the given size.
-    public init(width: Int, height: Int) {
-        self.init(width: width, height: height, uv: [Float](repeating: 0, count: width * height * 2))
+    /// - Throws: ``FlowFileError/invalidArgument(name:reason:)`` for a negative or overflowing size.
+    public init(width: Int, height: Int) throws(FlowFileError) {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard width >= 0, height >= 0, !overflow, !pixels.multipliedReportingOverflow(by: 2).overflow else {
+            throw .invalidArgument(name: "size", reason: "\(width)x\(height) is not a flow size")
+        }
+        self.init(unchecked: width, height, uv: [Float](repeating: 0, count: pixels * 2))
     }
 
     /// The flow at `batchIndex` of a tensor [N, 2, H, W] (channel 0 = u, 1 = v), as RAFT returns it.
-    public init(tensor: Tensor, batchIndex: Int = 0) {
-        precondition(tensor.rank == 4 && tensor.c == 2, "FlowField needs a [N, 2, H, W] tensor, got \(tensor.shape)")
-        precondition(batchIndex >= 0 && batchIndex < tensor.n, "batch index \(batchIndex) outside 0..<\(tensor.n)")
-        self.init(width: tensor.w, height: tensor.h, uv: tensor.interleaved(sample: batchIndex))
+    /// - Throws: ``FlowFileError/invalidArgument(name:reason:)`` for another shape or a batch index out of range.
+    public init(tensor: Tensor, batchIndex: Int = 0) throws(FlowFileError) {
+        guard tensor.rank == 4, tensor.c == 2 else {
+            throw .invalidArgument(name: "tensor", reason: "FlowField needs a [N, 2, H, W] tensor, got \(tensor.shape)")
+        }
+        guard batchIndex >= 0, batchIndex < tensor.n else {
+            throw .invalidArgument(name: "batch index", reason: "\(batchIndex) is outside 0..<\(tensor.n)")
+        }
+        self.init(unchecked: tensor)
+    }
+
+    /// Sample 0 of a `[N, 2, H, W]` tensor the caller has checked (RAFT's output).
+    package init(unchecked tensor: Tensor) {
+        self.init(unchecked: tensor.w, tensor.h, uv: tensor.interleaved(sample: 0))
     }
 
     /// The flow as a tensor [1, 2, H, W] (the validity mask is not included).

@@ -18,6 +18,9 @@ public enum FlowFileError: Error, Sendable, Equatable, CustomStringConvertible {
     case image(ImageError)
     /// The flow could not be written (missing directory, no permission, disk full).
     case unwritable(file: String, reason: String)
+    /// A flow built in memory from inconsistent parts (a negative size, a component or validity count that does
+    /// not match the size, a tensor of the wrong shape).
+    case invalidArgument(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -32,6 +35,7 @@ public enum FlowFileError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .unsupported(f, r): "\(f): unsupported flow file: \(r)"
         case let .image(e): e.description
         case let .unwritable(f, r): "\(f): cannot write flow: \(r)"
+        case let .invalidArgument(name, r): "invalid flow \(name): \(r)"
         }
     }
 }

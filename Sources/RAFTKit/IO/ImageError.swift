@@ -15,12 +15,16 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsupported(file: String, reason: String)
     /// The image could not be written (missing directory, no permission, disk full).
     case unwritable(file: String, reason: String)
+    /// An image built in memory from inconsistent parts (a negative size, a sample count that does not match
+    /// the size, an unsupported channel count or bit depth); `file` is `<memory>`.
+    case invalidArgument(name: String, reason: String)
 
     /// The file the error concerns.
     public var file: String {
         switch self {
         case let .unreadable(f, _), let .notAnImage(f, _), let .truncated(f, _), let .corrupt(f, _),
              let .tooLarge(f, _, _, _), let .unsupported(f, _), let .unwritable(f, _): f
+        case .invalidArgument: "<memory>"
         }
     }
 
@@ -33,6 +37,7 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .tooLarge(f, w, h, r): "\(f): image of \(w)x\(h) pixels is too large (\(r))"
         case let .unsupported(f, r): "\(f): unsupported image: \(r)"
         case let .unwritable(f, r): "\(f): cannot write image: \(r)"
+        case let .invalidArgument(name, r): "invalid image \(name): \(r)"
         }
     }
 }

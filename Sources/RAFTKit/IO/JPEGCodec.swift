@@ -45,7 +45,7 @@ package enum JPEGCodec {
         samples.withUnsafeMutableBufferPointer { out in
             for i in 0..<count { out[i] = UInt16(raster.data[i]) }
         }
-        let stored = RasterImage(width: width, height: height, channels: channels, bitDepth: 8, samples: samples)
+        let stored = RasterImage(unchecked: width, height, channels: channels, bitDepth: 8, samples: samples)
         return stored.oriented(exif: Int(raster.orientation))
     }
 
@@ -113,6 +113,6 @@ extension RasterImage {
                 }
             }
         }
-        return RasterImage(width: outW, height: outH, channels: channels, bitDepth: bitDepth, samples: out)
+        return RasterImage(unchecked: outW, outH, channels: channels, bitDepth: bitDepth, samples: out)
     }
 }

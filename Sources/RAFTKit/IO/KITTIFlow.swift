@@ -32,7 +32,7 @@ enum KITTIFlow {
                 valid[i] = Float(s[3 * i + 2])
             }
         }
-        return FlowField(width: raster.width, height: raster.height, uv: uv, valid: valid)
+        return FlowField(unchecked: raster.width, raster.height, uv: uv, valid: valid)
     }
 
     /// The stored 16-bit value of one component: Float32 `64·x + 32768`, truncated, clamped to 0…65535.
@@ -59,7 +59,7 @@ enum KITTIFlow {
             samples[3 * i + 2] = isValid ? 1 : 0
         }
         guard nonFinite == 0 else { throw .nonFinite(file: file, count: nonFinite) }
-        let raster = RasterImage(width: flow.width, height: flow.height, channels: 3, bitDepth: 16, samples: samples)
+        let raster = RasterImage(unchecked: flow.width, flow.height, channels: 3, bitDepth: 16, samples: samples)
         do { return try PNGCodec.encode(raster, file: file) } catch { throw .image(error) }
     }
 }

@@ -58,7 +58,7 @@ enum MiddleburyFlow {
                 abs(uv[2 * $0]) > unknownThreshold || abs(uv[2 * $0 + 1]) > unknownThreshold ? 0 : 1
             }
         }
-        return FlowField(width: width, height: height, uv: uv, valid: valid)
+        return FlowField(unchecked: width, height, uv: uv, valid: valid)
     }
 
     static func encode(_ flow: FlowField, file: String) throws(FlowFileError) -> Data {

@@ -89,7 +89,7 @@ enum NetPBM {
             }
         }
         if overflow { throw .corrupt(file: file, reason: "a sample exceeds maxval \(maxval)") }
-        return RasterImage(width: width, height: height, channels: channels, bitDepth: bitDepth, samples: samples)
+        return RasterImage(unchecked: width, height, channels: channels, bitDepth: bitDepth, samples: samples)
     }
 
     /// P5 for one channel, P6 for three; 16-bit rasters are written with maxval 65535 (big-endian).

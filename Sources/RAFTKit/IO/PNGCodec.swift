@@ -49,7 +49,7 @@ package enum PNGCodec {
             let source = raster.data.assumingMemoryBound(to: UInt8.self)
             samples.withUnsafeMutableBufferPointer { for i in 0..<count { $0[i] = UInt16(source[i]) } }
         }
-        return RasterImage(width: width, height: height, channels: channels, bitDepth: Int(raster.bit_depth),
+        return RasterImage(unchecked: width, height, channels: channels, bitDepth: Int(raster.bit_depth),
                            samples: samples)
     }
 

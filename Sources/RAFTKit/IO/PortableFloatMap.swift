@@ -81,7 +81,7 @@ enum PortableFloatMap {
             nonFinite += (uv[2 * i].isFinite ? 0 : 1) + (uv[2 * i + 1].isFinite ? 0 : 1)
         }
         guard nonFinite == 0 else { throw .nonFinite(file: file, count: nonFinite) }
-        return FlowField(width: h.width, height: h.height, uv: uv)
+        return FlowField(unchecked: h.width, h.height, uv: uv)
     }
 
     static func encode(_ flow: FlowField, file: String) throws(FlowFileError) -> Data {

@@ -12,24 +12,41 @@ public struct RGBImage: Sendable, Equatable {
     /// `height × width × 3` samples, nominally in 0…255.
     public var pixels: [Float]
 
-    public init(width: Int, height: Int, pixels: [Float]) {
-        precondition(width >= 0 && height >= 0, "negative image size \(width)x\(height)")
-        precondition(pixels.count == width * height * 3,
-                     "\(width)x\(height) RGB image needs \(width * height * 3) samples, got \(pixels.count)")
-        self.width = width
-        self.height = height
-        self.pixels = pixels
+    /// An image from its interleaved samples.
+    /// - Throws: ``ImageError/invalidArgument(name:reason:)`` for a negative size or a sample count other than
+    ///   `width × height × 3`.
+    public init(width: Int, height: Int, pixels: [Float]) throws(ImageError) {
+        guard width >= 0, height >= 0 else { throw .invalidArgument(name: "size", reason: "negative size \(width)x\(height)") }
+        guard width.multipliedReportingOverflow(by: height).overflow == false, pixels.count == width * height * 3 else {
+            throw .invalidArgument(name: "pixels", reason: "a \(width)x\(height) RGB image needs width × height × 3 samples, got \(pixels.count)")
+        }
+        self.init(unchecked: width, height, pixels)
+    }
+
+    /// An image whose sizes the caller has checked (`pixels.count == width · height · 3`).
+    package init(unchecked width: Int, _ height: Int, _ pixels: [Float]) {
+        (self.width, self.height, self.pixels) = (width, height, pixels)
     }
 
     /// An image filled with one colour.
-    public init(width: Int, height: Int, color: (Float, Float, Float) = (0, 0, 0)) {
+    /// - Throws: ``ImageError/invalidArgument(name:reason:)`` for a negative or overflowing size.
+    public init(width: Int, height: Int, color: (Float, Float, Float) = (0, 0, 0)) throws(ImageError) {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard width >= 0, height >= 0, !overflow, !pixels.multipliedReportingOverflow(by: 3).overflow else {
+            throw .invalidArgument(name: "size", reason: "\(width)x\(height) is not an image size")
+        }
+        self = .filled(width: width, height: height, color: color)
+    }
+
+    /// An image of a size the caller has checked, filled with one colour.
+    package static func filled(width: Int, height: Int, color: (Float, Float, Float) = (0, 0, 0)) -> RGBImage {
         var pixels = [Float](repeating: 0, count: width * height * 3)
         for i in 0..<width * height {
             pixels[3 * i] = color.0
             pixels[3 * i + 1] = color.1
             pixels[3 * i + 2] = color.2
         }
-        self.init(width: width, height: height, pixels: pixels)
+        return RGBImage(unchecked: width, height, pixels)
     }
 
     /// Converts exact samples: gray is replicated, alpha dropped, 16-bit scaled by 255/65535.
@@ -54,7 +71,7 @@ public struct RGBImage: Sendable, Equatable {
                 }
             }
         }
-        self.init(width: raster.width, height: raster.height, pixels: pixels)
+        self.init(unchecked: raster.width, raster.height, pixels)
     }
 
     /// Reads a PNG, JPEG, PPM or PGM file (chosen by content); see the type's conversion rules.
@@ -69,7 +86,7 @@ public struct RGBImage: Sendable, Equatable {
 
     /// The image quantised to 8 bits per sample: rounded to nearest, clamped to 0…255, NaN written as 0.
     public var raster: RasterImage {
-        RasterImage(width: width, height: height, channels: 3, bitDepth: 8, samples: pixels.map(Self.byte))
+        RasterImage(unchecked: width, height, channels: 3, bitDepth: 8, samples: pixels.map(Self.byte))
     }
 
     /// A sample rounded and clamped to 0…255 (NaN becomes 0).
@@ -92,10 +109,15 @@ public struct RGBImage: Sendable, Equatable {
     }
 
     /// The image at `batchIndex` of a tensor [N, 3, H, W].
-    public init(tensor: Tensor, batchIndex: Int = 0) {
-        precondition(tensor.rank == 4 && tensor.c == 3, "RGBImage needs a [N, 3, H, W] tensor, got \(tensor.shape)")
-        precondition(batchIndex >= 0 && batchIndex < tensor.n, "batch index \(batchIndex) outside 0..<\(tensor.n)")
-        self.init(width: tensor.w, height: tensor.h, pixels: tensor.interleaved(sample: batchIndex))
+    /// - Throws: ``ImageError/invalidArgument(name:reason:)`` for another shape or a batch index out of range.
+    public init(tensor: Tensor, batchIndex: Int = 0) throws(ImageError) {
+        guard tensor.rank == 4, tensor.c == 3 else {
+            throw .invalidArgument(name: "tensor", reason: "RGBImage needs a [N, 3, H, W] tensor, got \(tensor.shape)")
+        }
+        guard batchIndex >= 0, batchIndex < tensor.n else {
+            throw .invalidArgument(name: "batch index", reason: "\(batchIndex) is outside 0..<\(tensor.n)")
+        }
+        self.init(unchecked: tensor.w, tensor.h, tensor.interleaved(sample: batchIndex))
     }
 
     /// The colour of pixel (`x`, `y`).

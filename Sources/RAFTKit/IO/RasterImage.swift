@@ -15,12 +15,28 @@ public struct RasterImage: Sendable, Equatable {
     /// `height × width × channels` samples, each at most ``maxSample``.
     public var samples: [UInt16]
 
-    public init(width: Int, height: Int, channels: Int, bitDepth: Int, samples: [UInt16]) {
-        precondition(width >= 0 && height >= 0, "negative raster size \(width)x\(height)")
-        precondition((1...4).contains(channels), "a raster has 1 to 4 channels, not \(channels)")
-        precondition(bitDepth == 8 || bitDepth == 16, "a raster has 8 or 16 bits per sample, not \(bitDepth)")
-        precondition(samples.count == width * height * channels,
-                     "\(width)x\(height)x\(channels) raster needs \(width * height * channels) samples, got \(samples.count)")
+    /// A raster from its samples.
+    /// - Throws: ``ImageError/invalidArgument(name:reason:)`` for a negative size, a channel count outside 1…4, a
+    ///   bit depth other than 8 or 16, a sample count other than `width × height × channels`, or a sample above
+    ///   ``maxSample``.
+    public init(width: Int, height: Int, channels: Int, bitDepth: Int, samples: [UInt16]) throws(ImageError) {
+        guard width >= 0, height >= 0 else { throw .invalidArgument(name: "size", reason: "negative size \(width)x\(height)") }
+        guard (1...4).contains(channels) else { throw .invalidArgument(name: "channels", reason: "a raster has 1 to 4 channels, not \(channels)") }
+        guard bitDepth == 8 || bitDepth == 16 else {
+            throw .invalidArgument(name: "bit depth", reason: "a raster has 8 or 16 bits per sample, not \(bitDepth)")
+        }
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, samples.count == pixels &* channels else {
+            throw .invalidArgument(name: "samples", reason: "a \(width)x\(height)x\(channels) raster needs width × height × channels samples, got \(samples.count)")
+        }
+        if bitDepth == 8, let i = samples.firstIndex(where: { $0 > 255 }) {
+            throw .invalidArgument(name: "samples", reason: "sample \(i) is \(samples[i]), above 255 for 8 bits")
+        }
+        self.init(unchecked: width, height, channels: channels, bitDepth: bitDepth, samples: samples)
+    }
+
+    /// A raster whose parts the caller has checked.
+    package init(unchecked width: Int, _ height: Int, channels: Int, bitDepth: Int, samples: [UInt16]) {
         self.width = width
         self.height = height
         self.channels = channels

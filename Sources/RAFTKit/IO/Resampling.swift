@@ -39,13 +39,14 @@ enum Bilinear {
 }
 
 extension RGBImage {
-    /// The image resampled bilinearly to `width`×`height` (both at least 1); see ``Bilinear``'s alignment.
-    public func resized(width newWidth: Int, height newHeight: Int) -> RGBImage {
-        precondition(newWidth >= 1 && newHeight >= 1, "resized size must be positive, got \(newWidth)x\(newHeight)")
-        if newWidth == width && newHeight == height { return self }
-        return RGBImage(width: newWidth, height: newHeight,
-                        pixels: Bilinear.resize(pixels, width: width, height: height, channels: 3,
-                                                toWidth: newWidth, height: newHeight))
+    /// The image resampled bilinearly to `width`×`height` (a side below 1 is taken as 1); see ``Bilinear``'s
+    /// alignment.
+    public func resized(width: Int, height: Int) -> RGBImage {
+        let (newWidth, newHeight) = (max(width, 1), max(height, 1))
+        if newWidth == self.width && newHeight == self.height { return self }
+        return RGBImage(unchecked: newWidth, newHeight,
+                        Bilinear.resize(pixels, width: self.width, height: self.height, channels: 3,
+                                        toWidth: newWidth, height: newHeight))
     }
 
     /// The size `scale` times this one, rounded, at least 1×1.
@@ -55,21 +56,21 @@ extension RGBImage {
 }
 
 extension FlowField {
-    /// The flow resampled bilinearly to `width`×`height` (both at least 1), with its vectors rescaled to the new
-    /// pixel grid: u times newWidth/width, v times newHeight/height. The validity mask, if any, is resampled too
-    /// (a pixel stays valid where the interpolated value is ≥ 0.5).
-    public func resized(width newWidth: Int, height newHeight: Int) -> FlowField {
-        precondition(newWidth >= 1 && newHeight >= 1, "resized size must be positive, got \(newWidth)x\(newHeight)")
-        if newWidth == width && newHeight == height { return self }
-        var uv = Bilinear.resize(uv, width: width, height: height, channels: 2, toWidth: newWidth, height: newHeight)
-        let su = Float(newWidth) / Float(width), sv = Float(newHeight) / Float(height)
+    /// The flow resampled bilinearly to `width`×`height` (a side below 1 is taken as 1), with its vectors rescaled
+    /// to the new pixel grid: u times newWidth/width, v times newHeight/height. The validity mask, if any, is
+    /// resampled too (a pixel stays valid where the interpolated value is ≥ 0.5).
+    public func resized(width: Int, height: Int) -> FlowField {
+        let (newWidth, newHeight) = (max(width, 1), max(height, 1))
+        if newWidth == self.width && newHeight == self.height { return self }
+        var uv = Bilinear.resize(uv, width: self.width, height: self.height, channels: 2, toWidth: newWidth, height: newHeight)
+        let su = Float(newWidth) / Float(self.width), sv = Float(newHeight) / Float(self.height)
         for i in 0..<newWidth * newHeight {
             uv[2 * i] *= su
             uv[2 * i + 1] *= sv
         }
         let mask = valid.map {
-            Bilinear.resize($0, width: width, height: height, channels: 1, toWidth: newWidth, height: newHeight)
+            Bilinear.resize($0, width: self.width, height: self.height, channels: 1, toWidth: newWidth, height: newHeight)
         }
-        return FlowField(width: newWidth, height: newHeight, uv: uv, valid: mask)
+        return FlowField(unchecked: newWidth, newHeight, uv: uv, valid: mask)
     }
 }

@@ -23,19 +23,31 @@ extension FlowSequence {
     ///   - pairs: the first frame of each pair, in increasing order.
     ///   - frame: loads frame `k`. Called on a background thread, once per frame needed, in increasing order, one
     ///     call at a time.
+    ///   - previousFlow: with ``warmStart``, for a chain of pairs that starts at pair `i > 0`, pair `i − 1`'s
+    ///     ``FlowEstimate/lowResolution`` (kept by an earlier run that computed it), so that the chain continues
+    ///     bit for bit as an uninterrupted run would; nil (or a nil result) starts the chain cold.
     ///   - result: receives pair `i`'s estimate. Called on a background thread, in the order of `pairs`, one call
     ///     at a time; it has returned for every pair before this method returns.
     /// - Throws: ``FlowSequenceError`` naming the earliest pair that failed and how: one of its frames could not be
     ///   loaded, the model refused it, or `result` threw. Every pair before it went through `result`; no pair after
     ///   it did. Neither closure runs after this method has returned or thrown.
-    ///   - previousFlow: with ``warmStart``, for a chain of pairs that starts at pair `i > 0`, pair `i − 1`'s
-    ///     ``FlowEstimate/lowResolution`` (kept by an earlier run that computed it), so that the chain continues
-    ///     bit for bit as an uninterrupted run would; nil (or a nil result) starts the chain cold.
+    /// The sequence's lock is held for the whole run: other calls on the sequence wait until it returns.
     public func estimate(pairs: [Int], frame: @escaping @Sendable (Int) throws -> RGBImage,
                          previousFlow: (@Sendable (Int) -> Tensor?)? = nil,
                          result: @escaping @Sendable (Int, FlowEstimate) throws -> Void) throws(FlowSequenceError) {
-        precondition(zip(pairs, pairs.dropFirst()).allSatisfy { $0 < $1 } && (pairs.first ?? 0) >= 0,
-                     "pairs must be increasing non-negative frame indices")
+        try locked { () throws(FlowSequenceError) in
+            try estimateLocked(pairs: pairs, frame: frame, previousFlow: previousFlow, result: result)
+        }
+    }
+
+    private func estimateLocked(pairs: [Int], frame: @escaping @Sendable (Int) throws -> RGBImage,
+                                previousFlow: (@Sendable (Int) -> Tensor?)?,
+                                result: @escaping @Sendable (Int, FlowEstimate) throws -> Void) throws(FlowSequenceError) {
+        if let bad = pairs.indices.first(where: { pairs[$0] < 0 || ($0 > 0 && pairs[$0] <= pairs[$0 - 1]) }) {
+            throw FlowSequenceError(pair: pairs[bad], stage: .invalidPairs,
+                                    underlying: FlowEstimatorError.invalidArgument(
+                                        name: "pairs", reason: "pairs[\(bad)] = \(pairs[bad]); pairs must be increasing non-negative frame indices"))
+        }
         reset()
         // The frames in the order they are needed; `pair` is the pair computed when the frame arrives, nil for
         // the first frame of a chain.
@@ -108,6 +120,9 @@ public struct FlowSequenceError: Error, CustomStringConvertible {
         case estimating
         /// The `result` closure threw for the pair.
         case handlingResult
+        /// `pairs` is not increasing or holds a negative index (nothing was computed); ``FlowSequenceError/pair``
+        /// is the first offending entry.
+        case invalidPairs
     }
 
     /// The first frame of the pair that failed.
@@ -121,6 +136,7 @@ public struct FlowSequenceError: Error, CustomStringConvertible {
         case let .loadingFrame(k): "pair \(pair): cannot load frame \(k): \(underlying)"
         case .estimating: "pair \(pair): \(underlying)"
         case .handlingResult: "pair \(pair): \(underlying)"
+        case .invalidPairs: "\(underlying)"
         }
     }
 }

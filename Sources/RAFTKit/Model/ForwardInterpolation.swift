@@ -104,5 +104,13 @@ extension RAFT {
     /// kept, and each grid position takes the flow of the nearest kept point (zero flow if none is kept).
     /// - Parameter flow: `[N, 2, h, w]` or `[2, h, w]` (e.g. ``RAFTOutput/lowResolutionFlow``).
     /// - Returns: the same shape, to pass as `flowInit` for the next frame pair.
-    public static func forwardInterpolate(_ flow: Tensor) -> Tensor { ForwardInterpolation.interpolate(flow) }
+    /// - Throws: ``RAFTError/invalidShape(input:shape:expected:)`` for another shape, or a grid of 2^24 points or
+    ///   more.
+    public static func forwardInterpolate(_ flow: Tensor) throws(RAFTError) -> Tensor {
+        let shapeIsValid = (flow.rank == 4 && flow.shape[1] == 2) || (flow.rank == 3 && flow.shape[0] == 2)
+        guard shapeIsValid, flow.shape[flow.rank - 2] * flow.shape[flow.rank - 1] < 1 << 24 else {
+            throw .invalidShape(input: "flow", shape: flow.shape, expected: "[N, 2, h, w] or [2, h, w] with h·w < 2^24")
+        }
+        return ForwardInterpolation.interpolate(flow)
+    }
 }

@@ -21,13 +21,22 @@ public struct InputPadder: Sendable, Hashable, Codable, CustomStringConvertible 
     public let mode: Mode
     public let left: Int, right: Int, top: Int, bottom: Int
 
+    /// The padding of a `height × width` image.
     /// - Parameters:
     ///   - height, width: the image size, at least 1.
     ///   - mode: where the padding rows go.
     ///   - minimumSize: the smallest padded side (0: the official padder, a multiple of 8 only).
-    public init(height: Int, width: Int, mode: Mode = .sintel, minimumSize: Int = 0) {
-        precondition(height > 0 && width > 0, "image size must be positive")
-        precondition(minimumSize >= 0, "minimum size must not be negative")
+    /// - Throws: ``RAFTError/invalidShape(input:shape:expected:)`` when a side is not positive or the minimum size
+    ///   is negative.
+    public init(height: Int, width: Int, mode: Mode = .sintel, minimumSize: Int = 0) throws(RAFTError) {
+        guard height > 0, width > 0, minimumSize >= 0 else {
+            throw .invalidShape(input: "image", shape: [height, width], expected: "[H, W] with H, W ≥ 1 (minimum size ≥ 0)")
+        }
+        self.init(unchecked: height, width, mode: mode, minimumSize: minimumSize)
+    }
+
+    /// The padding of an image whose sides the caller has checked to be positive.
+    package init(unchecked height: Int, _ width: Int, mode: Mode, minimumSize: Int = 0) {
         self.height = height
         self.width = width
         self.mode = mode

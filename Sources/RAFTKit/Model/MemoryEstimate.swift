@@ -41,7 +41,7 @@ extension RAFT {
     public func memoryEstimate(height: Int, width: Int, samples: Int = 1, correlation: CorrelationMode,
                                sequence: Bool = false) -> MemoryEstimate {
         let (h, w) = (max(height, 1), max(width, 1))
-        let padder = InputPadder(height: h, width: w, mode: .sintel)
+        let padder = InputPadder(unchecked: h, w, mode: .sintel, minimumSize: RAFT.minimumSize)
         let paddedPixels = Double(padder.paddedHeight) * Double(padder.paddedWidth)
         let grid = featureEncoder.outputSize(height: padder.paddedHeight, width: padder.paddedWidth)
         let mode = correlation.resolved(samples: samples, height: grid.height, width: grid.width,

@@ -116,6 +116,48 @@ public struct RAFT: Sendable {
         return output
     }
 
+    /// The flow in both directions, image1 → image2 and image2 → image1, as two calls of
+    /// ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` would give them (bit for bit), with each
+    /// frame through the feature encoder once: the backward pass takes both frames' feature maps from the
+    /// forward pass and runs the context encoder on image2. `flowInit` warm-starts the forward direction only.
+    /// The backward pass builds its own correlation pyramid (in the same memory, after the forward pass).
+    /// - Parameters:
+    ///   - onIteration: called after every iteration of each direction, forward first.
+    ///   - shouldStop: asked before every iteration (and between the directions); when it returns true the
+    ///     computation stops and the result is nil.
+    /// - Returns: (forward, backward), or nil when stopped.
+    /// - Throws: ``RAFTError`` as ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` does.
+    package func bidirectional(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?, options: RAFTOptions,
+                               workspace: Workspace,
+                               onIteration: ((_ backward: Bool, RAFTIteration) -> Void)? = nil,
+                               shouldStop: (() -> Bool)? = nil) throws(RAFTError) -> (forward: RAFTOutput, backward: RAFTOutput)? {
+        let padder = try validate(image1, image2, flowInit: flowInit, options: options)
+        let count = featureCount(samples: image1.n, padder: padder)
+        let (maps1, maps2) = (workspace.bidirectionalFeatures.0.reserve(count), workspace.bidirectionalFeatures.1.reserve(count))
+        guard let forward = forward(image1, image2, flowInit: flowInit, options: options, padder: padder,
+                                    workspace: workspace,
+                                    features: FeatureMaps(first: maps1, firstIsComputed: false, second: maps2),
+                                    onIteration: onIteration.map { f in { f(false, $0) } }, shouldStop: shouldStop),
+              shouldStop?() != true,
+              let backward = self.forward(image2, image1, flowInit: nil, options: options, padder: padder,
+                                          workspace: workspace,
+                                          features: FeatureMaps(first: maps2, firstIsComputed: true, second: maps1,
+                                                                secondIsComputed: true),
+                                          onIteration: onIteration.map { f in { f(true, $0) } }, shouldStop: shouldStop)
+        else { return nil }
+        return (forward, backward)
+    }
+
+    /// ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` that asks `shouldStop` before every
+    /// iteration and returns nil as soon as it answers true.
+    package func callAsFunction(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?, options: RAFTOptions,
+                                workspace: Workspace, onIteration: ((RAFTIteration) -> Void)?,
+                                shouldStop: @escaping () -> Bool) throws(RAFTError) -> RAFTOutput? {
+        let padder = try validate(image1, image2, flowInit: flowInit, options: options)
+        return forward(image1, image2, flowInit: flowInit, options: options, padder: padder, workspace: workspace,
+                       features: nil, onIteration: onIteration, shouldStop: shouldStop)
+    }
+
     /// The same as ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` (bit for bit), with the
     /// feature maps in caller memory (``FlowSequence`` keeps them between pairs): `features.first` is used as it is
     /// when `features.firstIsComputed`, else computed; `features.second` is always computed. The caller has
@@ -133,11 +175,13 @@ public struct RAFT: Sendable {
         /// fmap1, already computed when `firstIsComputed`.
         package var first: UnsafeMutablePointer<Float>
         package var firstIsComputed: Bool
-        /// fmap2, written by the call.
+        /// fmap2, already computed when `secondIsComputed` (the backward pass of a bidirectional estimate).
         package var second: UnsafeMutablePointer<Float>
+        package var secondIsComputed: Bool
 
-        package init(first: UnsafeMutablePointer<Float>, firstIsComputed: Bool, second: UnsafeMutablePointer<Float>) {
-            (self.first, self.firstIsComputed, self.second) = (first, firstIsComputed, second)
+        package init(first: UnsafeMutablePointer<Float>, firstIsComputed: Bool, second: UnsafeMutablePointer<Float>,
+                     secondIsComputed: Bool = false) {
+            (self.first, self.firstIsComputed, self.second, self.secondIsComputed) = (first, firstIsComputed, second, secondIsComputed)
         }
     }
 
@@ -149,16 +193,27 @@ public struct RAFT: Sendable {
 
     /// `RAFT.forward(test_mode=True)` of core/raft.py, stage by stage: for each sample, encode both frames'
     /// features and the first frame's context, and build the correlation pyramid; set coords1 to the grid (plus
-    /// the warm start); refine; upsample.
+    /// the warm start); refine; upsample. Without `shouldStop` the result is never nil.
     private func forward(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?, options: RAFTOptions,
                          padder: InputPadder, workspace: Workspace, features: FeatureMaps?,
                          onIteration: ((RAFTIteration) -> Void)?) -> RAFTOutput {
+        guard let output = forward(image1, image2, flowInit: flowInit, options: options, padder: padder,
+                                   workspace: workspace, features: features, onIteration: onIteration, shouldStop: nil)
+        else { preconditionFailure("a forward pass without a stop condition always finishes") }
+        return output
+    }
+
+    /// The forward pass; asks `shouldStop` before every iteration and returns nil as soon as it answers true.
+    private func forward(_ image1: Tensor, _ image2: Tensor, flowInit: Tensor?, options: RAFTOptions,
+                         padder: InputPadder, workspace: Workspace, features: FeatureMaps?,
+                         onIteration: ((RAFTIteration) -> Void)?, shouldStop: (() -> Bool)?) -> RAFTOutput? {
         let start = ContinuousClock.now
         var timings = RAFTTimings()
         let grid = Grid(self, samples: image1.n, padder: padder, options: options)
         let s = scratch(grid, ownFeatures: features == nil, workspace: workspace)
         // fmap1 and fmap2 of sample b: at b·featureStride from these (a single call reuses one sample's buffers).
         let fmaps = features ?? FeatureMaps(first: s.fmap1, firstIsComputed: false, second: s.fmap2)
+        if shouldStop?() == true { return nil }
         let featureStride = features == nil ? 0 : grid.featureCount
         var samplers: [CorrelationSampler] = []
         samplers.reserveCapacity(grid.samples)
@@ -171,7 +226,9 @@ public struct RAFT: Sendable {
             }
             timings.measure(\.contextEncoder) { encodeContext(s.image, grid, sample: b, scratch: s, workspace: workspace) }
             timings.measure(\.preprocessing) { normalize(image2, sample: b, padder: padder, into: s.image) }
-            timings.measure(\.featureEncoder) { encodeFeatures(s.image, grid, into: fmap2, workspace: workspace) }
+            if !fmaps.secondIsComputed {
+                timings.measure(\.featureEncoder) { encodeFeatures(s.image, grid, into: fmap2, workspace: workspace) }
+            }
             samplers.append(timings.measure(\.correlationVolume) {
                 buildCorrelationPyramid(fmap1, fmap2, grid, storage: s.correlation + b * grid.correlationCount,
                                         workspace: workspace)
@@ -179,8 +236,9 @@ public struct RAFT: Sendable {
         }
         initializeCoordinates(s.coords, grid, flowInit: flowInit)
         var flow = Tensor(shape: [grid.samples, 2, image1.h, image1.w])
-        refine(samplers, grid, options: options, padder: padder, scratch: s, flow: &flow, timings: &timings,
-               workspace: workspace, onIteration: onIteration)
+        let finished = refine(samplers, grid, options: options, padder: padder, scratch: s, flow: &flow,
+                              timings: &timings, workspace: workspace, onIteration: onIteration, shouldStop: shouldStop)
+        guard finished else { return nil }
         timings.total = ContinuousClock.now - start
         return RAFTOutput(flow: flow, lowResolutionFlow: lowResolution(s.coords, grid), padder: padder,
                           correlation: grid.correlationMode, iterations: options.iterations, timings: timings)
@@ -231,13 +289,16 @@ public struct RAFT: Sendable {
     }
 
     /// The update loop: look up the correlation at coords1, run the update operator on flow = coords1 − coords0,
-    /// `coords1 += Δflow`; upsample the flow after the last iteration (or after every one, if asked).
+    /// `coords1 += Δflow`; upsample the flow after the last iteration (or after every one, if asked). Returns
+    /// false when `shouldStop`, asked before every iteration, answered true.
     private func refine(_ samplers: [CorrelationSampler], _ grid: Grid, options: RAFTOptions, padder: InputPadder,
                         scratch s: Scratch, flow output: inout Tensor, timings: inout RAFTTimings,
-                        workspace: Workspace, onIteration: ((RAFTIteration) -> Void)?) {
+                        workspace: Workspace, onIteration: ((RAFTIteration) -> Void)?,
+                        shouldStop: (() -> Bool)?) -> Bool {
         let (hid, pixels) = (configuration.hiddenChannels, grid.pixels)
         let outputPointer = output.mutablePointer()
         for iteration in 1...options.iterations {
+            if let shouldStop, shouldStop() { return false }
             let upsample = iteration == options.iterations || options.upsampleEveryIteration
             for b in 0..<grid.samples {
                 let coords1 = s.coords + b * 2 * pixels
@@ -263,6 +324,7 @@ public struct RAFT: Sendable {
                                           flow: upsample ? Tensor(shape: output.shape, values: output.scalars) : nil))
             }
         }
+        return true
     }
 
     /// coords1 − coords0 at full resolution: convex upsampling with the mask (basic, core/raft.py
@@ -286,7 +348,7 @@ public struct RAFT: Sendable {
         }
         guard image1.shape == image2.shape else { throw .frameSizeMismatch(image1: image1.shape, image2: image2.shape) }
         guard options.iterations >= 1 else { throw .invalidIterations(options.iterations) }
-        let padder = InputPadder(height: image1.h, width: image1.w, mode: options.padding, minimumSize: Self.minimumSize)
+        let padder = InputPadder(unchecked: image1.h, image1.w, mode: options.padding, minimumSize: Self.minimumSize)   // H, W ≥ 1: checked above
         for (name, image) in [("image1", image1), ("image2", image2)] {
             if let i = Self.firstNonFinite(image) { throw .nonFinite(input: name, index: Self.index(i, shape: image.shape)) }
         }

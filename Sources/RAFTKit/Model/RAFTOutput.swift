@@ -52,6 +52,16 @@ public struct RAFTTimings: Sendable, Hashable, CustomStringConvertible {
 
     public init() {}
 
+    /// Stage by stage, the sum of two calls' timings (both directions of a bidirectional estimate).
+    public static func + (a: RAFTTimings, b: RAFTTimings) -> RAFTTimings {
+        var t = RAFTTimings()
+        for stage in [\RAFTTimings.preprocessing, \.featureEncoder, \.contextEncoder, \.correlationVolume, \.lookups,
+                      \.updates, \.upsampling, \.total] {
+            t[keyPath: stage] = a[keyPath: stage] + b[keyPath: stage]
+        }
+        return t
+    }
+
     /// `(name, duration)` pairs in pipeline order.
     public var stages: [(name: String, duration: Duration)] {
         [("preprocessing", preprocessing), ("feature encoder", featureEncoder), ("context encoder", contextEncoder),

@@ -33,6 +33,9 @@ public final class Workspace {
     package let correlationTiles = ScratchBuffer()
     /// A stand-alone ``Correlation`` call's pyramid.
     package let correlation = ScratchBuffer()
+    /// A bidirectional estimate's feature maps of both frames, `[N, D, h, w]` each: computed by the forward pass,
+    /// read again by the backward pass.
+    package let bidirectionalFeatures = (ScratchBuffer(), ScratchBuffer())
     /// ``RAFT/forwardInterpolate(_:)``'s splatting buckets.
     package let forwardInterpolation = ScratchBuffer()
     /// The receptive-field study's tangent (Jacobian-vector product) buffers.

@@ -19,11 +19,12 @@ public enum FlowVisualization {
     /// mask (such as KITTI ground truth without a measurement), are painted black and ignored when finding
     /// `rad_max`; a field without a mask and with finite values is coloured exactly like the reference.
     ///
-    /// - Parameter maximumMagnitude: fixed normalising length in pixels; must be positive and finite.
+    /// - Parameter maximumMagnitude: fixed normalising length in pixels; a value that is not positive and finite
+    ///   is ignored (the flow's largest magnitude is used, as without one).
     /// - Returns: an image of the flow's size.
     public static func colorImage(_ flow: FlowField, maximumMagnitude: Float? = nil) -> RGBImage {
-        if let m = maximumMagnitude { precondition(m > 0 && m.isFinite, "maximumMagnitude must be positive and finite, got \(m)") }
-        let scale: Float = maximumMagnitude ?? (flow.maxMagnitude + 1e-5)
+        let fixed = maximumMagnitude.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
+        let scale: Float = fixed ?? (flow.maxMagnitude + 1e-5)
         var pixels = [Float](repeating: 0, count: flow.width * flow.height * 3)
         for i in 0..<flow.width * flow.height {
             if let valid = flow.valid, valid[i] < 0.5 { continue }
@@ -32,15 +33,16 @@ public enum FlowVisualization {
             pixels[3 * i + 1] = Float(g)
             pixels[3 * i + 2] = Float(b)
         }
-        return RGBImage(width: flow.width, height: flow.height, pixels: pixels)
+        return RGBImage(unchecked: flow.width, flow.height, pixels)
     }
 
     /// A square legend of the colour coding: the pixel at offset (dx, dy) from the centre shows the colour
     /// of the flow (dx, dy)/R, R = size/2, so the rim of the disc is the normalising magnitude (the largest
-    /// flow of a frame, or `maximumMagnitude`). Outside the disc the legend is white.
+    /// flow of a frame, or `maximumMagnitude`). Outside the disc the legend is white. A `size` below 1 gives an
+    /// empty image.
     public static func colorWheelLegend(size: Int = 256) -> RGBImage {
-        precondition(size > 0, "legend size must be positive")
-        var image = RGBImage(width: size, height: size, color: (255, 255, 255))
+        let size = max(size, 0)
+        var image = RGBImage.filled(width: size, height: size, color: (255, 255, 255))
         let radius = Float(size) / 2
         for y in 0..<size {
             for x in 0..<size {
@@ -74,10 +76,13 @@ public enum FlowVisualization {
     /// < 0.5 or non-finite) are a neutral gray (``invalidColor``); a non-finite prediction at a valid pixel
     /// counts as an infinite error (darkest red).
     ///
-    /// - Precondition: both fields have the same size.
-    public static func errorImage(_ flow: FlowField, groundTruth: FlowField) -> RGBImage {
-        precondition(flow.width == groundTruth.width && flow.height == groundTruth.height,
-                     "error map: prediction \(flow.width)x\(flow.height) and ground truth \(groundTruth.width)x\(groundTruth.height) differ")
+    /// - Throws: ``FlowEstimatorError/sizeMismatch(first:firstSize:second:secondSize:)`` when the fields differ
+    ///   in size.
+    public static func errorImage(_ flow: FlowField, groundTruth: FlowField) throws(FlowEstimatorError) -> RGBImage {
+        guard flow.width == groundTruth.width, flow.height == groundTruth.height else {
+            throw .sizeMismatch(first: "prediction", firstSize: (flow.width, flow.height),
+                                second: "ground truth", secondSize: (groundTruth.width, groundTruth.height))
+        }
         var pixels = [Float](repeating: 0, count: flow.width * flow.height * 3)
         for i in 0..<flow.width * flow.height {
             let gu = groundTruth.uv[2 * i], gv = groundTruth.uv[2 * i + 1]
@@ -90,7 +95,7 @@ public enum FlowVisualization {
             pixels[3 * i + 1] = color.g
             pixels[3 * i + 2] = color.b
         }
-        return RGBImage(width: flow.width, height: flow.height, pixels: pixels)
+        return RGBImage(unchecked: flow.width, flow.height, pixels)
     }
 
     /// `min(e / 3, (e / ‖gt‖) / 0.05)` with non-finite predictions as +∞ and 0/0 as 0.
@@ -104,14 +109,14 @@ public enum FlowVisualization {
     }
 
     /// Panels placed left to right, top-aligned, `spacing` columns of `background` between them; shorter
-    /// panels are padded below with `background`.
+    /// panels are padded below with `background`. A negative `spacing` counts as 0.
     public static func sideBySide(_ panels: [RGBImage], spacing: Int = 0,
                                   background: (Float, Float, Float) = (255, 255, 255)) -> RGBImage {
-        precondition(spacing >= 0, "spacing must not be negative")
-        guard !panels.isEmpty else { return RGBImage(width: 0, height: 0, pixels: []) }
+        let spacing = max(spacing, 0)
+        guard !panels.isEmpty else { return RGBImage(unchecked: 0, 0, []) }
         let width = panels.reduce(0) { $0 + $1.width } + spacing * (panels.count - 1)
         let height = panels.map(\.height).max()!
-        var out = RGBImage(width: width, height: height, color: background)
+        var out = RGBImage.filled(width: width, height: height, color: background)
         var x0 = 0
         for panel in panels {
             for y in 0..<panel.height {
@@ -124,13 +129,16 @@ public enum FlowVisualization {
     }
 
     /// The usual overview: frame | colour-coded flow, plus | error map when ground truth is given.
-    /// The frame must have the flow's size.
+    /// - Throws: ``FlowEstimatorError/sizeMismatch(first:firstSize:second:secondSize:)`` when the frame, the flow
+    ///   and the ground truth differ in size.
     public static func overview(frame: RGBImage, flow: FlowField, groundTruth: FlowField? = nil,
-                                maximumMagnitude: Float? = nil, spacing: Int = 0) -> RGBImage {
-        precondition(frame.width == flow.width && frame.height == flow.height,
-                     "overview: frame \(frame.width)x\(frame.height) and flow \(flow.width)x\(flow.height) differ")
+                                maximumMagnitude: Float? = nil, spacing: Int = 0) throws(FlowEstimatorError) -> RGBImage {
+        guard frame.width == flow.width, frame.height == flow.height else {
+            throw .sizeMismatch(first: "frame", firstSize: (frame.width, frame.height),
+                                second: "flow", secondSize: (flow.width, flow.height))
+        }
         var panels = [frame, colorImage(flow, maximumMagnitude: maximumMagnitude)]
-        if let groundTruth { panels.append(errorImage(flow, groundTruth: groundTruth)) }
+        if let groundTruth { panels.append(try errorImage(flow, groundTruth: groundTruth)) }
         return sideBySide(panels, spacing: spacing)
     }
 }

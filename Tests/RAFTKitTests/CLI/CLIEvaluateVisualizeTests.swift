@@ -42,7 +42,7 @@ struct CLIEvaluateVisualizeTests {
         #expect(object["summary"] is [String: Any])
 
         // A mask PNG that keeps only the left half: EPE 0.5 over half the pixels.
-        var mask = RGBImage(width: Self.w, height: Self.h)
+        var mask = try RGBImage(width: Self.w, height: Self.h)
         for y in 0..<Self.h { for x in 0..<Self.w / 2 { mask[x: x, y: y] = (255, 255, 255) } }
         try mask.write(to: URL(fileURLWithPath: scratch.path("mask.png")))
         let masked = try RAFTFlowCLI.run(["evaluate", "--prediction", pred, "--ground-truth", gt,

@@ -117,7 +117,7 @@ struct CLIFlowTests {
         #expect(object["keyScheme"] as? String == "official")
     }
 
-    @Test(arguments: [[], ["flow"], ["sequence"], ["visualize"], ["evaluate"], ["info"]])
+    @Test(arguments: [[], ["flow"], ["sequence"], ["warp"], ["visualize"], ["evaluate"], ["info"]])
     func helpMentionsAnExample(subcommand: [String]) throws {
         let r = try RAFTFlowCLI.run(subcommand + ["--help"])
         #expect(r.status == 0, "\(r.stderr)")

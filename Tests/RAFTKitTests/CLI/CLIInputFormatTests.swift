@@ -127,7 +127,7 @@ struct CLIInputFormatTests {
         let fromFiles = try RAFTFlowCLI.run(["sequence", frames, "--output-dir", scratch.path("p"), "--iterations", "2",
                                              "--warm-start"])
         #expect(fromFiles.status == 0, "\(fromFiles.stderr)")
-        #expect(try scratch.contents("v") == ["frame_000000.flo", "frame_000000.png", "frame_000001.flo", "frame_000001.png",
+        #expect(try scratch.contents("v") == [".raftflow-warm-start", "frame_000000.flo", "frame_000000.png", "frame_000001.flo", "frame_000001.png",
                                               "frame_000002.flo", "frame_000002.png"])
         for k in 0..<3 {
             let a = try Data(contentsOf: URL(fileURLWithPath: scratch.path("v/frame_00000\(k).flo")))

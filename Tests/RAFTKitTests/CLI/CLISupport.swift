@@ -162,7 +162,7 @@ enum CLIInputs {
     /// A smooth texture (a few sinusoids), sampled at (x − dx, y − dy): frame `k` of a sequence shifted by
     /// (dx, dy) per frame moves by exactly that flow.
     static func frame(width: Int = width, height: Int = height, dx: Float = 0, dy: Float = 0) -> RGBImage {
-        var image = RGBImage(width: width, height: height)
+        var image = RGBImage.filled(width: width, height: height)
         for y in 0..<height {
             for x in 0..<width {
                 let u = Float(x) - dx, v = Float(y) - dy
@@ -186,7 +186,7 @@ enum CLIInputs {
 
     /// A constant flow (u, v) everywhere.
     static func constantFlow(u: Float, v: Float, width: Int = width, height: Int = height) -> FlowField {
-        FlowField(width: width, height: height, uv: (0..<width * height).flatMap { _ in [u, v] })
+        FlowField(unchecked: width, height, uv: (0..<width * height).flatMap { _ in [u, v] })
     }
 
     /// Writes `flow` into `scratch` (format from the extension) and returns its path.

@@ -8,7 +8,7 @@ struct FlowFileTests {
 
     static func randomFlow(width: Int = 7, height: Int = 5, seed: UInt64 = 1, range: ClosedRange<Float> = -30...30) -> FlowField {
         var rng = SeededGenerator(seed: seed)
-        return FlowField(width: width, height: height, uv: (0..<width * height * 2).map { _ in Float.random(in: range, using: &rng) })
+        return FlowField(unchecked: width, height, uv: (0..<width * height * 2).map { _ in Float.random(in: range, using: &rng) })
     }
 
     func error(_ bytes: [UInt8], _ format: FlowFileFormat) -> FlowFileError? {
@@ -17,18 +17,18 @@ struct FlowFileTests {
 
     // MARK: FlowField
 
-    @Test func fieldAccessorsAndTensor() {
+    @Test func fieldAccessorsAndTensor() throws {
         var flow = Self.randomFlow()
         flow[x: 2, y: 3] = (u: 3, v: -4)
         #expect(flow[x: 2, y: 3].u == 3 && flow.uv[2 * (3 * 7 + 2) + 1] == -4)
         let t = flow.tensor
         #expect(t.shape == [1, 2, 5, 7] && t[0, 0, 3, 2] == 3 && t[0, 1, 3, 2] == -4)
-        #expect(FlowField(tensor: t) == flow)
-        #expect(FlowField(tensor: Tensor.concatenateChannels([t, t]).reshaped([2, 2, 5, 7]), batchIndex: 1) == flow)
+        #expect(try FlowField(tensor: t) == flow)
+        #expect(try FlowField(tensor: Tensor.concatenateChannels([t, t]).reshaped([2, 2, 5, 7]), batchIndex: 1) == flow)
         #expect(!flow.hasNonFinite && flow.validCount == 35)
-        let small = FlowField(width: 2, height: 1, uv: [3, 4, 0, 100], valid: [1, 0.4])
+        let small = try FlowField(width: 2, height: 1, uv: [3, 4, 0, 100], valid: [1, 0.4])
         #expect(small.maxMagnitude == 5 && small.validCount == 1 && !small.isValid(x: 1, y: 0))
-        #expect(FlowField(width: 1, height: 1, uv: [.nan, 0]).hasNonFinite)
+        #expect(try FlowField(width: 1, height: 1, uv: [.nan, 0]).hasNonFinite)
     }
 
     // MARK: Middlebury .flo
@@ -98,7 +98,7 @@ struct FlowFileTests {
     /// Writing the reference writer's input gives the reference writer's stored samples (truncation).
     @Test func kittiWriterTruncatesLikeTheReference() throws {
         let input = try Self.expected.require("kitti_input")
-        var flow = FlowField(width: 7, height: 5, uv: input.scalars)
+        var flow = try FlowField(width: 7, height: 5, uv: input.scalars)
         flow.valid = (try Self.expected.require("kitti_valid")).scalars
         let written = try RasterImage(data: flow.encoded(as: .kittiPNG))
         let reference = try RasterImage(contentsOf: Fixtures.url("io/kitti_flow.png"))
@@ -115,12 +115,12 @@ struct FlowFileTests {
         #expect(KITTIFlow.quantize(511.984375) == 65535 && KITTIFlow.quantize(600) == 65535)
         // Values on the 1/64 grid inside the range survive exactly; the mask is kept.
         var rng = SeededGenerator(seed: 5)
-        var flow = FlowField(width: 6, height: 4, uv: (0..<48).map { _ in Float(Int.random(in: -32768...32767, using: &rng)) / 64 })
+        var flow = try FlowField(width: 6, height: 4, uv: (0..<48).map { _ in Float(Int.random(in: -32768...32767, using: &rng)) / 64 })
         flow.valid = (0..<24).map { $0 % 5 == 0 ? 0 : 1 }
         let back = try FlowField.decode(flow.encoded(as: .kittiPNG), format: .kittiPNG)
         #expect(back == flow)
         // Out-of-range flow saturates instead of wrapping around.
-        let far = FlowField(width: 2, height: 1, uv: [-1000, 1000, 700, -513])
+        let far = try FlowField(width: 2, height: 1, uv: [-1000, 1000, 700, -513])
         #expect(try FlowField.decode(far.encoded(as: .kittiPNG), format: .kittiPNG).uv == [-512, 511.984375, 511.984375, -512])
         // A field without a mask is written valid everywhere.
         #expect(try FlowField.decode(far.encoded(as: .kittiPNG), format: .kittiPNG).valid == [1, 1])
@@ -133,7 +133,7 @@ struct FlowFileTests {
         let gray16 = [UInt8](try Data(contentsOf: Fixtures.url("io/gray16.png")))
         guard case .unsupported? = error(gray16, .kittiPNG) else { Issue.record("gray16"); return }
         guard case .image(.truncated)? = error(Array(eightBit.prefix(40)), .kittiPNG) else { Issue.record("cut"); return }
-        var flow = FlowField(width: 2, height: 1, uv: [.nan, 1, 2, .infinity], valid: [1, 0])
+        var flow = try FlowField(width: 2, height: 1, uv: [.nan, 1, 2, .infinity], valid: [1, 0])
         #expect(throws: FlowFileError.nonFinite(file: "<memory>", count: 1)) { try flow.encoded(as: .kittiPNG) }
         flow.uv[0] = 0.5
         let back = try FlowField.decode(flow.encoded(as: .kittiPNG), format: .kittiPNG)

@@ -49,7 +49,7 @@ struct ImageIOTests {
                 for interlaced in [false, true] {
                     let (w, h) = (9, 6)
                     let samples = (0..<w * h * channels).map { _ in UInt16.random(in: 0...UInt16((1 << bitDepth) - 1), using: &rng) }
-                    let raster = RasterImage(width: w, height: h, channels: channels, bitDepth: bitDepth, samples: samples)
+                    let raster = try RasterImage(width: w, height: h, channels: channels, bitDepth: bitDepth, samples: samples)
                     let data = try PNGCodec.encode(raster, file: "mem", interlaced: interlaced)
                     #expect(try RasterImage(data: data) == raster, "channels \(channels), \(bitDepth) bit, interlaced \(interlaced)")
                 }
@@ -61,7 +61,7 @@ struct ImageIOTests {
     /// libpng's simplified API would turn 32768 into 14264 here.
     @Test func gammaChunksDoNotChange16BitSamples() throws {
         let samples: [UInt16] = [0, 1, 255, 256, 14264, 32768, 40000, 65534, 65535, 12345, 54321, 32767]
-        let raster = RasterImage(width: 4, height: 1, channels: 3, bitDepth: 16, samples: samples)
+        let raster = try RasterImage(width: 4, height: 1, channels: 3, bitDepth: 16, samples: samples)
         let plain = [UInt8](try PNGCodec.encode(raster, file: "mem"))
         let tagged = PNGBytes.inserting([
             PNGBytes.chunk("gAMA", PNGBytes.be32(45455)),
@@ -75,7 +75,7 @@ struct ImageIOTests {
     @Test func rgbImageWriteRoundsClampsAndIsAtomic() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let image = RGBImage(width: 3, height: 1, pixels: [-5, 0.4, 0.5, 1.49, 254.6, 300, .nan, 128, 127.5])
+        let image = try RGBImage(width: 3, height: 1, pixels: [-5, 0.4, 0.5, 1.49, 254.6, 300, .nan, 128, 127.5])
         let url = dir.appendingPathComponent("out.png")
         try image.write(to: url)
         try image.write(to: url)   // replaces the existing file
@@ -94,21 +94,21 @@ struct ImageIOTests {
         do { try image.write(to: missing) } catch { if case .unwritable(let f, _) = error { #expect(f == missing.path) } else { Issue.record("\(error)") } }
     }
 
-    @Test func tensorConversionRoundTrips() {
+    @Test func tensorConversionRoundTrips() throws {
         var rng = SeededGenerator(seed: 3)
-        let image = RGBImage(width: 5, height: 3, pixels: (0..<45).map { _ in Float.random(in: 0...255, using: &rng) })
+        let image = try RGBImage(width: 5, height: 3, pixels: (0..<45).map { _ in Float.random(in: 0...255, using: &rng) })
         let t = image.tensor
         #expect(t.shape == [1, 3, 3, 5])
         #expect(t[0, 1, 2, 4] == image[x: 4, y: 2].g)
-        #expect(RGBImage(tensor: t) == image)
+        #expect(try RGBImage(tensor: t) == image)
         let batch = Tensor.concatenateChannels([t, t]).reshaped([2, 3, 3, 5])
-        #expect(RGBImage(tensor: batch, batchIndex: 1) == image)
+        #expect(try RGBImage(tensor: batch, batchIndex: 1) == image)
     }
 
     // MARK: Errors: never a crash, always the right case
 
     static let smallPNG: [UInt8] = {
-        let raster = RasterImage(width: 6, height: 5, channels: 3, bitDepth: 16,
+        let raster = RasterImage(unchecked: 6, 5, channels: 3, bitDepth: 16,
                                  samples: (0..<90).map { UInt16($0 * 700) })
         return [UInt8](try! PNGCodec.encode(raster, file: "mem", compressionLevel: 0))
     }()
@@ -223,13 +223,13 @@ struct ImageIOTests {
         for channels in [1, 3] {
             for bitDepth in [8, 16] {
                 let samples = (0..<4 * 3 * channels).map { _ in UInt16.random(in: 0...UInt16((1 << bitDepth) - 1), using: &rng) }
-                let raster = RasterImage(width: 4, height: 3, channels: channels, bitDepth: bitDepth, samples: samples)
+                let raster = try RasterImage(width: 4, height: 3, channels: channels, bitDepth: bitDepth, samples: samples)
                 let data = try raster.encoded(as: .netpbm)
                 #expect(data.starts(with: Array((channels == 1 ? "P5" : "P6").utf8)))
                 #expect(try RasterImage(data: data) == raster)
             }
         }
-        let rgba = RasterImage(width: 1, height: 1, channels: 4, bitDepth: 8, samples: [1, 2, 3, 4])
+        let rgba = try RasterImage(width: 1, height: 1, channels: 4, bitDepth: 8, samples: [1, 2, 3, 4])
         #expect(throws: ImageError.self) { try rgba.encoded(as: .netpbm) }
     }
 

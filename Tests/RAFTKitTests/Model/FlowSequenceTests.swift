@@ -28,7 +28,7 @@ import Testing
     static func independent(_ model: RAFT, _ frames: [Tensor], options: RAFTOptions, warmStart: Bool) throws -> [RAFTOutput] {
         var outputs: [RAFTOutput] = []
         for (a, b) in zip(frames, frames.dropFirst()) {
-            let initial = warmStart ? outputs.last.map { RAFT.forwardInterpolate($0.lowResolutionFlow) } : nil
+            let initial = try warmStart ? outputs.last.map { try RAFT.forwardInterpolate($0.lowResolutionFlow) } : nil
             outputs.append(try model(a, b, flowInit: initial, options: options))
         }
         return outputs
@@ -52,6 +52,23 @@ import Testing
             #expect(output.timings.featureEncoder > .zero)
         }
         #expect(sequence.featureEncoderRuns == 4 * samples)   // 6 · samples without the reuse
+    }
+
+    /// `FlowSequence` is Sendable: a sequence handed to other tasks gives the same flows, its calls serialised.
+    @Test func sendableAcrossTasks() async throws {
+        let model = try ModelFixtures.model(.small)
+        let frames = (0..<3).map { Self.frame($0) }
+        let options = RAFTOptions(iterations: 1)
+        let expected = try Self.independent(model, frames, options: options, warmStart: true)
+        let sequence = FlowSequence(model: model, options: options, warmStart: true)
+        let first = try await Task.detached { try sequence.append(frames[0]) }.value
+        #expect(first == nil)
+        // Two tasks race to read the options while one appends: the lock serialises them.
+        async let reader = Task.detached { (0..<100).map { _ in sequence.options.iterations } }.value
+        let second = try await Task.detached { try sequence.append(frames[1]) }.value
+        let third = try await Task.detached { try sequence.append(frames[2]) }.value
+        #expect(await reader.allSatisfy { $0 == 1 })
+        #expect(second?.flow == expected[0].flow && third?.flow == expected[1].flow)
     }
 
     /// Anything that makes the kept features stale recomputes them, and the results stay exact.
@@ -99,19 +116,19 @@ import Testing
     /// The RGBImage path gives FlowEstimator's per-pair estimate.
     @Test func imagesMatchFlowEstimator() throws {
         let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
-        let images = (0..<3).map { RGBImage(tensor: Self.frame($0)) }
+        let images = try (0..<3).map { try RGBImage(tensor: Self.frame($0)) }
         let sequence = estimator.sequence(iterations: 2, warmStart: true)
         #expect(try sequence.append(images[0]) == nil)
         let first = try #require(try sequence.append(images[1]))
         let second = try #require(try sequence.append(images[2]))
         let e1 = try estimator.estimate(from: images[0], to: images[1], iterations: 2)
         let e2 = try estimator.estimate(from: images[1], to: images[2], iterations: 2,
-                                        lowResolutionWarmStart: FlowEstimator.forwardInterpolate(e1.lowResolution))
+                                        lowResolutionWarmStart: try FlowEstimator.forwardInterpolate(e1.lowResolution))
         #expect(first.flow == e1.flow && second.flow == e2.flow)
         #expect(second.lowResolution == e2.lowResolution)
         #expect(sequence.featureEncoderRuns == 3)
         #expect(throws: FlowEstimatorError.self) {
-            try sequence.append(RGBImage(tensor: Self.frame(3, height: 136, width: 168)))
+            try sequence.append(try RGBImage(tensor: Self.frame(3, height: 136, width: 168)))
         }
     }
 
@@ -129,7 +146,7 @@ import Testing
 
     @Test func pipelineMatchesAppend() throws {
         let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
-        let images = (0..<6).map { RGBImage(tensor: Self.frame($0)) }
+        let images = try (0..<6).map { try RGBImage(tensor: Self.frame($0)) }
         // Pairs 0, 1, then a gap (pair 2 skipped), then 3, 4: two chains.
         let pairs = [0, 1, 3, 4]
         let sequence = estimator.sequence(iterations: 2, warmStart: true)
@@ -155,7 +172,7 @@ import Testing
 
     @Test func pipelineReportsTheEarliestFailure() throws {
         let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
-        let images = (0..<6).map { RGBImage(tensor: Self.frame($0)) }
+        let images = try (0..<6).map { try RGBImage(tensor: Self.frame($0)) }
         let sequence = estimator.sequence(iterations: 1, warmStart: false)
         func run(failLoading: Int? = nil, failResult: Int? = nil, tooSmall: Int? = nil) -> (FlowSequenceError?, Log) {
             let log = Log()
@@ -163,7 +180,7 @@ import Testing
                 try sequence.estimate(pairs: Array(0..<5), frame: { k in
                     log.load(k)
                     if k == failLoading { throw Refused(what: "frame \(k)") }
-                    return k == tooSmall ? RGBImage(width: 64, height: 64) : images[k]
+                    return k == tooSmall ? try RGBImage(width: 64, height: 64) : images[k]
                 }, result: { i, e in
                     if i == failResult { throw Refused(what: "pair \(i)") }
                     log.result(i, e)

@@ -12,18 +12,18 @@ import Testing
         (384, 512, .sintel, [0, 0, 0, 0]), (384, 512, .kitti, [0, 0, 0, 0]),
         (150, 203, .sintel, [2, 3, 1, 1]),
     ])
-    func officialPaddingValues(height: Int, width: Int, mode: InputPadder.Mode, expected: [Int]) {
-        let p = InputPadder(height: height, width: width, mode: mode)
+    func officialPaddingValues(height: Int, width: Int, mode: InputPadder.Mode, expected: [Int]) throws {
+        let p = try InputPadder(height: height, width: width, mode: mode)
         #expect([p.left, p.right, p.top, p.bottom] == expected)
         #expect(p.paddedHeight % 8 == 0 && p.paddedWidth % 8 == 0)
     }
 
     /// Replicate padding against a direct definition, and unpad(pad(x)) == x.
     @Test(arguments: [InputPadder.Mode.sintel, .kitti])
-    func replicatePadAndUnpad(mode: InputPadder.Mode) {
+    func replicatePadAndUnpad(mode: InputPadder.Mode) throws {
         var rng = SeededGenerator(seed: 1)
         let x = Tensor.random([2, 3, 13, 21], using: &rng)
-        let p = InputPadder(height: 13, width: 21, mode: mode)
+        let p = try InputPadder(height: 13, width: 21, mode: mode)
         let padded = p.pad(x)
         #expect(padded.shape == [2, 3, 16, 24])
         for b in 0..<2 { for c in 0..<3 { for y in 0..<16 { for xx in 0..<24 {
@@ -39,8 +39,8 @@ import Testing
         (1, 1, .sintel, 128, [63, 64, 63, 64]), (100, 200, .sintel, 128, [0, 0, 14, 14]),
         (436, 1024, .sintel, 128, [0, 0, 2, 2]), (20, 30, .sintel, 13, [1, 1, 2, 2]),
     ])
-    func minimumSize(height: Int, width: Int, mode: InputPadder.Mode, minimum: Int, expected: [Int]) {
-        let p = InputPadder(height: height, width: width, mode: mode, minimumSize: minimum)
+    func minimumSize(height: Int, width: Int, mode: InputPadder.Mode, minimum: Int, expected: [Int]) throws {
+        let p = try InputPadder(height: height, width: width, mode: mode, minimumSize: minimum)
         #expect([p.left, p.right, p.top, p.bottom] == expected)
         #expect(p.paddedHeight >= minimum && p.paddedWidth >= minimum && p.paddedHeight % 8 == 0 && p.paddedWidth % 8 == 0)
         var rng = SeededGenerator(seed: 2)

@@ -118,7 +118,7 @@ struct FlowDifference: CustomStringConvertible {
         #expect(try sequence.append(image1) == nil)
         let first = try #require(try sequence.append(image2))
         let second = try #require(try sequence.append(image1))
-        let expected = try model(image2, image1, flowInit: RAFT.forwardInterpolate(first.lowResolutionFlow),
+        let expected = try model(image2, image1, flowInit: try RAFT.forwardInterpolate(first.lowResolutionFlow),
                                  options: RAFTOptions(iterations: 2))
         #expect(second.flow == expected.flow)
         let allocations = sequence.workspace.allocations

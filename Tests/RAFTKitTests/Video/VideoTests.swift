@@ -79,7 +79,7 @@ struct VideoTests {
         #expect(video.info.frameRate == FrameRate(numerator: 25))
         var k = 0
         while let padded = try video.nextFrame() {
-            var frame = RGBImage(width: 65, height: 49)
+            var frame = try RGBImage(width: 65, height: 49)
             for y in 0..<49 { for x in 0..<65 { frame[x: x, y: y] = padded[x: x, y: y] } }
             let own = Self.meanAbsDifference(frame, frames[k])
             #expect(own < 4, "frame \(k): \(own)")

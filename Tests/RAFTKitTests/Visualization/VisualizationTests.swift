@@ -19,7 +19,7 @@ struct VisualizationTests {
     }
 
     /// Colours of the official `flow_uv_to_colors` (core/utils/flow_viz.py), including the signed-zero seam.
-    @Test func exampleColours() {
+    @Test func exampleColours() throws {
         #expect(rgb(ColorWheel.color(u: 1, v: 0)) == [255, 0, 0])
         #expect(rgb(ColorWheel.color(u: 0, v: 1)) == [255, 229, 0])
         #expect(rgb(ColorWheel.color(u: -1, v: 0)) == [0, 209, 255])
@@ -29,7 +29,7 @@ struct VisualizationTests {
         #expect(rgb(ColorWheel.color(u: 0, v: 0)) == [255, 255, 255])
         #expect(rgb(ColorWheel.color(u: .nan, v: 0)) == [0, 0, 0])
         // Through flow_to_image normalisation: a single vector (1, 0) is divided by 1 + 1e-5.
-        let one = FlowVisualization.colorImage(FlowField(width: 1, height: 1, uv: [1, 0]))
+        let one = FlowVisualization.colorImage(try FlowField(width: 1, height: 1, uv: [1, 0]))
         #expect(one.pixels == [255, 0, 0])
     }
 
@@ -37,7 +37,7 @@ struct VisualizationTests {
     /// Tolerance: at most 1 count on at most 2 % of the samples (atan2 in NumPy and libm may differ in the
     /// last bit, which can move ⌊255·c⌋ across an integer); measured: exact.
     @Test func matchesReferenceColouring() throws {
-        let flow = FlowField(width: 12, height: 10, uv: try Self.expected.require("viz_flow").scalars)
+        let flow = try FlowField(width: 12, height: 10, uv: try Self.expected.require("viz_flow").scalars)
         let image = FlowVisualization.colorImage(flow)
         let reference = try Self.expected.require("viz_image").scalars
         let differences = zip(image.pixels, reference).map { abs($0 - $1) }
@@ -53,8 +53,8 @@ struct VisualizationTests {
         }
     }
 
-    @Test func fixedMaximumMagnitude() {
-        let flow = FlowField(width: 3, height: 1, uv: [2, 0, 4, 0, 8, 0])
+    @Test func fixedMaximumMagnitude() throws {
+        let flow = try FlowField(width: 3, height: 1, uv: [2, 0, 4, 0, 8, 0])
         // Default: normalised by the largest vector (8 + 1e-5).
         let auto = FlowVisualization.colorImage(flow)
         #expect(Array(auto.pixels[6..<9]) == [255, 0, 0])
@@ -64,13 +64,13 @@ struct VisualizationTests {
         #expect(Array(fixed.pixels[3..<6]) == [255, 0, 0])
         #expect(Array(fixed.pixels[6..<9]) == [191, 0, 0])
         // The same flow in two frames gets the same colour with a fixed maximum, not with the default.
-        let other = FlowField(width: 1, height: 1, uv: [2, 0])
+        let other = try FlowField(width: 1, height: 1, uv: [2, 0])
         #expect(Array(FlowVisualization.colorImage(other, maximumMagnitude: 4).pixels) == Array(fixed.pixels[0..<3]))
         #expect(Array(FlowVisualization.colorImage(other).pixels) != Array(auto.pixels[0..<3]))
     }
 
-    @Test func invalidAndNonFinitePixelsAreBlack() {
-        let flow = FlowField(width: 3, height: 1, uv: [1, 0, -512, -512, .nan, 1], valid: [1, 0, 1])
+    @Test func invalidAndNonFinitePixelsAreBlack() throws {
+        let flow = try FlowField(width: 3, height: 1, uv: [1, 0, -512, -512, .nan, 1], valid: [1, 0, 1])
         let image = FlowVisualization.colorImage(flow)
         #expect(image.pixels == [255, 0, 0, 0, 0, 0, 0, 0, 0])   // -512 at the invalid pixel does not set rad_max
     }
@@ -89,16 +89,16 @@ struct VisualizationTests {
         #expect(up.b == 255 && up.g < 30)                                      // up = violet
     }
 
-    @Test func errorMapClasses() {
+    @Test func errorMapClasses() throws {
         // Ground truth (10, 0) everywhere; predictions with errors 0, 0.1, 1, 3 (not an outlier: EPE must be > 3),
         // 3.2 (outlier: > 3 px and > 5 % of 10), 100; then an invalid pixel and a NaN prediction.
         let errors: [Float] = [0, 0.1, 1, 3, 3.2, 100, 0, 0]
         var uv: [Float] = []
         for e in errors { uv += [10 + e, 0] }
         uv[14] = .nan
-        let prediction = FlowField(width: 8, height: 1, uv: uv)
-        let gt = FlowField(width: 8, height: 1, uv: (0..<8).flatMap { _ in [Float(10), 0] }, valid: [1, 1, 1, 1, 1, 1, 0, 1])
-        let map = FlowVisualization.errorImage(prediction, groundTruth: gt)
+        let prediction = try FlowField(width: 8, height: 1, uv: uv)
+        let gt = try FlowField(width: 8, height: 1, uv: (0..<8).flatMap { _ in [Float(10), 0] }, valid: [1, 1, 1, 1, 1, 1, 0, 1])
+        let map = try FlowVisualization.errorImage(prediction, groundTruth: gt)
         func colorIndex(_ x: Int) -> Int? {
             let p = map[x: x, y: 0]
             return FlowVisualization.errorColors.firstIndex { $0 == p }
@@ -108,24 +108,24 @@ struct VisualizationTests {
         #expect(map[x: 6, y: 0] == FlowVisualization.invalidColor)
         #expect(colorIndex(7) == 9)
         // A small absolute error on a tiny true motion stays blue: e = 2.9 px on |gt| = 0.1 px.
-        let tiny = FlowVisualization.errorImage(FlowField(width: 1, height: 1, uv: [3.0, 0]),
-                                                groundTruth: FlowField(width: 1, height: 1, uv: [0.1, 0]))
+        let tiny = try FlowVisualization.errorImage(try FlowField(width: 1, height: 1, uv: [3.0, 0]),
+                                                groundTruth: try FlowField(width: 1, height: 1, uv: [0.1, 0]))
         #expect(FlowVisualization.errorColors.firstIndex { $0 == tiny[x: 0, y: 0] } == 4)
     }
 
-    @Test func compositeLayout() {
-        let a = RGBImage(width: 2, height: 2, color: (1, 2, 3)), b = RGBImage(width: 3, height: 1, color: (9, 9, 9))
+    @Test func compositeLayout() throws {
+        let a = try RGBImage(width: 2, height: 2, color: (1, 2, 3)), b = try RGBImage(width: 3, height: 1, color: (9, 9, 9))
         let c = FlowVisualization.sideBySide([a, b], spacing: 1, background: (0, 0, 0))
         #expect(c.width == 6 && c.height == 2)
         #expect(c[x: 1, y: 1] == (1, 2, 3) && c[x: 2, y: 0] == (0, 0, 0) && c[x: 3, y: 0] == (9, 9, 9))
         #expect(c[x: 5, y: 1] == (0, 0, 0))
-        let frame = RGBImage(width: 4, height: 3, color: (50, 60, 70))
-        let flow = FlowField(width: 4, height: 3, uv: [Float](repeating: 1, count: 24))
-        let overview = FlowVisualization.overview(frame: frame, flow: flow, groundTruth: flow)
+        let frame = try RGBImage(width: 4, height: 3, color: (50, 60, 70))
+        let flow = try FlowField(width: 4, height: 3, uv: [Float](repeating: 1, count: 24))
+        let overview = try FlowVisualization.overview(frame: frame, flow: flow, groundTruth: flow)
         #expect(overview.width == 12 && overview.height == 3)
         #expect(overview[x: 0, y: 0] == (50, 60, 70))
         #expect(overview[x: 8, y: 0] == FlowVisualization.errorColors[0])
-        #expect(FlowVisualization.overview(frame: frame, flow: flow).width == 8)
+        #expect(try FlowVisualization.overview(frame: frame, flow: flow).width == 8)
     }
 
     @Test func visualisationsAreWritable() throws {

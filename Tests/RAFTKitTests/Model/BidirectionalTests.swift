@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+@testable import RAFTKit
+
+/// Bidirectional estimates, cancellation and progress of ``FlowEstimator``.
+@Suite(.serialized) struct BidirectionalTests {
+    static func images() throws -> (RGBImage, RGBImage) {
+        let (a, b) = (FlowSequenceTests.frame(0), FlowSequenceTests.frame(3))
+        return (try RGBImage(tensor: a), try RGBImage(tensor: b))
+    }
+
+    @Test("the backward flow is bit for bit the reversed pair's, with one feature-encoder pass per frame",
+          arguments: [CorrelationMode.allPairs, .onDemand])
+    func backwardMatchesReversedPair(correlation: CorrelationMode) throws {
+        let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
+        let (frame1, frame2) = try Self.images()
+        let both = try estimator.estimate(from: frame1, to: frame2, iterations: 3, correlation: correlation, bidirectional: true)
+        let forward = try estimator.estimate(from: frame1, to: frame2, iterations: 3, correlation: correlation)
+        let reversed = try estimator.estimate(from: frame2, to: frame1, iterations: 3, correlation: correlation)
+        #expect(both.flow == forward.flow)
+        #expect(both.lowResolution == forward.lowResolution)
+        #expect(both.backward == reversed.flow)
+        #expect(both.backwardLowResolution == reversed.lowResolution)
+        let occlusion = try #require(both.occlusion)
+        #expect(occlusion == (try FlowOcclusion.forwardBackward(forward: both.flow, backward: reversed.flow)))
+        // A plain estimate has none of these.
+        #expect(forward.backward == nil && forward.occlusion == nil)
+    }
+
+    @Test("the backward pass reuses both frames' feature maps: fnet runs in the forward pass only")
+    func featureEncoderRunsOncePerFrame() throws {
+        let model = try ModelFixtures.model(.small)
+        let (a, b) = (FlowSequenceTests.frame(0), FlowSequenceTests.frame(3))
+        let (forward, backward) = try #require(try model.bidirectional(a, b, flowInit: nil, options: RAFTOptions(iterations: 2),
+                                                                       workspace: Workspace()))
+        #expect(forward.timings.featureEncoder > .zero && forward.timings.contextEncoder > .zero)
+        #expect(backward.timings.featureEncoder == .zero && backward.timings.contextEncoder > .zero)
+        #expect(backward.flow == (try model(b, a, options: RAFTOptions(iterations: 2))).flow)
+    }
+
+    @Test("a cancelled task stops before its next iteration and throws CancellationError")
+    func cancellation() async throws {
+        let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
+        let (frame1, frame2) = try Self.images()
+        let seen = IterationLog()
+        let started = AsyncStream<Void>.makeStream()
+        let task = Task {
+            try await estimator.estimate(from: frame1, to: frame2, iterations: 1000, progress: { progress in
+                if seen.record(progress) == 1 { started.continuation.yield() }
+            })
+        }
+        for await _ in started.stream { break }
+        task.cancel()
+        let atCancel = seen.count
+        await #expect(throws: CancellationError.self) { try await task.value }
+        // At most the iteration in flight when cancel() was called finishes (the waiting test task may itself have
+        // been scheduled late, so the count at cancel() is the reference, not 1).
+        #expect(seen.count - atCancel <= 1 && seen.count < 1000, "\(atCancel) iterations before cancel(), \(seen.count) in all")
+
+        // Cancelled from its own progress callback after iteration 3 (both directions): exactly 3 iterations ran.
+        let log = IterationLog()
+        let selfCancelled = Task {
+            try await estimator.estimate(from: frame1, to: frame2, iterations: 50, bidirectional: true, progress: { progress in
+                if log.record(progress) == 3 { withUnsafeCurrentTask { $0?.cancel() } }
+            })
+        }
+        await #expect(throws: CancellationError.self) { try await selfCancelled.value }
+        #expect(log.reports.map(\.iteration) == [1, 2, 3])
+
+        // Already cancelled: nothing runs.
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await estimator.estimate(from: frame1, to: frame2, iterations: 2, progress: { seen.record($0) })
+        }
+        let before = seen.count
+        await #expect(throws: CancellationError.self) { try await early.value }
+        #expect(seen.count == before)
+    }
+
+    @Test("progress reports every iteration of both directions, ending at 1, and the result equals the synchronous one")
+    func progressAndAsyncResult() async throws {
+        let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
+        let (frame1, frame2) = try Self.images()
+        let log = IterationLog()
+        let result = try await estimator.estimate(from: frame1, to: frame2, iterations: 3, bidirectional: true,
+                                                  progress: { log.record($0) })
+        let reports = log.reports
+        #expect(reports.map(\.direction) == [.forward, .forward, .forward, .backward, .backward, .backward])
+        #expect(reports.map(\.iteration) == [1, 2, 3, 1, 2, 3])
+        #expect(reports.last?.fractionCompleted == 1)
+        let sync = try Self.synchronous(estimator, frame1, frame2)
+        #expect(result.flow == sync.flow && result.backward == sync.backward && result.occlusion == sync.occlusion)
+    }
+}
+
+extension BidirectionalTests {
+    /// The synchronous `estimate` (in an async function the async overload is chosen).
+    static func synchronous(_ estimator: FlowEstimator, _ frame1: RGBImage, _ frame2: RGBImage) throws -> FlowEstimate {
+        try estimator.estimate(from: frame1, to: frame2, iterations: 3, bidirectional: true)
+    }
+}
+
+/// Progress reports collected from the computing thread.
+final class IterationLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [FlowProgress] = []
+
+    @discardableResult
+    func record(_ progress: FlowProgress) -> Int { lock.withLock { stored.append(progress); return stored.count } }
+    var reports: [FlowProgress] { lock.withLock { stored } }
+    var count: Int { reports.count }
+}
