@@ -15,6 +15,12 @@ public enum Fuzz {
         Array(UnsafeRawBufferPointer(start: start, count: count))
     }
 
+    /// The bytes as two `Data` values that the public decoders must treat alike: one of its own (indices from 0)
+    /// and a slice of a larger `Data` (indices from 1), as a caller's `data[offset...]` would be.
+    public static func dataViews(_ bytes: [UInt8]) -> (whole: Data, slice: Data) {
+        (Data(bytes), Data([0xA5] + bytes).dropFirst())
+    }
+
     // MARK: - CRC-32 (ISO-HDLC, as PNG chunks and zip entries use it)
 
     private static let crcTable: [UInt32] = (0..<256).map { n in
