@@ -18,10 +18,10 @@ import Testing
     @Test func chunkLongerThanTheChunkLimitIsCorrupt() {
         for (type, length) in [("tEXt", UInt32(0x5874_BDCC)), ("zTXt", 0x7FFF_FFFF), ("iCCP", 9_000_000)] {
             let bytes = Data(Self.png(chunk: type, declaring: length, following: 250))
-            #expect(throws: ImageError.corrupt(file: "big-chunk.png", reason: "chunk data is too large"), "\(type)") {
+            #expect(throws: ImageError.corrupt(file: "big-chunk.png", reason: "\(type): chunk data is too large")) {
                 try RasterImage(data: bytes, source: "big-chunk.png")
             }
-            #expect(throws: FlowFileError.image(.corrupt(file: "big-chunk.png", reason: "chunk data is too large")), "\(type)") {
+            #expect(throws: FlowFileError.image(.corrupt(file: "big-chunk.png", reason: "\(type): chunk data is too large"))) {
                 try FlowField.decode(bytes, format: .kittiPNG, source: "big-chunk.png")
             }
         }
