@@ -10,6 +10,7 @@ import PackageDescription
 let fuzzTargets = [
     "png",          // RasterImage(data:) on PNG bytes (libpng through CPNGCodec), then RGBImage
     "netpbm",       // RasterImage(data:) on PPM/PGM bytes, then RGBImage
+    "jpeg",         // RasterImage(data:) on JPEG bytes (libjpeg-turbo through CJPEGCodec), then RGBImage
     "pfm",          // FlowField.decode(_, format: .pfm)
     "flo",          // FlowField.decode(_, format: .middlebury)
     "kitti",        // FlowField.decode(_, format: .kittiPNG)
