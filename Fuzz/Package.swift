@@ -17,6 +17,7 @@ let fuzzTargets = [
     "zip",          // WeightsLoader.decode on PyTorch zip checkpoints (the zip container)
     "pickle",       // WeightsLoader.decode with the fuzz input as the pickle of a legacy or zip checkpoint
     "safetensors",  // WeightsLoader.decode on safetensors bytes
+    "video",        // VideoReader (RAFTKitVideo, FFmpeg) on container bytes, then its first frames
 ]
 
 let package = Package(
@@ -32,6 +33,7 @@ let package = Package(
         .executableTarget(
             name: "fuzz-\(name)",
             dependencies: ["FuzzSupport", .product(name: "RAFTKit", package: "RAFTKit")]
+                + (name == "video" ? [.product(name: "RAFTKitVideo", package: "RAFTKit")] : [])
         )
     }
 )

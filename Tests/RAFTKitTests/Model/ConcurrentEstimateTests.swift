@@ -24,7 +24,7 @@ import RAFTKit
                     }
                 }
             }
-            return RGBImage(width: size, height: size, pixels: pixels)
+            return try! RGBImage(width: size, height: size, pixels: pixels)
         }
         return (frame(dx: 0, dy: 0), frame(dx: 3, dy: 2))
     }
@@ -33,13 +33,13 @@ import RAFTKit
     func concurrentEstimatesMatchTheSequentialResult() async throws {
         let (a, b) = Self.frames()
         let shared = try FlowEstimator.bundled()
-        let reference = try shared.estimate(from: a, to: b, iterations: Self.iterations)
+        let reference = try await shared.estimate(from: a, to: b, iterations: Self.iterations)
         let finite = reference.flow.uv.allSatisfy { $0.isFinite }
         #expect(finite && reference.flow.uv.contains { $0 != 0 })
 
         let sharedResults = try await withThrowingTaskGroup(of: FlowField.self) { group in
             for _ in 0..<Self.tasks {
-                group.addTask { try shared.estimate(from: a, to: b, iterations: Self.iterations).flow }
+                group.addTask { try await shared.estimate(from: a, to: b, iterations: Self.iterations).flow }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
