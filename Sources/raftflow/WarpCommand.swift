@@ -22,7 +22,7 @@ struct WarpCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Image to warp (PNG, PPM or PGM): the flow's second frame.", completion: .file())
+    @Argument(help: "Image to warp (PNG, JPEG, PPM or PGM): the flow's second frame.", completion: .file())
     var image: String
     @Option(name: .long, help: ArgumentHelp("Flow from the reference frame to IMAGE (.flo, KITTI .png or .pfm), same size as IMAGE.", valueName: "flow"))
     var flow: String
