@@ -21,6 +21,18 @@ public enum Fuzz {
         (Data(bytes), Data([0xA5] + bytes).dropFirst())
     }
 
+    /// The image targets' contract on `bytes`: `RasterImage(data:)` decodes or throws, a `Data` slice decodes as a
+    /// `Data` of its own does, the samples match the announced size, and the conversion to ``RGBImage`` runs.
+    public static func checkRasterImage(_ bytes: [UInt8], source: String) {
+        let (whole, slice) = dataViews(bytes)
+        let raster = try? RasterImage(data: whole, source: source, limits: limits)
+        precondition(raster == (try? RasterImage(data: slice, source: source, limits: limits)))
+        if let raster {
+            precondition(raster.samples.count == raster.width * raster.height * raster.channels)
+            _ = RGBImage(raster)
+        }
+    }
+
     // MARK: - CRC-32 (ISO-HDLC, as PNG chunks and zip entries use it)
 
     private static let crcTable: [UInt32] = (0..<256).map { n in
