@@ -109,6 +109,12 @@ def main():
     p.add_argument("--scene-height", type=int, default=368, help="scenes: full scene size the motions are drawn for; "
                    "--height x --width is a crop of it")
     p.add_argument("--scene-width", type=int, default=496)
+    p.add_argument("--static-scene", type=float, default=None,
+                   help="scenes: probability of a static scene (default: SceneConfig's)")
+    p.add_argument("--subpixel-scene", type=float, default=None,
+                   help="scenes: probability of a sub-pixel scene (default: SceneConfig's)")
+    p.add_argument("--init-optimizer", action="store_true",
+                   help="with --init: also take the AdamW moments of that checkpoint (no fresh-Adam shock)")
     p.add_argument("--lr", type=float, default=4e-4)
     p.add_argument("--wdecay", type=float, default=1e-4)
     p.add_argument("--epsilon", type=float, default=1e-8)
@@ -157,7 +163,8 @@ def main():
                   "gamma", "refresh"):
             setattr(args, k, saved[k])
         # runs from before scenes.py existed used synthetic.py's layers
-        for k, old in (("data", "layers"), ("scene_height", 368), ("scene_width", 496)):
+        for k, old in (("data", "layers"), ("scene_height", 368), ("scene_width", 496),
+                       ("static_scene", None), ("subpixel_scene", None)):
             setattr(args, k, saved.get(k, old))
         model, opt, sched = build(args, device)
         model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
@@ -177,6 +184,16 @@ def main():
             sd = {k: v.float() for k, v in ck["model"].items()}
             model.load_state_dict(sd)
             history = ck.get("history", [])
+            if args.init_optimizer:
+                moments = ck["optimizer"]
+                for g in moments["param_groups"]:  # the new stage's schedule owns the learning rate
+                    g["lr"] = opt.param_groups[0]["lr"]
+                    g["initial_lr"] = opt.param_groups[0]["initial_lr"]
+                    for k in ("max_lr", "min_lr"):
+                        if k in opt.param_groups[0]:
+                            g[k] = opt.param_groups[0][k]
+                opt.load_state_dict(moments)
+                print("AdamW moments taken from the init checkpoint", flush=True)
             print(f"new run from weights of {args.init} ({ck.get('total_steps', ck.get('step'))} steps)",
                   flush=True)
         ck = None
@@ -184,6 +201,10 @@ def main():
     if args.data == "scenes":
         cfg = SceneConfig(height=args.height, width=args.width, scene_height=args.scene_height,
                           scene_width=args.scene_width)
+        if args.static_scene is not None:
+            cfg.static_scene = args.static_scene
+        if args.subpixel_scene is not None:
+            cfg.subpixel_scene = args.subpixel_scene
         data = SceneFlow(cfg, seed=args.seed, device=device, refresh=args.refresh)
     else:
         cfg = SyntheticConfig(height=args.height, width=args.width)
