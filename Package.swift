@@ -40,9 +40,11 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("avcodec"), .linkedLibrary("swscale"), .linkedLibrary("avutil")]),
         // Non-temporal (streaming) stores, which Swift cannot emit: for the correlation pyramid's writes.
         .target(name: "CCacheControl"),
+        // RAFTKit's own bf16 GEMM (AVX512_BF16, chosen at run time) and its portable emulation.
+        .target(name: "CBF16GEMM"),
         .target(
             name: "RAFTKit",
-            dependencies: ["COpenBLAS", "CPNGCodec", "CJPEGCodec", "CCacheControl"],
+            dependencies: ["COpenBLAS", "CPNGCodec", "CJPEGCodec", "CCacheControl", "CBF16GEMM"],
             // The bundled default model (Models/raft-small-default.safetensors links here; see Models/README.md).
             resources: [.copy("Resources/raft-small-default.safetensors")]
         ),

@@ -21,6 +21,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "Threads to compute on (default: all cores, or OPENBLAS_NUM_THREADS).")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Convolution arithmetic: f32, or bf16 (bfloat16 with float32 accumulation, on CPUs with AVX512_BF16; elsewhere f32 with a notice).", valueName: "f32|bf16"))
+    var precision: Precision = .float32
+
     @Option(name: .long, help: ArgumentHelp("Memory the network may use, e.g. 2G, 512M (default: what the system has available). Above it the correlation is computed on demand; a frame that needs more even so is refused.", valueName: "size"))
     var maxMemory: MemorySize?
 
@@ -32,7 +35,11 @@ struct ModelOptions: ParsableArguments {
     /// Loads the weights (or the bundled model) and checks the architecture.
     func makeEstimator() throws -> FlowEstimator {
         if let threads { BLAS.threads = threads }
-        let estimator = try weights.map { try FlowEstimator(contentsOf: URL(fileURLWithPath: $0)) } ?? FlowEstimator.bundled()
+        var estimator = try weights.map { try FlowEstimator(contentsOf: URL(fileURLWithPath: $0)) } ?? FlowEstimator.bundled()
+        if precision == .bfloat16 && precision.effective != .bfloat16 {
+            printError("raftflow: this CPU has no AVX512_BF16; --precision bf16 runs in f32")
+        }
+        estimator.precision = precision
         if let model, model != estimator.variant {
             throw InputError(file: weights ?? estimator.weights?.file ?? "the bundled model",
                              reason: "the weights are RAFT-\(estimator.variant.rawValue), but --model \(model.rawValue) was requested")
@@ -111,3 +118,4 @@ enum AvailableMemory {
 
 extension RAFTVariant: ExpressibleByArgument {}
 extension InputPadder.Mode: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}

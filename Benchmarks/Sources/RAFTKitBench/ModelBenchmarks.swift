@@ -94,12 +94,12 @@ struct ModelResult: Codable {
 }
 
 func runModelBenchmark(variant: RAFTVariant, height: Int, width: Int, iterations: Int, correlation: CorrelationMode,
-                       repeats: Int) throws -> ModelResult {
+                       repeats: Int, precision: Precision = .float32) throws -> ModelResult {
     let model = try RAFT(stateDict: ProceduralWeights.raft(variant, seed: 3))
     var rng = SystemRandomNumberGenerator()
     let i1 = Tensor(shape: [1, 3, height, width], values: (0..<(3 * height * width)).map { _ in Float.random(in: 0...255, using: &rng) })
     let i2 = Tensor(shape: [1, 3, height, width], values: (0..<(3 * height * width)).map { _ in Float.random(in: 0...255, using: &rng) })
-    let options = RAFTOptions(iterations: iterations, correlation: correlation)
+    let options = RAFTOptions(iterations: iterations, correlation: correlation, precision: precision)
     let workspace = Workspace()
     var last: RAFTOutput?
     let seconds = try medianSeconds(repeats: repeats) {

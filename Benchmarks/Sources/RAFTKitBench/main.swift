@@ -13,6 +13,7 @@ var singleVariant = RAFTVariant.basic
 var chosenVariant: RAFTVariant?   // --variant given (the sequence suite runs both otherwise)
 var singleSize = (width: 1024, height: 440)
 var singleCorrelation = CorrelationMode.automatic(memoryBudget: CorrelationMode.defaultMemoryBudget)
+var singlePrecision = Precision.float32
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let a = arguments.next() {
     switch a {
@@ -32,8 +33,18 @@ while let a = arguments.next() {
         case "on-demand": singleCorrelation = .onDemand
         default: singleCorrelation = .automatic(memoryBudget: CorrelationMode.defaultMemoryBudget)
         }
+    case "--precision":
+        let text = arguments.next() ?? ""
+        guard let precision = Precision(rawValue: text) else {
+            FileHandle.standardError.write(Data("raftkit-bench: --precision takes f32 or bf16, not '\(text)'\n".utf8))
+            exit(64)
+        }
+        if precision.effective != precision {
+            FileHandle.standardError.write(Data("raftkit-bench: this CPU has no AVX512_BF16; --precision bf16 runs in f32\n".utf8))
+        }
+        singlePrecision = precision
     case "-h", "--help":
-        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|receptive-field|sequence|single|all] [--variant basic|small --size WxH --correlation all-pairs|on-demand|automatic]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
+        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|receptive-field|sequence|single|all] [--variant basic|small --size WxH --correlation all-pairs|on-demand|automatic --precision f32|bf16]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
         exit(0)
     default: suites.append(a)
     }
@@ -148,7 +159,8 @@ do {
     if suites.contains("single") {
         // One configuration per process, so that the peak RSS belongs to it alone (Scripts/bench runs these).
         let r = try runModelBenchmark(variant: singleVariant, height: singleSize.height, width: singleSize.width,
-                                      iterations: 12, correlation: singleCorrelation, repeats: max(1, repeats / 3))
+                                      iterations: 12, correlation: singleCorrelation, repeats: max(1, repeats / 3),
+                                      precision: singlePrecision)
         modelTable([r])
         record("single", [r])
     }

@@ -140,7 +140,7 @@ public struct Conv2d: Sendable {
         case .winograd, .winograd4x4, .winograd1D:
             winograd(input, height: height, width: width, weights: preparedWeights!, output: output, scratch: scratch)
         case .pointwise:
-            gemm(columns: input, pixels: pixels, output: output, ldc: pixels)
+            gemm(columns: input, pixels: pixels, output: output, ldc: pixels, arithmetic: scratch.arithmetic)
         case .im2col:
             blockedIm2col(input, height: height, width: width, output: output, scratch: scratch)
         }
@@ -162,6 +162,8 @@ public struct Conv2d: Sendable {
         var transformedInput: UnsafeMutablePointer<Float>
         /// One Winograd band of the products, `[positions, outputChannels, band]`.
         var products: UnsafeMutablePointer<Float>
+        /// How the GEMMs are computed (the workspace's ``Workspace/arithmetic``).
+        var arithmetic: GEMMArithmetic
     }
 
     /// This layer's scratch for an `height × width` input, laid out in the workspace's convolution block.
@@ -188,7 +190,8 @@ public struct Conv2d: Sendable {
         }
         return workspace.convolution.carve { c in
             Scratch(padded: c.take(padded), wide: c.take(wide), taps: c.take(tapProducts), columns: c.take(columns),
-                    transformedInput: c.take(transformedInput), products: c.take(products))
+                    transformedInput: c.take(transformedInput), products: c.take(products),
+                    arithmetic: workspace.arithmetic)
         }
     }
 
@@ -196,20 +199,21 @@ public struct Conv2d: Sendable {
     /// features as the look-up writes them): `output[Cout, pixels] = act(W · inputᵀ + b)`, one GEMM with B
     /// transposed, so the look-up can write each pixel's features contiguously.
     package func forwardPixelMajor(_ input: UnsafePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>,
-                                   activation: Activation = .identity) {
+                                   activation: Activation = .identity, arithmetic: GEMMArithmetic = .float32) {
         precondition(algorithm == .pointwise, "pixel-major input needs a pointwise convolution")
         fillBias(output, count: pixels, stride: pixels)
         BLAS.sgemmTransposedB(m: outputChannels, n: pixels, k: inputChannels, a: weight.pointer, lda: inputChannels,
-                              b: input, ldb: inputChannels, beta: 1, c: output, ldc: pixels)
+                              b: input, ldb: inputChannels, beta: 1, c: output, ldc: pixels, arithmetic: arithmetic)
         activation.apply(output, count: outputChannels * pixels)
     }
 
     /// `output = W · columns + bias` for a prepared column matrix `[patchSize, pixels]`.
     /// `ldc` lets callers write into a larger matrix (e.g. one gate of several).
-    package func gemm(columns: UnsafePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>, ldc: Int) {
+    package func gemm(columns: UnsafePointer<Float>, pixels: Int, output: UnsafeMutablePointer<Float>, ldc: Int,
+                      arithmetic: GEMMArithmetic = .float32) {
         fillBias(output, count: pixels, stride: ldc)
         BLAS.sgemm(m: outputChannels, n: pixels, k: patchSize, a: weight.pointer, lda: patchSize,
-                   b: columns, ldb: pixels, beta: 1, c: output, ldc: ldc)
+                   b: columns, ldb: pixels, beta: 1, c: output, ldc: ldc, arithmetic: arithmetic)
     }
 
     /// Stacks convolutions that read the same input and share a geometry into one (outputs concatenated

@@ -20,12 +20,14 @@ public enum BLAS {
         sgemm(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: c.mutablePointer(), ldc: n)
     }
 
-    /// Row-major `C[M,N] = alpha·A[M,K]·B[K,N] + beta·C` (A and B not transposed), split over ``threads``.
+    /// Row-major `C[M,N] = alpha·A[M,K]·B[K,N] + beta·C` (A and B not transposed), split over ``threads``, in
+    /// `arithmetic` (bf16 only with alpha 1).
     package static func sgemm(m: Int, n: Int, k: Int, alpha: Float = 1,
                              a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        splitGEMM(false, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers: threads)
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+                             arithmetic: GEMMArithmetic = .float32) {
+        splitGEMM(false, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers: threads, arithmetic: arithmetic)
     }
 
     /// Row-major `C[M,N] = alpha·Aᵀ·B + beta·C` where A is stored `[K, M]` (used for correlation volumes), split
@@ -38,12 +40,13 @@ public enum BLAS {
     }
 
     /// Row-major `C[M,N] = alpha·A·Bᵀ + beta·C` where B is stored `[N, K]` (pixel-major inputs), split over
-    /// ``threads``.
+    /// ``threads``, in `arithmetic` (bf16 only with alpha 1).
     package static func sgemmTransposedB(m: Int, n: Int, k: Int, alpha: Float = 1,
                                         a: UnsafePointer<Float>, lda: Int,
                                         b: UnsafePointer<Float>, ldb: Int,
-                                        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        splitGEMM(false, true, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers: threads)
+                                        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                        arithmetic: GEMMArithmetic = .float32) {
+        splitGEMM(false, true, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers: threads, arithmetic: arithmetic)
     }
 
     /// `C = alpha·op(A)·op(B) + beta·C` split over `workers` threads (``GEMMPartition``): each part multiplies
@@ -51,8 +54,8 @@ public enum BLAS {
     package static func splitGEMM(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
                                   _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
                                   _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
-                                  workers: Int) {
-        let product = (transposeA, transposeB, k, alpha, a, lda, b, ldb, beta, c, ldc)
+                                  workers: Int, arithmetic: GEMMArithmetic = .float32) {
+        let product = (transposeA, transposeB, k, alpha, a, lda, b, ldb, beta, c, ldc, arithmetic)
         guard let partition = GEMMPartition(m: m, n: n, k: k, workers: workers) else {
             multiply(product, rows: 0..<m, columns: 0..<n)
             return
@@ -67,14 +70,14 @@ public enum BLAS {
     /// One block of ``splitGEMM(_:_:_:_:_:_:_:_:_:_:_:_:_:workers:)``'s product on the calling thread.
     @inline(__always)
     private static func multiply(_ product: (Bool, Bool, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>,
-                                             Int, Float, UnsafeMutablePointer<Float>, Int),
+                                             Int, Float, UnsafeMutablePointer<Float>, Int, GEMMArithmetic),
                                  rows: Range<Int>, columns: Range<Int>) {
-        let (transposeA, transposeB, k, alpha, a, lda, b, ldb, beta, c, ldc) = product
+        let (transposeA, transposeB, k, alpha, a, lda, b, ldb, beta, c, ldc, arithmetic) = product
         gemm(transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
              rows.count, columns.count, k, alpha,
              a + rows.lowerBound * (transposeA ? 1 : lda), lda,
              b + columns.lowerBound * (transposeB ? ldb : 1), ldb,
-             beta, c + rows.lowerBound * ldc + columns.lowerBound, ldc)
+             beta, c + rows.lowerBound * ldc + columns.lowerBound, ldc, arithmetic: arithmetic)
     }
 
     /// `C[M,N] = alpha·A·B + beta·C` on the calling thread only: for code that already runs on every thread (one
@@ -83,8 +86,9 @@ public enum BLAS {
     package static func serialSGEMM(m: Int, n: Int, k: Int, alpha: Float = 1,
                                     a: UnsafePointer<Float>, lda: Int,
                                     b: UnsafePointer<Float>, ldb: Int,
-                                    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        gemm(CblasNoTrans, CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+                                    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                    arithmetic: GEMMArithmetic = .float32) {
+        gemm(CblasNoTrans, CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, arithmetic: arithmetic)
     }
 
     /// Products below this many multiply-adds run on the calling thread: a thread hand-off costs about as much.
@@ -112,11 +116,19 @@ public enum BLAS {
         }
     }
 
+    /// One product on the calling thread: OpenBLAS, or ``BFloat16GEMM`` for a bf16 `arithmetic` (A not transposed,
+    /// alpha 1; OpenBLAS otherwise, and if the bf16 kernel could not run).
     @inline(__always)
     private static func gemm(_ transA: CBLAS_TRANSPOSE, _ transB: CBLAS_TRANSPOSE, _ m: Int, _ n: Int, _ k: Int,
                              _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
-                             _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+                             _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                             arithmetic: GEMMArithmetic = .float32) {
         if m == 0 || n == 0 { return }
+        if arithmetic != .float32, transA == CblasNoTrans, alpha == 1,
+           BFloat16GEMM.multiply(transposeB: transB == CblasTrans, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                                 beta: beta, c: c, ldc: ldc, emulated: arithmetic == .bfloat16Emulated) {
+            return
+        }
         _ = ThreadCount.value   // OpenBLAS is set to one thread before its first product, whichever path comes first
         cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

@@ -10,9 +10,10 @@ extension Conv2d {
         let blocking = Im2colBlocking(self, height: height, width: width)
         guard blocking.blocks > 0 else { return }
         fillBias(output, count: blocking.outputHeight * blocking.outputWidth, stride: blocking.outputHeight * blocking.outputWidth)
-        Parallel.forEachWorker(blocking.blocks, context: (self, input, height, width, output, scratch.columns, blocking)) {
+        Parallel.forEachWorker(blocking.blocks, context: (self, input, height, width, output, scratch.columns, blocking,
+                                                          scratch.arithmetic)) {
             im2col, worker, part in
-            let (conv, input, height, width, output, buffers, blocking) = im2col
+            let (conv, input, height, width, output, buffers, blocking, arithmetic) = im2col
             let (oh, ow) = (blocking.outputHeight, blocking.outputWidth), patchSize = conv.patchSize
             let columns = buffers + worker * blocking.floatsPerBlock
             for block in part {
@@ -21,7 +22,7 @@ extension Conv2d {
                              geometry: conv.geometry, outputRows: rows, columns: columns)
                 BLAS.serialSGEMM(m: conv.outputChannels, n: rows.count * ow, k: patchSize, a: conv.weight.pointer,
                                  lda: patchSize, b: columns, ldb: rows.count * ow, beta: 1,
-                                 c: output + rows.lowerBound * ow, ldc: oh * ow)
+                                 c: output + rows.lowerBound * ow, ldc: oh * ow, arithmetic: arithmetic)
             }
         }
     }
@@ -70,7 +71,7 @@ extension Conv2d {
         let plane = height * width
         let y = scratch.taps
         BLAS.sgemm(m: outputChannels * taps, n: plane, k: inputChannels, a: tapWeights.pointer, lda: inputChannels,
-                   b: input, ldb: plane, c: y, ldc: plane)
+                   b: input, ldb: plane, c: y, ldc: plane, arithmetic: scratch.arithmetic)
         fillBias(output, count: oh * ow, stride: oh * ow)
         for o in 0..<outputChannels {
             let out = output + o * oh * ow
@@ -105,13 +106,13 @@ extension Conv2d {
             fillBias(output, count: oh * ow, stride: oh * ow)
             ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
                                  lda: inputChannels, padded: padded, layout: layout, wide: output, ldc: oh * ow,
-                                 accumulate: true)
+                                 accumulate: true, arithmetic: scratch.arithmetic)
             return
         }
         let wide = scratch.wide
         ShiftedGEMM.multiply(weights: weights.pointer, outputs: outputChannels, inputChannels: inputChannels,
                              lda: inputChannels, padded: padded, layout: layout, wide: wide, ldc: layout.wideCount,
-                             accumulate: false)
+                             accumulate: false, arithmetic: scratch.arithmetic)
         compact(wide, rowStride: layout.phaseWidth, planeStride: layout.wideCount, output: output, height: oh, width: ow)
     }
 
@@ -140,6 +141,6 @@ extension Conv2d {
         plan.pad(input, channels: inputChannels, into: scratch.padded)
         plan.convolve(padded: scratch.padded, channels: inputChannels, u: weights.pointer, outputs: outputChannels,
                       bias: bias.pointer, output: output, v: scratch.transformedInput, m: scratch.products,
-                      bandSize: plan.bandSize(channels: max(inputChannels, outputChannels)))
+                      bandSize: plan.bandSize(channels: max(inputChannels, outputChannels)), arithmetic: scratch.arithmetic)
     }
 }

@@ -80,16 +80,18 @@ struct GateConvolution {
     ///   single-band Winograd layout then transforms only the hidden planes again.
     func convolve(_ padded: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, outputs: Int,
                   output: UnsafeMutablePointer<Float>, transformedInput: UnsafeMutablePointer<Float>,
-                  products: UnsafeMutablePointer<Float>, onlyHidden: Bool = false) {
+                  products: UnsafeMutablePointer<Float>, onlyHidden: Bool = false,
+                  arithmetic: GEMMArithmetic = .float32) {
         let k = hiddenChannels + inputChannels
         switch layout {
         case let .winograd(plan, band):
             plan.convolve(padded: padded, channels: k, u: weights, outputs: outputs, bias: nil, output: output,
                           v: transformedInput, m: products, bandSize: band,
-                          freshChannels: onlyHidden && plan.isSingleBand(band) ? hiddenChannels : nil)
+                          freshChannels: onlyHidden && plan.isSingleBand(band) ? hiddenChannels : nil,
+                          arithmetic: arithmetic)
         case let .shifted(l):
             ShiftedGEMM.multiply(weights: weights, outputs: outputs, inputChannels: k, lda: k, padded: padded, layout: l,
-                                 wide: output, ldc: l.wideCount, accumulate: false)
+                                 wide: output, ldc: l.wideCount, accumulate: false, arithmetic: arithmetic)
         }
     }
 

@@ -108,14 +108,16 @@ package enum ShiftedGEMM {
     ///   - accumulate: add to `wide` (true) or overwrite it with the first tap's product (false).
     package static func multiply(weights: UnsafePointer<Float>, outputs: Int, inputChannels: Int, lda: Int,
                                  padded: UnsafePointer<Float>, layout l: Layout,
-                                 wide: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+                                 wide: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                                 arithmetic: GEMMArithmetic = .float32) {
         let n = l.wideCount
         let lines = (n + 15) / 16
         let blockLines = max(1, blockFloats / (16 * max(1, outputs)))
         Parallel.forEach(lines, minimumChunk: min(lines, blockLines),
-                         context: (weights, outputs, inputChannels, lda, padded, l, wide, ldc, accumulate, n, blockLines)) {
+                         context: (weights, outputs, inputChannels, lda, padded, l, wide, ldc, accumulate, n, blockLines,
+                                  arithmetic)) {
             product, part in
-            let (weights, outputs, inputChannels, lda, padded, l, wide, ldc, accumulate, n, blockLines) = product
+            let (weights, outputs, inputChannels, lda, padded, l, wide, ldc, accumulate, n, blockLines, arithmetic) = product
             var line = part.lowerBound
             while line < part.upperBound {
                 let first = 16 * line, end = min(n, 16 * min(part.upperBound, line + blockLines))
@@ -128,7 +130,8 @@ package enum ShiftedGEMM {
                         let b = padded + phase * l.phasePlaneCount + (oy / l.strideY) * l.phaseWidth + ox / l.strideX
                         BLAS.serialSGEMM(m: outputs, n: end - first, k: inputChannels, a: weights + t * outputs * lda,
                                          lda: lda, b: b + first, ldb: l.channelStride,
-                                         beta: (accumulate || t > 0) ? 1 : 0, c: wide + first, ldc: ldc)
+                                         beta: (accumulate || t > 0) ? 1 : 0, c: wide + first, ldc: ldc,
+                                         arithmetic: arithmetic)
                     }
                 }
                 line += blockLines

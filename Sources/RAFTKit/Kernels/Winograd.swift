@@ -114,7 +114,7 @@ package enum Winograd {
     package static func convolve(padded: UnsafePointer<Float>, channels: Int, layout: Layout, u: UnsafePointer<Float>,
                                  outputs: Int, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                  v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, bandRows: Int,
-                                 freshChannels: Int? = nil) {
+                                 freshChannels: Int? = nil, arithmetic: GEMMArithmetic = .float32) {
         precondition(freshChannels == nil || bandRows >= layout.tilesY, "reusing a transform needs a single band")
         let transformed = freshChannels ?? channels
         var first = 0
@@ -138,7 +138,7 @@ package enum Winograd {
                 }
             }
             multiply(u: u, outputs: outputs, channels: channels, ldu: channels, v: v, vStride: vStride, tiles: tiles,
-                     ldTiles: tiles, m: m, mStride: mStride, positions: layout.tile.positions)
+                     ldTiles: tiles, m: m, mStride: mStride, positions: layout.tile.positions, arithmetic: arithmetic)
             Parallel.forEach(outputs, context: (m, tiles, bias, output, outputPlane, layout, outputs, rows, mStride)) {
                 transform, part in
                 let (m, tiles, bias, output, outputPlane, layout, outputs, rows, mStride) = transform
@@ -317,14 +317,16 @@ package enum Winograd {
     /// `M_ξ[O, T] = U_ξ · V_ξ` for the α² positions (V_ξ and M_ξ `vStride` and `mStride` floats apart).
     package static func multiply(u: UnsafePointer<Float>, outputs: Int, channels: Int, ldu: Int,
                                  v: UnsafePointer<Float>, vStride: Int, tiles: Int, ldTiles: Int,
-                                 m: UnsafeMutablePointer<Float>, mStride: Int, positions: Int) {
+                                 m: UnsafeMutablePointer<Float>, mStride: Int, positions: Int,
+                                 arithmetic: GEMMArithmetic = .float32) {
         // Whole products per thread (positions split over the threads): no hand-off inside a product.
-        Parallel.forEach(positions, context: (u, outputs, channels, ldu, v, vStride, tiles, ldTiles, m, mStride)) {
+        Parallel.forEach(positions, context: (u, outputs, channels, ldu, v, vStride, tiles, ldTiles, m, mStride, arithmetic)) {
             product, part in
-            let (u, outputs, channels, ldu, v, vStride, tiles, ldTiles, m, mStride) = product
+            let (u, outputs, channels, ldu, v, vStride, tiles, ldTiles, m, mStride, arithmetic) = product
             for xi in part {
                 BLAS.serialSGEMM(m: outputs, n: tiles, k: channels, a: u + xi * outputs * ldu, lda: ldu,
-                                 b: v + xi * vStride, ldb: ldTiles, c: m + xi * mStride, ldc: ldTiles)
+                                 b: v + xi * vStride, ldb: ldTiles, c: m + xi * mStride, ldc: ldTiles,
+                                 arithmetic: arithmetic)
             }
         }
     }

@@ -132,7 +132,7 @@ package enum Winograd1D {
     package static func convolve(padded: UnsafePointer<Float>, channels: Int, layout: Layout, u: UnsafePointer<Float>,
                                  outputs: Int, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                  v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, bandUnits: Int,
-                                 freshChannels: Int? = nil) {
+                                 freshChannels: Int? = nil, arithmetic: GEMMArithmetic = .float32) {
         precondition(freshChannels == nil || bandUnits >= layout.units, "reusing a transform needs a single band")
         let transformed = freshChannels ?? channels
         var first = 0
@@ -148,7 +148,8 @@ package enum Winograd1D {
                                v: v + part.lowerBound * tiles, ldTiles: tiles, xiStride: vStride)
             }
             Winograd.multiply(u: u, outputs: outputs, channels: channels, ldu: channels, v: v, vStride: vStride,
-                              tiles: tiles, ldTiles: tiles, m: m, mStride: mStride, positions: positions)
+                              tiles: tiles, ldTiles: tiles, m: m, mStride: mStride, positions: positions,
+                              arithmetic: arithmetic)
             Parallel.forEach(outputs, context: (m, tiles, layout, units, mStride, bias, output, outputPlane)) {
                 transform, part in
                 let (m, tiles, layout, units, mStride, bias, output, outputPlane) = transform

@@ -99,14 +99,16 @@ package enum WinogradPlan {
     package func convolve(padded: UnsafePointer<Float>, channels: Int, u: UnsafePointer<Float>, outputs: Int,
                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                           v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, bandSize: Int,
-                          freshChannels: Int? = nil) {
+                          freshChannels: Int? = nil, arithmetic: GEMMArithmetic = .float32) {
         switch self {
         case .square(let l):
             Winograd.convolve(padded: padded, channels: channels, layout: l, u: u, outputs: outputs, bias: bias,
-                              output: output, v: v, m: m, bandRows: bandSize, freshChannels: freshChannels)
+                              output: output, v: v, m: m, bandRows: bandSize, freshChannels: freshChannels,
+                              arithmetic: arithmetic)
         case .line(let l):
             Winograd1D.convolve(padded: padded, channels: channels, layout: l, u: u, outputs: outputs, bias: bias,
-                                output: output, v: v, m: m, bandUnits: bandSize, freshChannels: freshChannels)
+                                output: output, v: v, m: m, bandUnits: bandSize, freshChannels: freshChannels,
+                                arithmetic: arithmetic)
         }
     }
 }

@@ -15,6 +15,9 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
     public let model: RAFT
     /// Where the weights came from and what they are.
     public let weights: WeightsSummary?
+    /// The convolutions' arithmetic for every estimate: ``Precision/float32`` (default) or ``Precision/bfloat16``,
+    /// which runs where the CPU has AVX512_BF16 and falls back to float32 elsewhere (``Precision/effective``).
+    public var precision: Precision = .float32
 
     /// RAFT (basic) or RAFT-S (small), as detected from the weights.
     public var variant: RAFTVariant { model.variant }
@@ -149,7 +152,7 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
             guard !warmStart.hasNonFinite else { throw .model(.nonFinite(input: "warm-start flow", index: [])) }
             initial = Self.lowResolution(warmStart, padding: padding)
         }
-        let options = RAFTOptions(iterations: iterations, padding: padding, correlation: correlation)
+        let options = RAFTOptions(iterations: iterations, padding: padding, correlation: correlation, precision: precision)
         do throws(RAFTError) {
             if bidirectional {
                 guard let (forward, backward) = try model.bidirectional(image1.tensor, image2.tensor, flowInit: initial,
@@ -198,7 +201,8 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
     /// - Returns: a new sequence with its own workspace (`Sendable`; concurrent calls on it are serialised).
     public func sequence(iterations: Int = 12, padding: InputPadder.Mode = .sintel, correlation: CorrelationMode = .automatic,
                          warmStart: Bool = true) -> FlowSequence {
-        FlowSequence(model: model, options: RAFTOptions(iterations: iterations, padding: padding, correlation: correlation),
+        FlowSequence(model: model, options: RAFTOptions(iterations: iterations, padding: padding, correlation: correlation,
+                                                        precision: precision),
                      warmStart: warmStart)
     }
 

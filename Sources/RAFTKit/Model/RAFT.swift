@@ -209,6 +209,9 @@ public struct RAFT: Sendable {
                          onIteration: ((RAFTIteration) -> Void)?, shouldStop: (() -> Bool)?) -> RAFTOutput? {
         let start = ContinuousClock.now
         var timings = RAFTTimings()
+        let arithmetic = workspace.arithmetic
+        workspace.arithmetic = options.arithmetic
+        defer { workspace.arithmetic = arithmetic }
         let grid = Grid(self, samples: image1.n, padder: padder, options: options)
         let s = scratch(grid, ownFeatures: features == nil, workspace: workspace)
         // fmap1 and fmap2 of sample b: at b·featureStride from these (a single call reuses one sample's buffers).

@@ -9,14 +9,23 @@ public struct RAFTOptions: Sendable, Hashable {
     /// Upsample every iteration's flow (for ``RAFTIteration/flow``), not only the last one. Costs the mask head
     /// and the upsampler each iteration.
     public var upsampleEveryIteration: Bool
+    /// The convolutions' arithmetic: ``Precision/float32`` (default), or ``Precision/bfloat16`` where the CPU has
+    /// AVX512_BF16 (float32 elsewhere; ``Precision/effective``).
+    public var precision: Precision
+    /// Overrides ``precision`` for tests and accuracy measurements (the bf16 kernel's portable emulation).
+    package var arithmeticOverride: GEMMArithmetic? = nil
 
     public init(iterations: Int = 12, padding: InputPadder.Mode = .sintel, correlation: CorrelationMode = .automatic,
-                upsampleEveryIteration: Bool = false) {
+                upsampleEveryIteration: Bool = false, precision: Precision = .float32) {
         self.iterations = iterations
         self.padding = padding
         self.correlation = correlation
         self.upsampleEveryIteration = upsampleEveryIteration
+        self.precision = precision
     }
+
+    /// How this pass's convolution GEMMs are computed.
+    var arithmetic: GEMMArithmetic { arithmeticOverride ?? precision.arithmetic }
 }
 
 /// One update iteration's result, handed to the `onIteration` callback of ``RAFT`` (fresh copies).

@@ -46,6 +46,10 @@ public final class Workspace {
          forwardInterpolation, analysis]
     }
 
+    /// How the convolutions' GEMMs of the pass using this workspace are computed; set by ``RAFT`` from
+    /// ``RAFTOptions/precision`` at the start of each forward pass (float32 for a layer called on its own).
+    package var arithmetic: GEMMArithmetic = .float32
+
     public init() {}
 
     /// Number of block (re)allocations so far.

@@ -182,13 +182,14 @@ public struct ConvGRU: Sendable {
         // the same pass writes r⊙h over h in the padded planes.
         kernel.load(hidden: h, input: x, into: s.padded)
         kernel.convolve(s.padded, weights: zrWeights.pointer, outputs: 2 * hiddenChannels, output: s.preactivations,
-                        transformedInput: s.transformedInput, products: s.products)
+                        transformedInput: s.transformedInput, products: s.products, arithmetic: workspace.arithmetic)
         Parallel.forEach(hiddenChannels, context: activation) { activation, channels in activation.activateZR(channels) }
 
         // q = tanh(W_q ∗ [r⊙h, x]): x is still in place, only the hidden planes changed.
         kernel.storeResetHidden(s.resetHidden, into: s.padded)
         kernel.convolve(s.padded, weights: qWeights.pointer, outputs: hiddenChannels, output: s.preactivations,
-                        transformedInput: s.transformedInput, products: s.products, onlyHidden: true)
+                        transformedInput: s.transformedInput, products: s.products, onlyHidden: true,
+                        arithmetic: workspace.arithmetic)
         Parallel.forEach(hiddenChannels, context: activation) { activation, channels in activation.activateQ(channels) }
         return (UnsafePointer(s.z), UnsafePointer(s.r), UnsafePointer(s.q))
     }

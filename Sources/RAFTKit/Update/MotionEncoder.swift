@@ -127,7 +127,8 @@ public struct MotionEncoder: Sendable {
             let first = correlationConvs[0]
             let rest = correlationConvs.dropFirst()
             let dst = rest.isEmpty ? s.features : s.ping
-            first.forwardPixelMajor(correlation, pixels: pixels, output: dst, activation: .relu)
+            first.forwardPixelMajor(correlation, pixels: pixels, output: dst, activation: .relu,
+                                    arithmetic: workspace.arithmetic)
             Self.chain(rest, input: dst, height: height, width: width, output: s.features, ping: s.pong, pong: s.ping,
                        workspace: workspace)
         } else {
