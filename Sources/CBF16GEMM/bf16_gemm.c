@@ -13,13 +13,24 @@ enum { MR = 8, NR = 48, KC = 256, MC = 96, NC = 1152 };
 
 typedef uint16_t mask16;
 
-static _Thread_local uint16_t *packed_a;   // MC × KC bf16
-static _Thread_local uint16_t *packed_b;   // KC × NC bf16
+// Each thread's packing buffers, one allocation: MC × KC bf16 of A, then KC × NC of B. Freed when the thread ends.
+static _Thread_local uint16_t *packed_a, *packed_b;
+static pthread_key_t buffers_key;
+static pthread_once_t buffers_key_once = PTHREAD_ONCE_INIT;
+static int buffers_key_made;
+
+static void make_buffers_key(void) { buffers_key_made = pthread_key_create(&buffers_key, free) == 0; }
 
 static int ensure_buffers(void) {
-    if (!packed_a) packed_a = aligned_alloc(64, (size_t)MC * KC * sizeof(uint16_t));
-    if (!packed_b) packed_b = aligned_alloc(64, (size_t)KC * NC * sizeof(uint16_t));
-    return packed_a && packed_b ? 0 : -1;
+    if (packed_a) return 0;
+    pthread_once(&buffers_key_once, make_buffers_key);
+    if (!buffers_key_made) return -1;
+    uint16_t *block = aligned_alloc(64, ((size_t)MC * KC + (size_t)KC * NC) * sizeof(uint16_t));
+    if (!block) return -1;
+    if (pthread_setspecific(buffers_key, block) != 0) { free(block); return -1; }
+    packed_a = block;
+    packed_b = block + (size_t)MC * KC;
+    return 0;
 }
 
 // The first `count` of 16 lanes.
