@@ -13,6 +13,7 @@ var singleVariant = RAFTVariant.basic
 var chosenVariant: RAFTVariant?   // --variant given (the sequence suite runs both otherwise)
 var singleSize = (width: 1024, height: 440)
 var singleCorrelation = CorrelationMode.automatic(memoryBudget: CorrelationMode.defaultMemoryBudget)
+var singleWeights: String?   // --weights FILE: the single suite runs these instead of procedural weights
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let a = arguments.next() {
     switch a {
@@ -26,6 +27,7 @@ while let a = arguments.next() {
     case "--size":
         let parts = (arguments.next() ?? "").split(separator: "x").compactMap { Int($0) }
         if parts.count == 2 { singleSize = (parts[0], parts[1]) }
+    case "--weights": singleWeights = arguments.next()
     case "--correlation":
         switch arguments.next() {
         case "all-pairs": singleCorrelation = .allPairs
@@ -33,7 +35,7 @@ while let a = arguments.next() {
         default: singleCorrelation = .automatic(memoryBudget: CorrelationMode.defaultMemoryBudget)
         }
     case "-h", "--help":
-        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|receptive-field|sequence|single|all] [--variant basic|small --size WxH --correlation all-pairs|on-demand|automatic]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
+        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|receptive-field|sequence|single|all] [--variant basic|small --size WxH --correlation all-pairs|on-demand|automatic --weights FILE]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
         exit(0)
     default: suites.append(a)
     }
@@ -148,7 +150,8 @@ do {
     if suites.contains("single") {
         // One configuration per process, so that the peak RSS belongs to it alone (Scripts/bench runs these).
         let r = try runModelBenchmark(variant: singleVariant, height: singleSize.height, width: singleSize.width,
-                                      iterations: 12, correlation: singleCorrelation, repeats: max(1, repeats / 3))
+                                      iterations: 12, correlation: singleCorrelation, repeats: max(1, repeats / 3),
+                                      weights: singleWeights)
         modelTable([r])
         record("single", [r])
     }
