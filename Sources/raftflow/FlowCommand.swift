@@ -148,7 +148,9 @@ struct FlowCommand: ParsableCommand {
             result.flow = result.flow.resized(width: image1.width, height: image1.height)
             result.backward = result.backward?.resized(width: image1.width, height: image1.height)
             let t2 = clock.now
-            let flowImage = FlowVisualization.colorImage(result.flow, maximumMagnitude: maxMagnitude)
+            // The colour picture only where one is written.
+            let flowImage = visualization != nil || composite != nil
+                ? FlowVisualization.colorImage(result.flow, maximumMagnitude: maxMagnitude) : nil
             let metrics = try truth.map { try FlowErrorStatistics(prediction: result.flow, groundTruth: $0) }
             var occlusion: PixelMask?
             if bidirectional, let backward = result.backward {
@@ -160,8 +162,8 @@ struct FlowCommand: ParsableCommand {
             if let backwardOutput, let backward = result.backward { try outputs.add(backward, to: backwardOutput, format: .middlebury) }
             if let occlusionMask, let occlusion { try outputs.add(occlusion, to: occlusionMask) }
             if let kittiOutput { try outputs.add(result.flow, to: kittiOutput, format: .kittiPNG) }
-            if let visualization { try outputs.add(flowImage, to: visualization) }
-            if let composite {
+            if let visualization, let flowImage { try outputs.add(flowImage, to: visualization) }
+            if let composite, let flowImage {
                 var panels = [image1, flowImage]
                 if let truth { panels.append(try FlowVisualization.errorImage(result.flow, groundTruth: truth)) }
                 try outputs.add(FlowVisualization.sideBySide(panels), to: composite)

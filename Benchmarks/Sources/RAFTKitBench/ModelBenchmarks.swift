@@ -94,8 +94,14 @@ struct ModelResult: Codable {
 }
 
 func runModelBenchmark(variant: RAFTVariant, height: Int, width: Int, iterations: Int, correlation: CorrelationMode,
-                       repeats: Int, precision: Precision = .float32) throws -> ModelResult {
-    let model = try RAFT(stateDict: ProceduralWeights.raft(variant, seed: 3))
+                       repeats: Int, weights: String? = nil, precision: Precision = .float32) throws -> ModelResult {
+    // A weight file (e.g. the seeded weights that Scripts/bench-runtimes gives every runtime) must be `variant`'s.
+    let stateDict = try weights.map { try WeightsLoader.load(contentsOf: URL(fileURLWithPath: $0)).stateDict }
+        ?? ProceduralWeights.raft(variant, seed: 3)
+    let model = try RAFT(stateDict: stateDict)
+    guard model.variant == variant else {
+        throw WeightsError.unknownModel(file: weights ?? "", reason: "holds RAFT-\(model.variant.rawValue), not \(variant.rawValue)")
+    }
     var rng = SystemRandomNumberGenerator()
     let i1 = Tensor(shape: [1, 3, height, width], values: (0..<(3 * height * width)).map { _ in Float.random(in: 0...255, using: &rng) })
     let i2 = Tensor(shape: [1, 3, height, width], values: (0..<(3 * height * width)).map { _ in Float.random(in: 0...255, using: &rng) })

@@ -14,6 +14,7 @@ var chosenVariant: RAFTVariant?   // --variant given (the sequence suite runs bo
 var singleSize = (width: 1024, height: 440)
 var singleCorrelation = CorrelationMode.automatic(memoryBudget: CorrelationMode.defaultMemoryBudget)
 var singlePrecision = Precision.float32
+var singleWeights: String?   // --weights FILE: the single suite runs these instead of procedural weights
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let a = arguments.next() {
     switch a {
@@ -27,6 +28,7 @@ while let a = arguments.next() {
     case "--size":
         let parts = (arguments.next() ?? "").split(separator: "x").compactMap { Int($0) }
         if parts.count == 2 { singleSize = (parts[0], parts[1]) }
+    case "--weights": singleWeights = arguments.next()
     case "--correlation":
         switch arguments.next() {
         case "all-pairs": singleCorrelation = .allPairs
@@ -44,7 +46,7 @@ while let a = arguments.next() {
         }
         singlePrecision = precision
     case "-h", "--help":
-        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|receptive-field|sequence|single|all] [--variant basic|small --size WxH --correlation all-pairs|on-demand|automatic --precision f32|bf16]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
+        print("usage: raftkit-bench [kernels|update|loop|correlation|model|scaling|memory|receptive-field|sequence|single|all] [--variant basic|small --size WxH --correlation all-pairs|on-demand|automatic --precision f32|bf16 --weights FILE]… [--repeats N] [--json FILE] [--pytorch FILE] [--threads N]")
         exit(0)
     default: suites.append(a)
     }
@@ -160,7 +162,7 @@ do {
         // One configuration per process, so that the peak RSS belongs to it alone (Scripts/bench runs these).
         let r = try runModelBenchmark(variant: singleVariant, height: singleSize.height, width: singleSize.width,
                                       iterations: 12, correlation: singleCorrelation, repeats: max(1, repeats / 3),
-                                      precision: singlePrecision)
+                                      weights: singleWeights, precision: singlePrecision)
         modelTable([r])
         record("single", [r])
     }

@@ -272,7 +272,7 @@ public enum PyTorchCheckpoint {
                 expected *= sizes[d]
             }
             if contiguous {
-                for i in 0..<count { dst[i] = type.float(base, i, bigEndian: bigEndian) }
+                type.convert(base, count: count, into: dst, bigEndian: bigEndian)
                 return
             }
             // odometer over all but the last dimension

@@ -123,7 +123,7 @@ public enum SafeTensors {
             let dst = t.mutablePointer()
             bytes.withUnsafeBytes { (all: UnsafeRawBufferPointer) in
                 let base = all.baseAddress! + dataStart + offsets[0]
-                for i in 0..<count { dst[i] = dtype.float(base, i, bigEndian: false) }
+                dtype.convert(base, count: count, into: dst, bigEndian: false)
             }
             raw.tensors[key] = t
             raw.dataTypes[key] = dtype
