@@ -27,17 +27,17 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
-        // FFmpeg's libavformat, libavcodec, libswscale and libavutil (video files).
-        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
+        // FFmpeg's libavformat, libavcodec, libswscale and libavutil (video files): their headers only; CVideoCodec
+        // opens the libraries when a video is first used, so they are not linked.
+        .systemLibrary(name: "CFFmpeg",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
         // libpng's classic API with setjmp kept inside C: exact samples, errors as status codes.
         .target(name: "CPNGCodec", dependencies: ["CLibPNG"]),
         // libjpeg's API with setjmp kept inside C: strict decoding, errors as status codes.
         .target(name: "CJPEGCodec", dependencies: ["CLibJPEG"]),
-        // FFmpeg behind a frame-at-a-time RGB API: status codes, no FFmpeg types, no log output.
-        // (pkg-config names one library per system target; the other three are linked here.)
-        .target(name: "CVideoCodec", dependencies: ["CFFmpeg"],
-                linkerSettings: [.linkedLibrary("avcodec"), .linkedLibrary("swscale"), .linkedLibrary("avutil")]),
+        // FFmpeg behind a frame-at-a-time RGB API: status codes, no FFmpeg types, no log output; the libraries are
+        // opened (dlopen) on first use.
+        .target(name: "CVideoCodec", dependencies: ["CFFmpeg"], linkerSettings: [.linkedLibrary("dl")]),
         // Non-temporal (streaming) stores, which Swift cannot emit: for the correlation pyramid's writes.
         .target(name: "CCacheControl"),
         // RAFTKit's own bf16 GEMM (AVX512_BF16, chosen at run time) and its portable emulation.

@@ -13,6 +13,152 @@
 #include <libavutil/opt.h>
 #include <libswscale/swscale.h>
 
+#include <dlfcn.h>
+#include <pthread.h>
+
+// FFmpeg's libraries are opened on first use (dlopen), not linked: a process that never touches a video does not
+// load them and the ~130 libraries they pull in (codecs, X11, TLS…), which took about 0.1 s of every raftflow start.
+// Each function this file calls is reached through a pointer of the header's own type, resolved from the library
+// whose major version the headers were built against.
+#define CVID_STRINGIFY2(x) #x
+#define CVID_STRINGIFY(x) CVID_STRINGIFY2(x)
+#define CVID_FFMPEG_FUNCTIONS(X) \
+    X(avformat, av_find_best_stream) \
+    X(avformat, av_interleaved_write_frame) \
+    X(avformat, av_read_frame) \
+    X(avformat, av_write_trailer) \
+    X(avformat, avformat_alloc_output_context2) \
+    X(avformat, avformat_close_input) \
+    X(avformat, avformat_find_stream_info) \
+    X(avformat, avformat_free_context) \
+    X(avformat, avformat_new_stream) \
+    X(avformat, avformat_open_input) \
+    X(avformat, avformat_write_header) \
+    X(avformat, avio_closep) \
+    X(avformat, avio_open) \
+    X(avcodec, av_packet_alloc) \
+    X(avcodec, av_packet_free) \
+    X(avcodec, av_packet_rescale_ts) \
+    X(avcodec, av_packet_unref) \
+    X(avcodec, avcodec_alloc_context3) \
+    X(avcodec, avcodec_find_encoder) \
+    X(avcodec, avcodec_find_encoder_by_name) \
+    X(avcodec, avcodec_free_context) \
+    X(avcodec, avcodec_get_name) \
+    X(avcodec, avcodec_open2) \
+    X(avcodec, avcodec_parameters_from_context) \
+    X(avcodec, avcodec_parameters_to_context) \
+    X(avcodec, avcodec_receive_frame) \
+    X(avcodec, avcodec_receive_packet) \
+    X(avcodec, avcodec_send_frame) \
+    X(avcodec, avcodec_send_packet) \
+    X(avutil, av_frame_alloc) \
+    X(avutil, av_frame_free) \
+    X(avutil, av_frame_get_buffer) \
+    X(avutil, av_frame_make_writable) \
+    X(avutil, av_frame_unref) \
+    X(avutil, av_log_set_level) \
+    X(avutil, av_opt_set) \
+    X(avutil, av_strerror) \
+    X(swscale, sws_freeContext) \
+    X(swscale, sws_getCachedContext) \
+    X(swscale, sws_getCoefficients) \
+    X(swscale, sws_getColorspaceDetails) \
+    X(swscale, sws_getContext) \
+    X(swscale, sws_scale) \
+    X(swscale, sws_setColorspaceDetails)
+
+#define CVID_DECLARE(lib, name) static __typeof__(name) *cvid_##name;
+CVID_FFMPEG_FUNCTIONS(CVID_DECLARE)
+
+static const char *const cvid_library_names[4] = {
+    "libavutil.so." CVID_STRINGIFY(LIBAVUTIL_VERSION_MAJOR),
+    "libswscale.so." CVID_STRINGIFY(LIBSWSCALE_VERSION_MAJOR),
+    "libavcodec.so." CVID_STRINGIFY(LIBAVCODEC_VERSION_MAJOR),
+    "libavformat.so." CVID_STRINGIFY(LIBAVFORMAT_VERSION_MAJOR),
+};
+static void *cvid_libraries[4];
+static char cvid_load_error[512];
+static pthread_once_t cvid_load_once = PTHREAD_ONCE_INIT;
+
+static void *cvid_library(const char *lib) {
+    if (strcmp(lib, "avutil") == 0) return cvid_libraries[0];
+    if (strcmp(lib, "swscale") == 0) return cvid_libraries[1];
+    if (strcmp(lib, "avcodec") == 0) return cvid_libraries[2];
+    return cvid_libraries[3];
+}
+
+static void cvid_load(void) {
+    for (int i = 0; i < 4; i++) {
+        cvid_libraries[i] = dlopen(cvid_library_names[i], RTLD_NOW | RTLD_LOCAL);
+        if (cvid_libraries[i] == NULL) {
+            const char *reason = dlerror();
+            snprintf(cvid_load_error, sizeof cvid_load_error, "FFmpeg's %s cannot be loaded (%s); install FFmpeg's "
+                     "libraries (Scripts/bootstrap)", cvid_library_names[i], reason ? reason : "not found");
+            return;
+        }
+    }
+#define CVID_RESOLVE(lib, name) \
+    if ((cvid_##name = (__typeof__(name) *)dlsym(cvid_library(#lib), #name)) == NULL) { \
+        snprintf(cvid_load_error, sizeof cvid_load_error, "FFmpeg's lib%s has no %s", #lib, #name); \
+        return; \
+    }
+    CVID_FFMPEG_FUNCTIONS(CVID_RESOLVE)
+}
+
+/// 0 once every FFmpeg function is resolved; else CVID_UNSUPPORTED with the reason in `message`.
+static int cvid_ffmpeg(char *message, size_t message_length) {
+    pthread_once(&cvid_load_once, cvid_load);
+    if (cvid_load_error[0] == '\0') return 0;
+    if (message != NULL && message_length > 0) snprintf(message, message_length, "%s", cvid_load_error);
+    return CVID_UNSUPPORTED;
+}
+
+#define av_find_best_stream cvid_av_find_best_stream
+#define av_interleaved_write_frame cvid_av_interleaved_write_frame
+#define av_read_frame cvid_av_read_frame
+#define av_write_trailer cvid_av_write_trailer
+#define avformat_alloc_output_context2 cvid_avformat_alloc_output_context2
+#define avformat_close_input cvid_avformat_close_input
+#define avformat_find_stream_info cvid_avformat_find_stream_info
+#define avformat_free_context cvid_avformat_free_context
+#define avformat_new_stream cvid_avformat_new_stream
+#define avformat_open_input cvid_avformat_open_input
+#define avformat_write_header cvid_avformat_write_header
+#define avio_closep cvid_avio_closep
+#define avio_open cvid_avio_open
+#define av_packet_alloc cvid_av_packet_alloc
+#define av_packet_free cvid_av_packet_free
+#define av_packet_rescale_ts cvid_av_packet_rescale_ts
+#define av_packet_unref cvid_av_packet_unref
+#define avcodec_alloc_context3 cvid_avcodec_alloc_context3
+#define avcodec_find_encoder cvid_avcodec_find_encoder
+#define avcodec_find_encoder_by_name cvid_avcodec_find_encoder_by_name
+#define avcodec_free_context cvid_avcodec_free_context
+#define avcodec_get_name cvid_avcodec_get_name
+#define avcodec_open2 cvid_avcodec_open2
+#define avcodec_parameters_from_context cvid_avcodec_parameters_from_context
+#define avcodec_parameters_to_context cvid_avcodec_parameters_to_context
+#define avcodec_receive_frame cvid_avcodec_receive_frame
+#define avcodec_receive_packet cvid_avcodec_receive_packet
+#define avcodec_send_frame cvid_avcodec_send_frame
+#define avcodec_send_packet cvid_avcodec_send_packet
+#define av_frame_alloc cvid_av_frame_alloc
+#define av_frame_free cvid_av_frame_free
+#define av_frame_get_buffer cvid_av_frame_get_buffer
+#define av_frame_make_writable cvid_av_frame_make_writable
+#define av_frame_unref cvid_av_frame_unref
+#define av_log_set_level cvid_av_log_set_level
+#define av_opt_set cvid_av_opt_set
+#define av_strerror cvid_av_strerror
+#define sws_freeContext cvid_sws_freeContext
+#define sws_getCachedContext cvid_sws_getCachedContext
+#define sws_getCoefficients cvid_sws_getCoefficients
+#define sws_getColorspaceDetails cvid_sws_getColorspaceDetails
+#define sws_getContext cvid_sws_getContext
+#define sws_scale cvid_sws_scale
+#define sws_setColorspaceDetails cvid_sws_setColorspaceDetails
+
 static void set_message(char *buffer, size_t length, const char *text) {
     if (buffer != NULL && length > 0) snprintf(buffer, length, "%s", text);
 }
@@ -76,10 +222,12 @@ static int64_t count_packets(const char *path, int stream) {
 }
 
 int cvid_reader_open(const char *path, cvid_reader **out, cvid_info *info, char *message, size_t message_length) {
-    quiet();
     *out = NULL;
     memset(info, 0, sizeof *info);
     if (message != NULL && message_length > 0) message[0] = '\0';
+    int loaded = cvid_ffmpeg(message, message_length);
+    if (loaded != 0) return loaded;
+    quiet();
     cvid_reader *r = calloc(1, sizeof *r);
     if (r == NULL) { set_message(message, message_length, "out of memory"); return CVID_NO_MEMORY; }
     int error = avformat_open_input(&r->format, path, NULL, NULL);
@@ -268,10 +416,12 @@ static int supports(const AVCodec *codec, enum AVPixelFormat format) {
 int cvid_writer_open(const char *path, const char *format_name, uint32_t width, uint32_t height, int32_t fps_num,
                      int32_t fps_den, const char *codec_name, cvid_writer **out, char codec_used[32], char *message,
                      size_t message_length) {
-    quiet();
     *out = NULL;
     codec_used[0] = '\0';
     if (message != NULL && message_length > 0) message[0] = '\0';
+    int loaded = cvid_ffmpeg(message, message_length);
+    if (loaded != 0) return loaded;
+    quiet();
     if (width == 0 || height == 0 || width > 16384 || height > 16384 || fps_num <= 0 || fps_den <= 0) {
         set_message(message, message_length, "frame size or frame rate out of range");
         return CVID_UNSUPPORTED;
