@@ -212,7 +212,7 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
     /// A full-resolution flow as RAFT's `flow_init`: padded like the frames, 8×8 block means, divided by 8.
     static func lowResolution(_ flow: FlowField, padding: InputPadder.Mode) -> Tensor {
         let padder = InputPadder(unchecked: flow.height, flow.width, mode: padding, minimumSize: RAFT.minimumSize)   // H, W ≥ 1: checked by `run`
-        let padded = padder.pad(flow.tensor)
+        let padded = padder.pad(unchecked: flow.tensor)
         let (h, w) = (padder.paddedHeight / 8, padder.paddedWidth / 8)
         var out = Tensor(shape: [1, 2, h, w])
         let dst = out.mutablePointer(), src = padded.pointer

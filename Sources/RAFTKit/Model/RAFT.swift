@@ -29,16 +29,47 @@ public struct RAFT: Sendable {
     /// flow is cropped back, so frames of any size run.
     public static let minimumSize = 128
 
-    /// Builds RAFT from its parts.
+    /// Builds RAFT from its parts. Parts that disagree with `configuration` are a programmer error and trap;
+    /// ``init(validatingConfiguration:featureEncoder:contextEncoder:updateBlock:)`` throws instead.
     public init(configuration: RAFTConfiguration, featureEncoder: FeatureEncoder, contextEncoder: FeatureEncoder,
                 updateBlock: UpdateBlock) {
-        precondition(featureEncoder.outputChannels == configuration.featureChannels, "fnet must output \(configuration.featureChannels) channels")
-        precondition(contextEncoder.outputChannels == configuration.hiddenChannels + configuration.contextChannels,
-                     "cnet must output hidden + context channels")
+        if let problem = Self.mismatch(configuration, featureEncoder, contextEncoder, updateBlock) { preconditionFailure("\(problem)") }
         self.configuration = configuration
         self.featureEncoder = featureEncoder
         self.contextEncoder = contextEncoder
         self.updateBlock = updateBlock
+    }
+
+    /// ``init(configuration:featureEncoder:contextEncoder:updateBlock:)`` with its contract checked.
+    /// - Throws: ``LayerError/mismatch(layer:expected:found:)`` for a configuration outside 1…4 correlation levels
+    ///   or with a negative radius, an update block of another configuration, a feature encoder without
+    ///   `featureChannels` outputs or a context encoder without `hiddenChannels + contextChannels` outputs.
+    public init(validatingConfiguration configuration: RAFTConfiguration, featureEncoder: FeatureEncoder,
+                contextEncoder: FeatureEncoder, updateBlock: UpdateBlock) throws(LayerError) {
+        if let problem = Self.mismatch(configuration, featureEncoder, contextEncoder, updateBlock) { throw problem }
+        self.init(configuration: configuration, featureEncoder: featureEncoder, contextEncoder: contextEncoder,
+                  updateBlock: updateBlock)
+    }
+
+    static func mismatch(_ c: RAFTConfiguration, _ fnet: FeatureEncoder, _ cnet: FeatureEncoder,
+                         _ update: UpdateBlock) -> LayerError? {
+        if !(1...4).contains(c.correlationLevels) || c.correlationRadius < 0 {
+            return .mismatch(layer: "RAFT", expected: "1…4 correlation levels (minimumSize keeps the coarsest side ≥ 2) and a radius ≥ 0",
+                             found: "\(c.correlationLevels) levels, radius \(c.correlationRadius)")
+        }
+        if update.configuration != c {
+            return .mismatch(layer: "RAFT", expected: "an update block of the same configuration",
+                             found: "\(update.configuration) for \(c)")
+        }
+        if fnet.outputChannels != c.featureChannels {
+            return .mismatch(layer: "RAFT", expected: "a feature encoder with \(c.featureChannels) outputs",
+                             found: "\(fnet.outputChannels)")
+        }
+        if cnet.outputChannels != c.hiddenChannels + c.contextChannels {
+            return .mismatch(layer: "RAFT", expected: "a context encoder with \(c.hiddenChannels) + \(c.contextChannels) outputs",
+                             found: "\(cnet.outputChannels)")
+        }
+        return nil
     }
 
     /// Builds RAFT from a state dict with the official parameter names (those of core/raft.py's modules; a `module.` prefix,
@@ -321,7 +352,7 @@ public struct RAFT: Sendable {
             }
             if let onIteration {
                 onIteration(RAFTIteration(index: iteration, lowResolutionFlow: lowResolution(s.coords, grid),
-                                          flow: upsample ? Tensor(shape: output.shape, values: output.scalars) : nil))
+                                          flow: upsample ? Tensor(uncheckedShape: output.shape, values: output.scalars) : nil))
             }
         }
         return true
