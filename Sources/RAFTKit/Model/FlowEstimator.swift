@@ -66,8 +66,9 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
     ///     pixels (e.g. ``forwardInterpolate(_:)`` of the previous ``FlowEstimate/lowResolution``); takes
     ///     precedence over `warmStart`.
     ///   - correlation: all-pairs, on-demand, or automatic by memory budget.
-    ///   - bidirectional: also estimate the flow `image2 → image1` (``FlowEstimate/backward``, the same as
-    ///     estimating the reversed pair, without warm start) and the occlusion mask of `image1`
+    ///   - bidirectional: also estimate the flow `image2 → image1` (``FlowEstimate/backward``: estimating the
+    ///     reversed pair without warm start, up to Float rounding with the all-pairs correlation, whose backward
+    ///     volume is the forward one transposed) and the occlusion mask of `image1`
     ///     (``FlowEstimate/occlusion``, ``FlowOcclusion`` with its default tolerances). Each frame goes through the
     ///     feature encoder once; the context encoder runs on each frame.
     ///   - workspace: scratch memory to reuse between calls on one thread.

@@ -148,10 +148,14 @@ public struct RAFT: Sendable {
     }
 
     /// The flow in both directions, image1 → image2 and image2 → image1, as two calls of
-    /// ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` would give them (bit for bit), with each
-    /// frame through the feature encoder once: the backward pass takes both frames' feature maps from the
-    /// forward pass and runs the context encoder on image2. `flowInit` warm-starts the forward direction only.
-    /// The backward pass builds its own correlation pyramid (in the same memory, after the forward pass).
+    /// ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` would give them, with each frame through
+    /// the feature encoder once: the backward pass takes both frames' feature maps from the forward pass and runs
+    /// the context encoder on image2. `flowInit` warm-starts the forward direction only.
+    /// The forward flow is bit for bit the single call's. With the all-pairs correlation, the backward pass takes
+    /// its correlation volume as the transpose of the forward one, in place
+    /// (``CorrelationPyramid/init(reversing:levels:)``), and pools it again. Its flow then equals the reversed
+    /// pair's up to Float rounding, because the reversed pair's GEMM sums the same products in another order. On
+    /// demand, the backward pass pools its own feature maps and is bit for bit the reversed pair's.
     /// - Parameters:
     ///   - onIteration: called after every iteration of each direction, forward first.
     ///   - shouldStop: asked before every iteration (and between the directions); when it returns true the
@@ -173,7 +177,8 @@ public struct RAFT: Sendable {
               let backward = self.forward(image2, image1, flowInit: nil, options: options, padder: padder,
                                           workspace: workspace,
                                           features: FeatureMaps(first: maps2, firstIsComputed: true, second: maps1,
-                                                                secondIsComputed: true),
+                                                                secondIsComputed: true,
+                                                                holdsReversedPyramid: forward.correlation == .allPairs),
                                           onIteration: onIteration.map { f in { f(true, $0) } }, shouldStop: shouldStop)
         else { return nil }
         return (forward, backward)
@@ -209,10 +214,15 @@ public struct RAFT: Sendable {
         /// fmap2, already computed when `secondIsComputed` (the backward pass of a bidirectional estimate).
         package var second: UnsafeMutablePointer<Float>
         package var secondIsComputed: Bool
+        /// The workspace's correlation storage holds every sample's all-pairs pyramid of the reversed pair
+        /// (second, first), as the forward pass of a bidirectional estimate leaves it: an all-pairs pass takes
+        /// its volume as the transpose (``CorrelationPyramid/init(reversing:levels:)``) instead of a GEMM.
+        package var holdsReversedPyramid: Bool
 
         package init(first: UnsafeMutablePointer<Float>, firstIsComputed: Bool, second: UnsafeMutablePointer<Float>,
-                     secondIsComputed: Bool = false) {
+                     secondIsComputed: Bool = false, holdsReversedPyramid: Bool = false) {
             (self.first, self.firstIsComputed, self.second, self.secondIsComputed) = (first, firstIsComputed, second, secondIsComputed)
+            self.holdsReversedPyramid = holdsReversedPyramid
         }
     }
 
@@ -261,8 +271,11 @@ public struct RAFT: Sendable {
                 timings.measure(\.featureEncoder) { encodeFeatures(s.image, grid, into: fmap2, workspace: workspace) }
             }
             samplers.append(timings.measure(\.correlationVolume) {
-                buildCorrelationPyramid(fmap1, fmap2, grid, storage: s.correlation + b * grid.correlationCount,
-                                        workspace: workspace)
+                let storage = s.correlation + b * grid.correlationCount
+                if fmaps.holdsReversedPyramid && grid.correlationMode == .allPairs {
+                    return .allPairs(CorrelationPyramid(reversing: storage, levels: grid.levels))
+                }
+                return buildCorrelationPyramid(fmap1, fmap2, grid, storage: storage, workspace: workspace)
             })
         }
         initializeCoordinates(s.coords, grid, flowInit: flowInit)
