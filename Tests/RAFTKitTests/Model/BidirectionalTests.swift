@@ -12,7 +12,7 @@ import Testing
     /// How far the all-pairs backward flow may be from the reversed pair's, in full-resolution pixels. The backward
     /// volume is the transpose of the forward one (no second GEMM): the same products, but OpenBLAS sums them in
     /// another order than the reversed pair's own GEMM, so the volumes differ by Float rounding (≤ 1e-6 relative,
-    /// ReversedPyramidTests), and the flows by a few units in the last place after the iterations.
+    /// ReversedPyramidTests), which the iterations carry into the flows.
     static let transposeTolerance: Float = 5e-5
 
     /// On demand, the backward pass pools its own feature maps, so its flow is bit for bit the reversed pair's.
