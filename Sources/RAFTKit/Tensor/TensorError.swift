@@ -57,8 +57,8 @@ extension Tensor {
         return count
     }
 
-    /// `shape` when it is a 4-D shape matching `expected` (nil entries match any extent); else
-    /// ``TensorError/shapeMismatch(argument:expected:found:)`` naming `argument`.
+    /// Throws ``TensorError/shapeMismatch(argument:expected:found:)``, naming `argument`, unless `tensor` has one
+    /// dimension per entry of `expected` and each matches (a nil entry matches any extent).
     static func check(_ tensor: Tensor, _ argument: String, _ expected: [Int?]) throws(TensorError) {
         let matches = tensor.rank == expected.count
             && zip(tensor.shape, expected).allSatisfy { d, e in e.map { $0 == d } ?? true }
