@@ -143,9 +143,9 @@ public struct GRUVariant: Sendable, Hashable, Codable, CustomStringConvertible {
         func conv(_ g: ConvGeometry) -> Conv2d {
             let fanIn = channels.total * g.kernelHeight * g.kernelWidth
             let bound = Float(1 / Double(fanIn).squareRoot())
-            let weight = Tensor(shape: [channels.hidden, channels.total, g.kernelHeight, g.kernelWidth],
+            let weight = Tensor(uncheckedShape: [channels.hidden, channels.total, g.kernelHeight, g.kernelWidth],
                                 values: (0..<(channels.hidden * fanIn)).map { _ in Float.random(in: -bound...bound, using: &rng) })
-            let bias = Tensor(shape: [channels.hidden],
+            let bias = Tensor(uncheckedShape: [channels.hidden],
                               values: (0..<channels.hidden).map { _ in Float.random(in: -bound...bound, using: &rng) })
             return Conv2d(weight: weight, bias: bias, geometry: g)
         }

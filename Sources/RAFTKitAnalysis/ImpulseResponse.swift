@@ -55,11 +55,19 @@ public struct ImpulseResponse: Sendable {
     ///   - delta: added to every channel of the perturbed state at the source cell (``ResponseMethod/difference``).
     ///   - seed: draw d uses `SplitMix64(seed + d)` for h₀, x and then the weights (so all variants see the
     ///     same states in draw d).
+    /// - Throws: ``AnalysisError/invalidArgument(_:expected:found:)`` for an invalid variant or channel count, a side, `iterations` or `draws` below 1, or a
+    ///   zero or non-finite `delta`.
     public static func measure(_ variant: GRUVariant, channels: GRUChannels, height: Int, width: Int,
                                iterations: Int, draws: Int, delta: Float = 1, perturbing: PerturbedState,
-                               method: ResponseMethod = .linearized, seed: UInt64) -> ImpulseResponse {
-        precondition(height > 0 && width > 0 && iterations > 0 && draws > 0, "ImpulseResponse: bad sizes")
-        precondition(delta.isFinite && delta != 0, "ImpulseResponse: delta must be finite and non-zero")
+                               method: ResponseMethod = .linearized, seed: UInt64) throws(AnalysisError) -> ImpulseResponse {
+        try variant.validate()
+        try channels.validate()
+        for (name, value) in [("height", height), ("width", width), ("iterations", iterations), ("draws", draws)] {
+            try AnalysisError.require(name, value, atLeast: 1)
+        }
+        guard delta.isFinite && delta != 0 else {
+            throw .invalidArgument("delta", expected: "finite and non-zero", found: "\(delta)")
+        }
         let source = (y: height / 2, x: width / 2)
         let plane = height * width
         let centre = source.y * width + source.x
@@ -123,7 +131,7 @@ public struct ImpulseResponse: Sendable {
                 }
                 for _ in 0..<iterations {
                     step(&h, input, through: exact)
-                    var mask = GridMask(height: height, width: width)
+                    var mask = GridMask(unchecked: height, width)
                     for c in 0..<channels.hidden {
                         for p in 0..<plane where h[c * plane + p].isNaN { mask.cells[p] = true }
                     }
@@ -205,7 +213,7 @@ public struct ImpulseResponse: Sendable {
         guard peak > 0 else { return Extent(y: 0, x: 0) }
         let cut = threshold * threshold * peak
         let cells = (0..<map.count).map { map[$0] > cut && isResolved(iteration: iteration, cell: $0) }
-        return GridMask(height: height, width: width, cells: cells).extent(from: source)
+        return GridMask(unchecked: height, width, cells: cells).extent(from: source)
     }
 
     /// Effective receptive field: the Chebyshev radius ρ whose square window `(2ρ+1)²` around the source holds

@@ -31,11 +31,22 @@ public struct GridMask: Sendable, Hashable {
     public let width: Int
     public var cells: [Bool]
 
-    public init(height: Int, width: Int, cells: [Bool]? = nil) {
+    /// A mask of `cells` (row-major), or with no cell set.
+    /// - Throws: ``AnalysisError/invalidArgument(_:expected:found:)`` for a negative side or a `cells` count other than `height·width`.
+    public init(height: Int, width: Int, cells: [Bool]? = nil) throws(AnalysisError) {
+        try AnalysisError.require("GridMask height", height, atLeast: 0)
+        try AnalysisError.require("GridMask width", width, atLeast: 0)
+        if let cells, cells.count != height * width {
+            throw .invalidArgument("GridMask cells", expected: "\(height)·\(width) = \(height * width) cells", found: "\(cells.count)")
+        }
+        self.init(unchecked: height, width, cells: cells)
+    }
+
+    /// A mask whose sides are non-negative and whose `cells` (if any) match them by construction.
+    init(unchecked height: Int, _ width: Int, cells: [Bool]? = nil) {
         self.height = height
         self.width = width
         self.cells = cells ?? [Bool](repeating: false, count: height * width)
-        precondition(self.cells.count == height * width, "GridMask cells do not match \(height)x\(width)")
     }
 
     public subscript(y: Int, x: Int) -> Bool {
@@ -58,15 +69,19 @@ public struct GridMask: Sendable, Hashable {
         return e
     }
 
-    public static func | (a: GridMask, b: GridMask) -> GridMask {
-        precondition(a.height == b.height && a.width == b.width)
-        return GridMask(height: a.height, width: a.width, cells: zip(a.cells, b.cells).map { $0 || $1 })
+    /// The cells set in `a` or in `b`.
+    /// - Throws: ``AnalysisError/invalidArgument(_:expected:found:)`` when the masks differ in size.
+    public static func | (a: GridMask, b: GridMask) throws(AnalysisError) -> GridMask {
+        guard a.height == b.height && a.width == b.width && a.cells.count == b.cells.count else {
+            throw .invalidArgument("GridMask |", expected: "masks of one size, \(a.height)x\(a.width)", found: "\(b.height)x\(b.width)")
+        }
+        return GridMask(unchecked: a.height, a.width, cells: zip(a.cells, b.cells).map { $0 || $1 })
     }
 
     /// The cells `p` that read a set cell through one of `offsets` (`p + o` set and inside the grid): the
     /// support of a convolution's output when the set cells are its input's support.
     func dilated(by offsets: [(y: Int, x: Int)]) -> GridMask {
-        var out = GridMask(height: height, width: width)
+        var out = GridMask(unchecked: height, width)
         for y in 0..<height {
             for x in 0..<width {
                 for o in offsets {
@@ -137,22 +152,27 @@ public enum ReceptiveField {
     /// - Parameters:
     ///   - perturbing: `.input`: x at `source` (fed to every step); `.hidden`: h₀ at `source`.
     /// - Returns: `iterations` masks, after iteration 1, 2, ….
+    /// - Throws: ``AnalysisError/invalidArgument(_:expected:found:)`` for an invalid variant, negative `iterations` or a `source` outside the grid.
     public static func support(of variant: GRUVariant, height: Int, width: Int, source: (y: Int, x: Int),
-                               perturbing: PerturbedState, iterations: Int) -> [GridMask] {
-        precondition(source.y >= 0 && source.y < height && source.x >= 0 && source.x < width, "source outside the grid")
-        var point = GridMask(height: height, width: width)
+                               perturbing: PerturbedState, iterations: Int) throws(AnalysisError) -> [GridMask] {
+        try variant.validate()
+        try AnalysisError.require("iterations", iterations, atLeast: 0)
+        guard source.y >= 0 && source.y < height && source.x >= 0 && source.x < width else {
+            throw .invalidArgument("source", expected: "a cell of the \(height)x\(width) grid", found: "\(source)")
+        }
+        var point = GridMask(unchecked: height, width)
         point[source.y, source.x] = true
-        let empty = GridMask(height: height, width: width)
+        let empty = GridMask(unchecked: height, width)
         let x = perturbing == .input ? point : empty
         var h = perturbing == .hidden ? point : empty
         let stepOffsets = variant.geometries.map(offsets)
         var masks: [GridMask] = []
         for _ in 0..<iterations {
             for o in stepOffsets {
-                let hx = h | x
-                let zr = hx.dilated(by: o)          // z and r read [h, x]
-                let q = (zr | h | x).dilated(by: o)  // q reads [r⊙h, x]
-                h = h | zr | q                       // h' = (1 − z)⊙h + z⊙q
+                let hx = try h | x
+                let zr = hx.dilated(by: o)                  // z and r read [h, x]
+                let q = try (zr | h | x).dilated(by: o)      // q reads [r⊙h, x]
+                h = try h | zr | q                           // h' = (1 − z)⊙h + z⊙q
             }
             masks.append(h)
         }

@@ -71,9 +71,11 @@ extension ReceptiveFieldStudy {
     ///   - scale: pixels per grid cell.
     ///   - decades: orders of magnitude of energy below each panel's peak that the colour map spans; default the
     ///     extent threshold's, `−2·log10(τ)` (12 for τ = 10⁻⁶), so the coloured cells are those the extent counts.
-    public func heatMap(iterations: [Int]? = nil, scale: Int = 2, decades: Int? = nil) -> ReceptiveFieldHeatMap {
+    /// - Throws: ``AnalysisError/invalidArgument(_:expected:found:)`` for a `scale` or `decades` below 1.
+    public func heatMap(iterations: [Int]? = nil, scale: Int = 2, decades: Int? = nil) throws(AnalysisError) -> ReceptiveFieldHeatMap {
         let decades = decades ?? max(1, Int((-2 * log10(options.threshold)).rounded()))
-        precondition(scale >= 1 && decades >= 1, "heatMap: scale and decades must be positive")
+        try AnalysisError.require("scale", scale, atLeast: 1)
+        try AnalysisError.require("decades", decades, atLeast: 1)
         let ks = (iterations ?? ReceptiveFieldHeatMap.defaultIterations(upTo: options.iterations))
             .filter { $0 >= 1 && $0 <= options.iterations }
         let fontScale = 2

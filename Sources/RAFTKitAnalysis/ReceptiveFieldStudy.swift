@@ -132,16 +132,31 @@ public struct ReceptiveFieldStudy: Sendable {
     public var threads: Int
 
     /// Runs the study; `progress` receives one line per finished stage (for a terminal).
-    public static func run(_ options: Options, progress: (String) -> Void = { _ in }) -> ReceptiveFieldStudy {
-        precondition(!options.variants.isEmpty && !options.perturbations.isEmpty && options.height > 0 && options.width > 0
-                     && options.iterations > 0 && options.draws > 0 && options.repeats >= 0, "ReceptiveFieldStudy: bad options")
+    /// - Throws: ``AnalysisError/invalidArgument(_:expected:found:)``, before any work, for no variants or perturbed
+    ///   states, an invalid variant or channel count, a side, `iterations` or `draws` below 1, negative `repeats`,
+    ///   or a zero or non-finite `delta`.
+    public static func run(_ options: Options, progress: (String) -> Void = { _ in }) throws(AnalysisError) -> ReceptiveFieldStudy {
+        guard !options.variants.isEmpty else { throw .invalidArgument("variants", expected: "at least one", found: "none") }
+        guard !options.perturbations.isEmpty else {
+            throw .invalidArgument("perturbations", expected: "at least one", found: "none")
+        }
+        for v in options.variants { try v.validate() }
+        try options.channels.validate()
+        for (name, value) in [("height", options.height), ("width", options.width), ("iterations", options.iterations),
+                              ("draws", options.draws)] {
+            try AnalysisError.require(name, value, atLeast: 1)
+        }
+        try AnalysisError.require("repeats", options.repeats, atLeast: 0)
+        guard options.delta.isFinite && options.delta != 0 else {
+            throw .invalidArgument("delta", expected: "finite and non-zero", found: "\(options.delta)")
+        }
         var results: [Result] = []
         let clock = ContinuousClock()
         for variant in options.variants {
             let start = clock.now
             var measurements: [Measurement] = []
             for state in options.perturbations {
-                measurements.append(measure(variant, perturbing: state, options: options))
+                measurements.append(try measure(variant, perturbing: state, options: options))
             }
             results.append(Result(spec: variant.spec, name: variant.name,
                                   parameters: variant.parameterCount(options.channels),
@@ -154,7 +169,7 @@ public struct ReceptiveFieldStudy: Sendable {
         }
         if options.repeats > 0 {
             let start = clock.now
-            let timings = StepTiming.measure(options.variants, channels: options.channels, height: options.height,
+            let timings = try StepTiming.measure(options.variants, channels: options.channels, height: options.height,
                                              width: options.width, repeats: options.repeats, seed: options.seed)
             for i in results.indices { results[i].timing = timings[i] }
             let d = clock.now - start
@@ -164,10 +179,10 @@ public struct ReceptiveFieldStudy: Sendable {
     }
 
     /// Analytical support, NaN probe and finite-difference response of `variant` with `state` perturbed.
-    static func measure(_ variant: GRUVariant, perturbing state: PerturbedState, options: Options) -> Measurement {
-        let supports = ReceptiveField.support(of: variant, height: options.height, width: options.width,
+    static func measure(_ variant: GRUVariant, perturbing state: PerturbedState, options: Options) throws(AnalysisError) -> Measurement {
+        let supports = try ReceptiveField.support(of: variant, height: options.height, width: options.width,
                                               source: options.source, perturbing: state, iterations: options.iterations)
-        let response = ImpulseResponse.measure(variant, channels: options.channels, height: options.height,
+        let response = try ImpulseResponse.measure(variant, channels: options.channels, height: options.height,
                                                width: options.width, iterations: options.iterations, draws: options.draws,
                                                delta: options.delta, perturbing: state, method: options.method,
                                                seed: options.seed)

@@ -32,15 +32,21 @@ public struct StepTiming: Sendable, Codable, Hashable {
     /// Times each variant on an `height × width` grid with random weights and states. The variants are timed
     /// round-robin (one iteration of each, then the next round), so that interference from other processes spreads
     /// evenly over them; each round also times the variant's bare GEMMs. One workspace serves all variants.
+    /// - Throws: ``AnalysisError/invalidArgument(_:expected:found:)`` for no variants, an invalid variant or channel count, or a side or `repeats` below 1.
     public static func measure(_ variants: [GRUVariant], channels: GRUChannels, height: Int, width: Int,
-                               repeats: Int, seed: UInt64 = 0) -> [StepTiming] {
-        precondition(repeats > 0, "StepTiming needs at least one repeat")
+                               repeats: Int, seed: UInt64 = 0) throws(AnalysisError) -> [StepTiming] {
+        guard !variants.isEmpty else { throw .invalidArgument("variants", expected: "at least one", found: "none") }
+        for v in variants { try v.validate() }
+        try channels.validate()
+        for (name, value) in [("height", height), ("width", width), ("repeats", repeats)] {
+            try AnalysisError.require(name, value, atLeast: 1)
+        }
         var rng = SplitMix64(seed: seed)
         let plane = height * width
         var hidden = (0..<(channels.hidden * plane)).map { _ in Float.random(in: -1...1, using: &rng) }
         let x = (0..<(channels.input * plane)).map { _ in Float.random(in: -1...1, using: &rng) }
         let grus = variants.map { $0.randomGRU(channels, using: &rng) }
-        let maxK = variants.flatMap(\.kernels).map { channels.total * $0.height * $0.width }.max()!
+        let maxK = variants.flatMap(\.kernels).map { channels.total * $0.height * $0.width }.max() ?? 0
         let a = (0..<(2 * channels.hidden * maxK)).map { _ in Float.random(in: -0.05...0.05, using: &rng) }
         let b = (0..<(maxK * plane)).map { _ in Float.random(in: -1...1, using: &rng) }
         var c = [Float](repeating: 0, count: 2 * channels.hidden * plane)

@@ -137,7 +137,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
             try checkOutputs([json, csv, heatmap])
             if let threads { BLAS.threads = threads }
             let options = try studyOptions()
-            let study = ReceptiveFieldStudy.run(options) { printError("receptive-field: \($0)") }
+            let study = try ReceptiveFieldStudy.run(options) { printError("receptive-field: \($0)") }
             print(study.report, terminator: "")
             if let json { try writeText(jsonString(study) + "\n", to: json) }
             if let csv { try writeText(study.csv, to: csv) }

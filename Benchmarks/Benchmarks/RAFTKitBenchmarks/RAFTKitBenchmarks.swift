@@ -15,8 +15,8 @@ let benchmarks: @Sendable () -> Void = {
         for iterations in [1, 13] {
             Benchmark("RAFT-\(variant.rawValue) 256x256, \(iterations) iteration(s)") { benchmark in
                 let model = try RAFT(stateDict: ProceduralWeights.raft(variant, seed: 3))
-                let image1 = Tensor(shape: [1, 3, 256, 256], values: (0..<(3 * 256 * 256)).map { Float($0 % 251) })
-                let image2 = Tensor(shape: [1, 3, 256, 256], values: (0..<(3 * 256 * 256)).map { Float(($0 + 3) % 251) })
+                let image1 = try Tensor(shape: [1, 3, 256, 256], values: (0..<(3 * 256 * 256)).map { Float($0 % 251) })
+                let image2 = try Tensor(shape: [1, 3, 256, 256], values: (0..<(3 * 256 * 256)).map { Float(($0 + 3) % 251) })
                 let workspace = Workspace()
                 let options = RAFTOptions(iterations: iterations)
                 _ = try model(image1, image2, options: options, workspace: workspace)   // grow the workspace first
@@ -36,10 +36,10 @@ let benchmarks: @Sendable () -> Void = {
         let hidden = Tensor(shape: [1, 128, h, w], repeating: 0.1), context = Tensor(shape: [1, 128, h, w], repeating: 0.2)
         let corr = Tensor(shape: [1, 324, h, w], repeating: 0.3), flow = Tensor(shape: [1, 2, h, w], repeating: 1)
         let workspace = Workspace()
-        _ = block(hidden: hidden, context: context, correlation: corr, flow: flow, workspace: workspace)
+        _ = try block(hidden: hidden, context: context, correlation: corr, flow: flow, workspace: workspace)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            blackHole(block(hidden: hidden, context: context, correlation: corr, flow: flow, workspace: workspace))
+            blackHole(try block(hidden: hidden, context: context, correlation: corr, flow: flow, workspace: workspace))
         }
         benchmark.stopMeasurement()
     }

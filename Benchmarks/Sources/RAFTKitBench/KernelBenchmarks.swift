@@ -60,12 +60,12 @@ struct KernelResult: Codable {
 }
 
 /// Times each convolution (im2col + sgemm + bias) against a bare sgemm of the same M×N×K.
-func runKernelBenchmarks(repeats: Int, pytorch: [String: Double] = [:]) -> [KernelResult] {
+func runKernelBenchmarks(repeats: Int, pytorch: [String: Double] = [:]) throws -> [KernelResult] {
     var results: [KernelResult] = []
     let workspace = Workspace()
     for s in kernelShapes() {
         var rng = SystemRandomNumberGenerator()
-        let weight = Tensor(shape: [s.outputChannels, s.inputChannels, s.geometry.kernelHeight, s.geometry.kernelWidth],
+        let weight = try Tensor(shape: [s.outputChannels, s.inputChannels, s.geometry.kernelHeight, s.geometry.kernelWidth],
                             values: (0..<(s.outputChannels * s.inputChannels * s.geometry.kernelHeight * s.geometry.kernelWidth)).map { _ in Float.random(in: -0.05...0.05, using: &rng) })
         let conv = Conv2d(weight: weight, bias: nil, geometry: s.geometry)
         let input = Tensor(shape: [1, s.inputChannels, s.height, s.width], repeating: 0.5)
@@ -81,8 +81,8 @@ func runKernelBenchmarks(repeats: Int, pytorch: [String: Double] = [:]) -> [Kern
         }
         let tConv = medianSeconds(repeats: repeats) { conv.forward(input, into: &output, workspace: workspace) }
         perAlgorithm[conv.algorithm.rawValue] = tConv * 1000
-        let a = Tensor(shape: [m, k], values: [Float](repeating: 0.01, count: m * k))
-        let b = Tensor(shape: [k, n], values: [Float](repeating: 0.02, count: k * n))
+        let a = try Tensor(shape: [m, k], values: [Float](repeating: 0.01, count: m * k))
+        let b = try Tensor(shape: [k, n], values: [Float](repeating: 0.02, count: k * n))
         var c = Tensor(shape: [m, n])
         let tGemm = medianSeconds(repeats: repeats) { BLAS.multiply(a, b, into: &c) }
         let flops = 2.0 * Double(m) * Double(n) * Double(k)

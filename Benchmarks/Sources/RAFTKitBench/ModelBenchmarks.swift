@@ -16,11 +16,11 @@ func runUpdateStepBenchmarks(height: Int = 55, width: Int = 128, repeats: Int) t
         let block = try UpdateBlock(configuration: config,
                                     stateDict: subset(ProceduralWeights.raft(variant, seed: 7), prefix: "update_block."))
         var rng = SystemRandomNumberGenerator()
-        func random(_ c: Int, _ scale: Float) -> Tensor {
-            Tensor(shape: [1, c, height, width], values: (0..<(c * height * width)).map { _ in Float.random(in: -scale...scale, using: &rng) })
+        func random(_ c: Int, _ scale: Float) throws -> Tensor {
+            try Tensor(shape: [1, c, height, width], values: (0..<(c * height * width)).map { _ in Float.random(in: -scale...scale, using: &rng) })
         }
-        let hidden = random(config.hiddenChannels, 1), context = random(config.contextChannels, 1)
-        let corr = random(config.correlationChannels, 4), flow = random(2, 3)
+        let hidden = try random(config.hiddenChannels, 1), context = try random(config.contextChannels, 1)
+        let corr = try random(config.correlationChannels, 4), flow = try random(2, 3)
         // The allocation-free step into reused tensors: what one iteration of RAFT's loop costs. The context
         // cache (the context's share of the GRU gates) is recomputed inside every step here, as in PyTorch's
         // update block, so this is the cost of a stand-alone step, not of the model's loop.
@@ -31,13 +31,13 @@ func runUpdateStepBenchmarks(height: Int = 55, width: Int = 128, repeats: Int) t
                 h.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress!, count: src.count) }
             }
         }
-        let withMask = medianSeconds(repeats: repeats) {
+        let withMask = try medianSeconds(repeats: repeats) {
             reset()
-            block.step(hidden: &h, context: context, correlation: corr, flow: flow, deltaFlow: &delta, mask: &mask, workspace: workspace)
+            try block.step(hidden: &h, context: context, correlation: corr, flow: flow, deltaFlow: &delta, mask: &mask, workspace: workspace)
         }
-        let withoutMask = medianSeconds(repeats: repeats) {
+        let withoutMask = try medianSeconds(repeats: repeats) {
             reset()
-            block.step(hidden: &h, context: context, correlation: corr, flow: flow, deltaFlow: &delta, mask: &noMask, workspace: workspace)
+            try block.step(hidden: &h, context: context, correlation: corr, flow: flow, deltaFlow: &delta, mask: &noMask, workspace: workspace)
         }
         let macs = Double(block.multiplyAccumulates(height: height, width: width))
         results.append(UpdateStepResult(variant: variant.rawValue, grid: "\(height)x\(width)", withMaskMs: withMask * 1000,
@@ -58,25 +58,25 @@ struct CorrelationResult: Codable {
     var allPairsMs: Double, onDemandMs: Double
 }
 
-func runCorrelationBenchmarks(height: Int = 55, width: Int = 128, repeats: Int) -> [CorrelationResult] {
+func runCorrelationBenchmarks(height: Int = 55, width: Int = 128, repeats: Int) throws -> [CorrelationResult] {
     var results: [CorrelationResult] = []
     for variant in RAFTVariant.allCases {
         let config = RAFTConfiguration.for(variant)
         let d = config.featureChannels
         var rng = SystemRandomNumberGenerator()
-        let f1 = Tensor(shape: [1, d, height, width], values: (0..<(d * height * width)).map { _ in Float.random(in: -1...1, using: &rng) })
-        let f2 = Tensor(shape: [1, d, height, width], values: (0..<(d * height * width)).map { _ in Float.random(in: -1...1, using: &rng) })
+        let f1 = try Tensor(shape: [1, d, height, width], values: (0..<(d * height * width)).map { _ in Float.random(in: -1...1, using: &rng) })
+        let f2 = try Tensor(shape: [1, d, height, width], values: (0..<(d * height * width)).map { _ in Float.random(in: -1...1, using: &rng) })
         var coords = Tensor(shape: [1, 2, height, width])
         for y in 0..<height { for x in 0..<width {
             coords[0, 0, y, x] = Float(x) + Float.random(in: -3...3, using: &rng)
             coords[0, 1, y, x] = Float(y) + Float.random(in: -3...3, using: &rng)
         } }
         let ws = Workspace()
-        let all = medianSeconds(repeats: repeats) {
-            _ = Correlation.lookup(fmap1: f1, fmap2: f2, coords: coords, radius: config.correlationRadius, mode: .allPairs, workspace: ws)
+        let all = try medianSeconds(repeats: repeats) {
+            _ = try Correlation.lookup(fmap1: f1, fmap2: f2, coords: coords, radius: config.correlationRadius, mode: .allPairs, workspace: ws)
         }
-        let onDemand = medianSeconds(repeats: repeats) {
-            _ = Correlation.lookup(fmap1: f1, fmap2: f2, coords: coords, radius: config.correlationRadius, mode: .onDemand, workspace: ws)
+        let onDemand = try medianSeconds(repeats: repeats) {
+            _ = try Correlation.lookup(fmap1: f1, fmap2: f2, coords: coords, radius: config.correlationRadius, mode: .onDemand, workspace: ws)
         }
         results.append(CorrelationResult(variant: variant.rawValue, grid: "\(height)x\(width)", channels: d,
                                          allPairsMs: all * 1000, onDemandMs: onDemand * 1000))
@@ -103,8 +103,8 @@ func runModelBenchmark(variant: RAFTVariant, height: Int, width: Int, iterations
         throw WeightsError.unknownModel(file: weights ?? "", reason: "holds RAFT-\(model.variant.rawValue), not \(variant.rawValue)")
     }
     var rng = SystemRandomNumberGenerator()
-    let i1 = Tensor(shape: [1, 3, height, width], values: (0..<(3 * height * width)).map { _ in Float.random(in: 0...255, using: &rng) })
-    let i2 = Tensor(shape: [1, 3, height, width], values: (0..<(3 * height * width)).map { _ in Float.random(in: 0...255, using: &rng) })
+    let i1 = try Tensor(shape: [1, 3, height, width], values: (0..<(3 * height * width)).map { _ in Float.random(in: 0...255, using: &rng) })
+    let i2 = try Tensor(shape: [1, 3, height, width], values: (0..<(3 * height * width)).map { _ in Float.random(in: 0...255, using: &rng) })
     let options = RAFTOptions(iterations: iterations, correlation: correlation, precision: precision)
     let workspace = Workspace()
     var last: RAFTOutput?

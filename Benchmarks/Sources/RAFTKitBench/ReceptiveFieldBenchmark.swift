@@ -16,12 +16,12 @@ import RAFTKitAnalysis
 /// - Returns: one study per entry of `dims`.
 func runReceptiveFieldBenchmark(dims: [GRUChannels] = [.basic, .small], variants: [GRUVariant] = GRUVariant.defaults,
                                 height: Int = 55, width: Int = 128, iterations: Int = 8, draws: Int = 4,
-                                repeats: Int = 5, heatmapPrefix: String? = nil) -> [ReceptiveFieldStudy] {
+                                repeats: Int = 5, heatmapPrefix: String? = nil) throws -> [ReceptiveFieldStudy] {
     var studies: [ReceptiveFieldStudy] = []
     for channels in dims {
         let options = ReceptiveFieldStudy.Options(variants: variants, channels: channels, height: height, width: width,
                                                   iterations: iterations, draws: draws, repeats: repeats)
-        let study = ReceptiveFieldStudy.run(options) { line in
+        let study = try ReceptiveFieldStudy.run(options) { line in
             FileHandle.standardError.write(Data("receptive-field (hidden \(channels.hidden)): \(line)\n".utf8))
         }
         if let heatmapPrefix {

@@ -80,7 +80,7 @@ var report: [String: Any] = [:]
 do {
     if suites.contains("kernels") {
         print("## Convolution core vs bare sgemm (same M×N×K, same run)\n")
-        let r = runKernelBenchmarks(repeats: repeats, pytorch: pytorch)
+        let r = try runKernelBenchmarks(repeats: repeats, pytorch: pytorch)
         printKernelTable(r)
         record("kernels", r)
         print()
@@ -111,7 +111,7 @@ do {
         print("## Correlation volume + 4-level pyramid + one look-up at 55×128\n")
         print("| model | D | all-pairs ms | on-demand ms | PyTorch (all-pairs): ms, speed-up (RAFTKit %) |")
         print("|---|---:|---:|---:|---|")
-        let r = runCorrelationBenchmarks(repeats: repeats)
+        let r = try runCorrelationBenchmarks(repeats: repeats)
         for c in r {
             print("| \(c.variant) | \(c.channels) | \(String(format: "%.1f", c.allPairsMs)) | \(String(format: "%.1f", c.onDemandMs)) | \(ratio(c.allPairsMs, "correlation_\(c.variant)_55x128_D\(c.channels)")) |")
         }
@@ -155,7 +155,7 @@ do {
     }
     if suites.contains("receptive-field") {
         print("## Receptive field of GRU variants at 55×128 (see README.md)\n")
-        let studies = runReceptiveFieldBenchmark(repeats: repeats)
+        let studies = try runReceptiveFieldBenchmark(repeats: repeats)
         printReceptiveFieldTables(studies)
     }
     if suites.contains("single") {

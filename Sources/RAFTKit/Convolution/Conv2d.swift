@@ -41,7 +41,7 @@ public struct Conv2d: Sendable {
         self.weight = weight
         let b = bias ?? Tensor(shape: [cout])
         precondition(b.count == outputChannels, "Conv2d bias has \(b.count) values for \(outputChannels) outputs")
-        self.bias = b.reshaped([outputChannels])
+        self.bias = b.reshaped(unchecked: [outputChannels])
         let chosen = algorithm ?? .preferred(inputChannels: cin, outputChannels: cout, geometry: geometry)
         precondition(chosen.supports(geometry), "\(chosen) cannot compute a \(geometry) convolution")
         self.algorithm = chosen

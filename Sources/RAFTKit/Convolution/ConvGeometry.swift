@@ -5,10 +5,12 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
     public var paddingY: Int, paddingX: Int
     public var dilationY: Int, dilationX: Int
 
+    /// A geometry written in the program (RAFT's layers are literals). Like `a..<b` with `a > b`, a non-positive
+    /// kernel side, stride or dilation or a negative padding is a programmer error and traps; values from outside
+    /// the program go through ``init(validatingKernel:stride:padding:dilation:)``.
     public init(kernel: (height: Int, width: Int), stride: (y: Int, x: Int) = (1, 1),
                 padding: (y: Int, x: Int) = (0, 0), dilation: (y: Int, x: Int) = (1, 1)) {
-        precondition(kernel.height > 0 && kernel.width > 0 && stride.y > 0 && stride.x > 0
-                     && padding.y >= 0 && padding.x >= 0 && dilation.y > 0 && dilation.x > 0,
+        precondition(Self.isValid(kernel: kernel, stride: stride, padding: padding, dilation: dilation),
                      "invalid convolution geometry")
         kernelHeight = kernel.height; kernelWidth = kernel.width
         strideY = stride.y; strideX = stride.x

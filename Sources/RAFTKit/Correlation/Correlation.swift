@@ -63,11 +63,21 @@ public enum Correlation {
     ///   - mode: ``CorrelationMode/allPairs``, ``CorrelationMode/onDemand`` or automatic.
     ///   - workspace: scratch to reuse between calls (a new one by default).
     /// - Returns: `[N, levels·(2r+1)², h, w]`.
+    /// - Throws: ``TensorError/invalidArgument(_:expected:found:)`` for `levels < 1` or `radius < 0`;
+    ///   ``TensorError/shapeMismatch(argument:expected:found:)`` for feature maps that are not 4-D, differ in shape
+    ///   or are too small for `levels` (the coarsest level needs a side of at least 1), or for other coords.
     public static func lookup(fmap1: Tensor, fmap2: Tensor, coords: Tensor, levels: Int = 4, radius: Int,
-                              mode: CorrelationMode = .allPairs, workspace: Workspace? = nil) -> Tensor {
-        precondition(fmap1.rank == 4 && fmap1.shape == fmap2.shape, "feature maps must be equal [N, D, h, w], got \(fmap1.shape), \(fmap2.shape)")
+                              mode: CorrelationMode = .allPairs, workspace: Workspace? = nil) throws(TensorError) -> Tensor {
+        guard levels >= 1 else { throw .invalidArgument("levels", expected: "at least 1", found: levels) }
+        guard radius >= 0 else { throw .invalidArgument("radius", expected: "at least 0", found: radius) }
+        try Tensor.check(fmap1, "fmap1", [nil, nil, nil, nil])
+        try Tensor.check(fmap2, "fmap2", fmap1.shape)
         let (n, d, h, w) = (fmap1.n, fmap1.c, fmap1.h, fmap1.w)
-        precondition(coords.shape == [n, 2, h, w], "coords must be [\(n), 2, \(h), \(w)], got \(coords.shape)")
+        guard levels <= Int.bitWidth - 2, h >> (levels - 1) >= 1, w >> (levels - 1) >= 1 else {
+            throw .shapeMismatch(argument: "fmap1", expected: "[N, D, h, w] with h, w ≥ 2^(levels − 1) = 2^\(levels - 1)",
+                                 found: fmap1.shape)
+        }
+        try Tensor.check(coords, "coords", [n, 2, h, w])
         let geometry = CorrelationLevels(height: h, width: w, count: levels, radius: radius)
         let concrete = mode.resolved(samples: 1, height: h, width: w, levels: levels)
         var out = Tensor(shape: [n, geometry.channels, h, w])

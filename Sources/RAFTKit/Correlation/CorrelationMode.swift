@@ -24,7 +24,9 @@ public enum CorrelationMode: Sendable, Hashable, CustomStringConvertible {
     /// The concrete strategy (``allPairs`` or ``onDemand``) for `samples` pairs of `height × width` feature maps.
     /// ``allPairs`` itself falls back to ``onDemand`` only when one sample's volume would exceed BLAS's
     /// 32-bit sizes (`h·w·Σ hᵢ·wᵢ ≥ 2³¹` floats, e.g. a 4K frame).
+    /// Sizes without a volume (a side or `levels` below 1) resolve to ``allPairs`` unless this is ``onDemand``.
     public func resolved(samples: Int, height: Int, width: Int, levels: Int = 4) -> CorrelationMode {
+        guard height > 0 && width > 0 && levels > 0 else { return self == .onDemand ? .onDemand : .allPairs }
         let geometry = CorrelationLevels(height: height, width: width, count: levels, radius: 0)
         switch self {
         case .allPairs, .onDemand:
@@ -34,9 +36,11 @@ public enum CorrelationMode: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Bytes of the stored all-pairs pyramid (all levels) for `samples` pairs of `height × width` feature maps.
+    /// Bytes of the stored all-pairs pyramid (all levels) for `samples` pairs of `height × width` feature maps;
+    /// 0 when a side or `levels` is below 1.
     public static func allPairsBytes(samples: Int, height: Int, width: Int, levels: Int = 4) -> Int {
-        samples * CorrelationLevels(height: height, width: width, count: levels, radius: 0).allPairsBytes
+        guard height > 0 && width > 0 && levels > 0 else { return 0 }
+        return samples * CorrelationLevels(height: height, width: width, count: levels, radius: 0).allPairsBytes
     }
 
     public var description: String {

@@ -52,6 +52,69 @@ package struct CorrelationPyramid {
         }
     }
 
+    /// The pyramid of the reversed pair, (fmap2, fmap1), built in place from this pair's pyramid in `storage`.
+    ///
+    /// Level 0 of the reversed volume is the transpose of this one, `corr_b[q, p] = corr_f[p, q]` (the same
+    /// products, so no GEMM): the `h·w × h·w` block at the start of every row is transposed in place, in square
+    /// tiles that both fit in the cache. The coarser levels pool over the reversed pair's targets, the frame-1
+    /// positions, so they are pooled again from the transposed level 0 (core/corr.py, `CorrBlock`: `avg_pool2d`
+    /// over the last two dimensions) and overwrite this pyramid's coarser levels. Allocation-free; needs no
+    /// memory beyond `storage`.
+    /// - Parameter storage: this pair's pyramid (``storageCount(_:)`` floats, built by
+    ///   ``init(fmap1:fmap2:channels:levels:storage:workspace:)``); it holds the reversed pair's afterwards.
+    package init(reversing storage: UnsafeMutablePointer<Float>, levels: CorrelationLevels) {
+        self.levels = levels
+        self.storage = storage
+        let pixels = levels.pixels, rowLength = levels.rowLength
+        let side = Self.transposeTile, tiles = (pixels + side - 1) / side
+        // Tile pairs (I, J) with I ≤ J, numbered column by column: k = J·(J+1)/2 + I.
+        Parallel.forEach(tiles * (tiles + 1) / 2, minimumChunk: 8, context: (storage, pixels, rowLength, side)) {
+            volume, part in
+            let (storage, pixels, rowLength, side) = volume
+            var column = Int((Double(8 * part.lowerBound + 1).squareRoot() - 1) / 2)
+            while column * (column + 1) / 2 > part.lowerBound { column -= 1 }
+            while (column + 1) * (column + 2) / 2 <= part.lowerBound { column += 1 }
+            var row = part.lowerBound - column * (column + 1) / 2
+            for _ in part {
+                Self.swapTransposed(storage, rows: row * side..<min(pixels, (row + 1) * side),
+                                    columns: column * side..<min(pixels, (column + 1) * side), rowLength: rowLength)
+                row += 1
+                if row > column { (row, column) = (0, column + 1) }
+            }
+        }
+        guard levels.count > 1 else { return }
+        Parallel.forEach(pixels, minimumChunk: 64, context: (storage, levels)) { pyramid, part in
+            let (storage, levels) = pyramid
+            for p in part {
+                let row = storage + p * levels.rowLength
+                for i in 1..<levels.count {
+                    let (source, target) = (levels.sizes[i - 1], levels.sizes[i])
+                    Self.pool(row + levels.offsets[i - 1], width: source.width, into: row + levels.offsets[i],
+                              width: target.width, rows: target.height)
+                }
+            }
+        }
+    }
+
+    /// Side of the square tiles of the in-place transpose: two 32×32 tiles are 8 KB, and their 64 rows stay in
+    /// the L1 cache and TLB while they are swapped.
+    static let transposeTile = 32
+
+    /// Swaps `a[r, c]` with `a[c, r]` for `r` in `rows`, `c` in `columns` (`a` with row stride `rowLength`); on a
+    /// diagonal tile (`rows == columns`) only the pairs with `c > r`.
+    @inline(__always)
+    private static func swapTransposed(_ a: UnsafeMutablePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+                                       rowLength: Int) {
+        let diagonal = rows == columns
+        for r in rows {
+            let rowR = a + r * rowLength
+            for c in (diagonal ? r + 1 : columns.lowerBound)..<columns.upperBound {
+                let rowC = a + c * rowLength
+                (rowR[c], rowC[r]) = (rowC[r], rowR[c])
+            }
+        }
+    }
+
     /// How the volume is cut into GEMM tiles: `tileRows` source pixels × one band of `bandRows = 2^(L−1)` level-0
     /// target rows. A band holds every level-0 row its pooled rows need, so a tile is pooled right after its GEMM.
     struct Tiling {

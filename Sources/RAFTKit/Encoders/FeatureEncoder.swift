@@ -140,8 +140,9 @@ public struct FeatureEncoder: Sendable {
     /// Encodes a batch (allocating convenience).
     /// - Parameter images: `[N, 3, H, W]`, normalised to [−1, 1].
     /// - Returns: `[N, outputChannels, h, w]`.
-    public func callAsFunction(_ images: Tensor) -> Tensor {
-        precondition(images.rank == 4 && images.c == 3, "images must be [N, 3, H, W], got \(images.shape)")
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:found:)`` unless `images` is `[N, 3, H, W]`.
+    public func callAsFunction(_ images: Tensor) throws(TensorError) -> Tensor {
+        try Tensor.check(images, "images", [nil, 3, nil, nil])
         let (oh, ow) = outputSize(height: images.h, width: images.w)
         var out = Tensor(shape: [images.n, outputChannels, oh, ow])
         let dst = out.mutablePointer()

@@ -39,9 +39,9 @@ package struct StaticInputSplit: Sendable {
         let staticWeights = gates.flatMap { columns(of: $0, channels: staticRange) }
         let staticBias = gates.flatMap { $0.bias.scalars }
         self.staticChannels = staticChannels
-        staticGates = Conv2d(weight: Tensor(shape: [3 * hid, staticChannels, gru.geometry.kernelHeight, gru.geometry.kernelWidth],
+        staticGates = Conv2d(weight: Tensor(uncheckedShape: [3 * hid, staticChannels, gru.geometry.kernelHeight, gru.geometry.kernelWidth],
                                             values: staticWeights),
-                             bias: Tensor(shape: [3 * hid], values: staticBias), geometry: gru.geometry)
+                             bias: Tensor(uncheckedShape: [3 * hid], values: staticBias), geometry: gru.geometry)
         (zrDynamic, qDynamic) = ConvGRU.prepare(zr: gru.zr.weight, q: gru.q.weight, channels: dynamicRanges,
                                                 algorithm: gru.gateAlgorithm)
     }

@@ -69,8 +69,9 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
     ///     pixels (e.g. ``forwardInterpolate(_:)`` of the previous ``FlowEstimate/lowResolution``); takes
     ///     precedence over `warmStart`.
     ///   - correlation: all-pairs, on-demand, or automatic by memory budget.
-    ///   - bidirectional: also estimate the flow `image2 → image1` (``FlowEstimate/backward``, the same as
-    ///     estimating the reversed pair, without warm start) and the occlusion mask of `image1`
+    ///   - bidirectional: also estimate the flow `image2 → image1` (``FlowEstimate/backward``: estimating the
+    ///     reversed pair without warm start, up to Float rounding with the all-pairs correlation, whose backward
+    ///     volume is the forward one transposed) and the occlusion mask of `image1`
     ///     (``FlowEstimate/occlusion``, ``FlowOcclusion`` with its default tolerances). Each frame goes through the
     ///     feature encoder once; the context encoder runs on each frame.
     ///   - workspace: scratch memory to reuse between calls on one thread.
@@ -216,7 +217,7 @@ public struct FlowEstimator: Sendable, CustomStringConvertible {
     /// A full-resolution flow as RAFT's `flow_init`: padded like the frames, 8×8 block means, divided by 8.
     static func lowResolution(_ flow: FlowField, padding: InputPadder.Mode) -> Tensor {
         let padder = InputPadder(unchecked: flow.height, flow.width, mode: padding, minimumSize: RAFT.minimumSize)   // H, W ≥ 1: checked by `run`
-        let padded = padder.pad(flow.tensor)
+        let padded = padder.pad(unchecked: flow.tensor)
         let (h, w) = (padder.paddedHeight / 8, padder.paddedWidth / 8)
         var out = Tensor(shape: [1, 2, h, w])
         let dst = out.mutablePointer(), src = padded.pointer

@@ -60,8 +60,16 @@ public struct InputPadder: Sendable, Hashable, Codable, CustomStringConvertible 
     /// Replicate-pads a batch.
     /// - Parameter x: `[N, C, height, width]`.
     /// - Returns: `[N, C, paddedHeight, paddedWidth]`.
-    public func pad(_ x: Tensor) -> Tensor {
-        precondition(x.rank == 4 && x.h == height && x.w == width, "pad expects [N, C, \(height), \(width)], got \(x.shape)")
+    /// - Throws: ``RAFTError/invalidShape(input:shape:expected:)`` for any other shape of `x`.
+    public func pad(_ x: Tensor) throws(RAFTError) -> Tensor {
+        guard x.rank == 4 && x.h == height && x.w == width else {
+            throw .invalidShape(input: "pad input", shape: x.shape, expected: "[N, C, \(height), \(width)]")
+        }
+        return pad(unchecked: x)
+    }
+
+    /// ``pad(_:)`` of a tensor whose shape matches by construction.
+    package func pad(unchecked x: Tensor) -> Tensor {
         var out = Tensor(shape: [x.n, x.c, paddedHeight, paddedWidth])
         let dst = out.mutablePointer()
         for b in 0..<x.n {
@@ -74,9 +82,11 @@ public struct InputPadder: Sendable, Hashable, Codable, CustomStringConvertible 
     /// Crops a padded batch back to the original size.
     /// - Parameter x: `[N, C, paddedHeight, paddedWidth]`.
     /// - Returns: `[N, C, height, width]`.
-    public func unpad(_ x: Tensor) -> Tensor {
-        precondition(x.rank == 4 && x.h == paddedHeight && x.w == paddedWidth,
-                     "unpad expects [N, C, \(paddedHeight), \(paddedWidth)], got \(x.shape)")
+    /// - Throws: ``RAFTError/invalidShape(input:shape:expected:)`` for any other shape of `x`.
+    public func unpad(_ x: Tensor) throws(RAFTError) -> Tensor {
+        guard x.rank == 4 && x.h == paddedHeight && x.w == paddedWidth else {
+            throw .invalidShape(input: "unpad input", shape: x.shape, expected: "[N, C, \(paddedHeight), \(paddedWidth)]")
+        }
         var out = Tensor(shape: [x.n, x.c, height, width])
         let dst = out.mutablePointer()
         for b in 0..<x.n {

@@ -14,39 +14,56 @@ public enum ProceduralWeights {
         }
     }
 
-    /// `(centre, half)` of the uniform range of `key` given every key's shape.
-    static func range(of key: String, shapes: [String: [Int]]) -> (centre: Double, half: Double) {
-        let dot = key.lastIndex(of: ".")!
+    /// `(centre, half)` of the uniform range of `key` given every key's shape: a convolution's (4-D `weight`)
+    /// parameters are uniform in ±1/√fan_in, norm layers' parameters by leaf name; nil for any other key.
+    static func range(of key: String, shapes: [String: [Int]]) -> (centre: Double, half: Double)? {
+        guard let dot = key.lastIndex(of: ".") else { return nil }
         let prefix = String(key[..<dot]), leaf = String(key[key.index(after: dot)...])
         if let w = shapes[prefix + ".weight"], w.count == 4, leaf == "weight" || leaf == "bias" {
-            return (0, 1 / Double(w[1] * w[2] * w[3]).squareRoot())
+            return (0, 1 / (Double(w[1]) * Double(w[2]) * Double(w[3])).squareRoot())
         }
         switch leaf {
         case "weight": return (1, 0.5)
         case "bias", "running_mean": return (0, 0.2)
         case "running_var": return (1.25, 0.75)
-        default: preconditionFailure("no procedural range for \(key)")
+        default: return nil
         }
     }
 
-    /// The generated tensor for one key.
-    static func tensor(seed: UInt64, key: String, shapes: [String: [Int]]) -> Tensor {
-        let shape = shapes[key]!
-        let (centre, half) = range(of: key, shapes: shapes)
-        let values = unitValues(seed: seed, key: key, count: shape.reduce(1, *)).map { Float(centre + half * $0) }
-        return Tensor(shape: shape, values: values)
+    /// The generated tensor for `key` of `shape` in `range`.
+    static func tensor(seed: UInt64, key: String, shape: [Int], count: Int, range: (centre: Double, half: Double)) -> Tensor {
+        let values = unitValues(seed: seed, key: key, count: count).map { Float(range.centre + range.half * $0) }
+        return Tensor(uncheckedShape: shape, values: values)
     }
 
     /// A state dict for every key of `shapes`.
-    public static func stateDict(shapes: [String: [Int]], seed: UInt64, source: String = "<procedural>") -> StateDict {
+    /// - Throws: ``WeightsError/unexpectedKeys(file:keys:)`` (file `source`) for keys that name no parameter with
+    ///   a procedural range (`….weight`, `….bias`, `….running_mean`, `….running_var`),
+    ///   ``WeightsError/invalidShape(file:key:shape:)`` for a negative dimension or an overflowing element count,
+    ///   and for a convolution weight with a zero or overflowing fan-in.
+    public static func stateDict(shapes: [String: [Int]], seed: UInt64,
+                                 source: String = "<procedural>") throws(WeightsError) -> StateDict {
         var tensors: [String: Tensor] = [:]
-        for key in shapes.keys { tensors[key] = tensor(seed: seed, key: key, shapes: shapes) }
+        let unknown = shapes.keys.filter { range(of: $0, shapes: shapes) == nil }.sorted()
+        guard unknown.isEmpty else { throw .unexpectedKeys(file: source, keys: unknown) }
+        for (key, shape) in shapes.sorted(by: { $0.key < $1.key }) {
+            guard let count = Tensor.product(shape), let range = range(of: key, shapes: shapes), range.half.isFinite
+            else { throw .invalidShape(file: source, key: key, shape: shape) }
+            tensors[key] = tensor(seed: seed, key: key, shape: shape, count: count, range: range)
+        }
         return StateDict(tensors, source: source)
     }
 
     /// The full canonical RAFT state dict of `variant` (seeds used by the fixtures: basic 1, small 2).
     public static func raft(_ variant: RAFTVariant, seed: UInt64) -> StateDict {
-        stateDict(shapes: canonicalShapes(variant), seed: seed, source: "<procedural \(variant) seed \(seed)>")
+        let shapes = canonicalShapes(variant)
+        var tensors: [String: Tensor] = [:]
+        for (key, shape) in shapes {
+            // Every canonical key has a range and a valid shape (ProceduralWeightsTests).
+            guard let range = range(of: key, shapes: shapes) else { continue }
+            tensors[key] = tensor(seed: seed, key: key, shape: shape, count: shape.reduce(1, *), range: range)
+        }
+        return StateDict(tensors, source: "<procedural \(variant) seed \(seed)>")
     }
 
     // MARK: - Canonical names and shapes (the official checkpoints' state dict)

@@ -29,16 +29,47 @@ public struct RAFT: Sendable {
     /// flow is cropped back, so frames of any size run.
     public static let minimumSize = 128
 
-    /// Builds RAFT from its parts.
+    /// Builds RAFT from its parts. Parts that disagree with `configuration` are a programmer error and trap;
+    /// ``init(validatingConfiguration:featureEncoder:contextEncoder:updateBlock:)`` throws instead.
     public init(configuration: RAFTConfiguration, featureEncoder: FeatureEncoder, contextEncoder: FeatureEncoder,
                 updateBlock: UpdateBlock) {
-        precondition(featureEncoder.outputChannels == configuration.featureChannels, "fnet must output \(configuration.featureChannels) channels")
-        precondition(contextEncoder.outputChannels == configuration.hiddenChannels + configuration.contextChannels,
-                     "cnet must output hidden + context channels")
+        if let problem = Self.mismatch(configuration, featureEncoder, contextEncoder, updateBlock) { preconditionFailure("\(problem)") }
         self.configuration = configuration
         self.featureEncoder = featureEncoder
         self.contextEncoder = contextEncoder
         self.updateBlock = updateBlock
+    }
+
+    /// ``init(configuration:featureEncoder:contextEncoder:updateBlock:)`` with its contract checked.
+    /// - Throws: ``LayerError/mismatch(layer:expected:found:)`` for a configuration outside 1…4 correlation levels
+    ///   or with a negative radius, an update block of another configuration, a feature encoder without
+    ///   `featureChannels` outputs or a context encoder without `hiddenChannels + contextChannels` outputs.
+    public init(validatingConfiguration configuration: RAFTConfiguration, featureEncoder: FeatureEncoder,
+                contextEncoder: FeatureEncoder, updateBlock: UpdateBlock) throws(LayerError) {
+        if let problem = Self.mismatch(configuration, featureEncoder, contextEncoder, updateBlock) { throw problem }
+        self.init(configuration: configuration, featureEncoder: featureEncoder, contextEncoder: contextEncoder,
+                  updateBlock: updateBlock)
+    }
+
+    static func mismatch(_ c: RAFTConfiguration, _ fnet: FeatureEncoder, _ cnet: FeatureEncoder,
+                         _ update: UpdateBlock) -> LayerError? {
+        if !(1...4).contains(c.correlationLevels) || c.correlationRadius < 0 {
+            return .mismatch(layer: "RAFT", expected: "1…4 correlation levels (minimumSize keeps the coarsest side ≥ 2) and a radius ≥ 0",
+                             found: "\(c.correlationLevels) levels, radius \(c.correlationRadius)")
+        }
+        if update.configuration != c {
+            return .mismatch(layer: "RAFT", expected: "an update block of the same configuration",
+                             found: "\(update.configuration) for \(c)")
+        }
+        if fnet.outputChannels != c.featureChannels {
+            return .mismatch(layer: "RAFT", expected: "a feature encoder with \(c.featureChannels) outputs",
+                             found: "\(fnet.outputChannels)")
+        }
+        if cnet.outputChannels != c.hiddenChannels + c.contextChannels {
+            return .mismatch(layer: "RAFT", expected: "a context encoder with \(c.hiddenChannels) + \(c.contextChannels) outputs",
+                             found: "\(cnet.outputChannels)")
+        }
+        return nil
     }
 
     /// Builds RAFT from a state dict with the official parameter names (those of core/raft.py's modules; a `module.` prefix,
@@ -117,10 +148,14 @@ public struct RAFT: Sendable {
     }
 
     /// The flow in both directions, image1 → image2 and image2 → image1, as two calls of
-    /// ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` would give them (bit for bit), with each
-    /// frame through the feature encoder once: the backward pass takes both frames' feature maps from the
-    /// forward pass and runs the context encoder on image2. `flowInit` warm-starts the forward direction only.
-    /// The backward pass builds its own correlation pyramid (in the same memory, after the forward pass).
+    /// ``callAsFunction(_:_:flowInit:options:workspace:onIteration:)`` would give them, with each frame through
+    /// the feature encoder once: the backward pass takes both frames' feature maps from the forward pass and runs
+    /// the context encoder on image2. `flowInit` warm-starts the forward direction only.
+    /// The forward flow is bit for bit the single call's. With the all-pairs correlation, the backward pass takes
+    /// its correlation volume as the transpose of the forward one, in place
+    /// (``CorrelationPyramid/init(reversing:levels:)``), and pools it again. Its flow then equals the reversed
+    /// pair's up to Float rounding, because the reversed pair's GEMM sums the same products in another order. On
+    /// demand, the backward pass pools its own feature maps and is bit for bit the reversed pair's.
     /// - Parameters:
     ///   - onIteration: called after every iteration of each direction, forward first.
     ///   - shouldStop: asked before every iteration (and between the directions); when it returns true the
@@ -142,7 +177,8 @@ public struct RAFT: Sendable {
               let backward = self.forward(image2, image1, flowInit: nil, options: options, padder: padder,
                                           workspace: workspace,
                                           features: FeatureMaps(first: maps2, firstIsComputed: true, second: maps1,
-                                                                secondIsComputed: true),
+                                                                secondIsComputed: true,
+                                                                holdsReversedPyramid: forward.correlation == .allPairs),
                                           onIteration: onIteration.map { f in { f(true, $0) } }, shouldStop: shouldStop)
         else { return nil }
         return (forward, backward)
@@ -178,10 +214,15 @@ public struct RAFT: Sendable {
         /// fmap2, already computed when `secondIsComputed` (the backward pass of a bidirectional estimate).
         package var second: UnsafeMutablePointer<Float>
         package var secondIsComputed: Bool
+        /// The workspace's correlation storage holds every sample's all-pairs pyramid of the reversed pair
+        /// (second, first), as the forward pass of a bidirectional estimate leaves it: an all-pairs pass takes
+        /// its volume as the transpose (``CorrelationPyramid/init(reversing:levels:)``) instead of a GEMM.
+        package var holdsReversedPyramid: Bool
 
         package init(first: UnsafeMutablePointer<Float>, firstIsComputed: Bool, second: UnsafeMutablePointer<Float>,
-                     secondIsComputed: Bool = false) {
+                     secondIsComputed: Bool = false, holdsReversedPyramid: Bool = false) {
             (self.first, self.firstIsComputed, self.second, self.secondIsComputed) = (first, firstIsComputed, second, secondIsComputed)
+            self.holdsReversedPyramid = holdsReversedPyramid
         }
     }
 
@@ -233,8 +274,11 @@ public struct RAFT: Sendable {
                 timings.measure(\.featureEncoder) { encodeFeatures(s.image, grid, into: fmap2, workspace: workspace) }
             }
             samplers.append(timings.measure(\.correlationVolume) {
-                buildCorrelationPyramid(fmap1, fmap2, grid, storage: s.correlation + b * grid.correlationCount,
-                                        workspace: workspace)
+                let storage = s.correlation + b * grid.correlationCount
+                if fmaps.holdsReversedPyramid && grid.correlationMode == .allPairs {
+                    return .allPairs(CorrelationPyramid(reversing: storage, levels: grid.levels))
+                }
+                return buildCorrelationPyramid(fmap1, fmap2, grid, storage: storage, workspace: workspace)
             })
         }
         initializeCoordinates(s.coords, grid, flowInit: flowInit)
@@ -324,7 +368,7 @@ public struct RAFT: Sendable {
             }
             if let onIteration {
                 onIteration(RAFTIteration(index: iteration, lowResolutionFlow: lowResolution(s.coords, grid),
-                                          flow: upsample ? Tensor(shape: output.shape, values: output.scalars) : nil))
+                                          flow: upsample ? Tensor(uncheckedShape: output.shape, values: output.scalars) : nil))
             }
         }
         return true

@@ -46,16 +46,11 @@ public struct ConvGRU: Sendable {
     /// A step from the three gate convolutions (PyTorch `convz`, `convr`, `convq`).
     /// - Parameter gateAlgorithm: how the gates are computed: a Winograd algorithm that supports the geometry, else
     ///   shifted GEMMs. Default: ``ConvolutionAlgorithm/preferred(inputChannels:outputChannels:geometry:)``.
+    ///
+    /// Gates that do not fit (see ``init(validatingZ:r:q:gateAlgorithm:)``) are a programmer error and trap.
     public init(z: Conv2d, r: Conv2d, q: Conv2d, gateAlgorithm requested: ConvolutionAlgorithm? = nil) {
         let g = z.geometry
-        precondition(r.geometry == g && q.geometry == g, "ConvGRU gates must share one geometry")
-        precondition(z.outputChannels == r.outputChannels && z.outputChannels == q.outputChannels,
-                     "ConvGRU gates must have the same number of outputs")
-        precondition(z.inputChannels == r.inputChannels && z.inputChannels == q.inputChannels
-                     && z.inputChannels > z.outputChannels,
-                     "ConvGRU gates must read [hidden, input] = the same channels, more than hidden")
-        precondition(Self.preservesSize(g),
-                     "ConvGRU geometry \(g) must keep the spatial size (stride 1, 2·padding = dilation·(kernel−1))")
+        if let problem = Self.mismatch(z, r, q) { preconditionFailure("\(problem)") }
         hiddenChannels = z.outputChannels
         inputChannels = z.inputChannels - z.outputChannels
         geometry = g
@@ -71,6 +66,30 @@ public struct ConvGRU: Sendable {
         }
         (zrPrepared, qPrepared) = Self.prepare(zr: zr.weight, q: q.weight, channels: [0..<z.inputChannels],
                                                algorithm: gateAlgorithm)
+    }
+
+    /// ``init(z:r:q:gateAlgorithm:)`` with its contract checked.
+    /// - Throws: ``LayerError/mismatch(layer:expected:found:)`` unless the gates share one size-preserving
+    ///   geometry (stride 1, `2·padding = dilation·(kernel − 1)`), their output count (hidden) and their input count
+    ///   (hidden + input, more than hidden).
+    public init(validatingZ z: Conv2d, r: Conv2d, q: Conv2d, gateAlgorithm: ConvolutionAlgorithm? = nil) throws(LayerError) {
+        if let problem = Self.mismatch(z, r, q) { throw problem }
+        self.init(z: z, r: r, q: q, gateAlgorithm: gateAlgorithm)
+    }
+
+    static func mismatch(_ z: Conv2d, _ r: Conv2d, _ q: Conv2d) -> LayerError? {
+        let g = z.geometry
+        if r.geometry != g || q.geometry != g || !preservesSize(g) {
+            return .mismatch(layer: "ConvGRU", expected: "gates of one size-preserving geometry",
+                             found: "\(z.geometry), \(r.geometry), \(q.geometry)")
+        }
+        let shapes = [z, r, q].map { "\($0.inputChannels) → \($0.outputChannels)" }.joined(separator: ", ")
+        if z.outputChannels != r.outputChannels || z.outputChannels != q.outputChannels
+            || z.inputChannels != r.inputChannels || z.inputChannels != q.inputChannels || z.inputChannels <= z.outputChannels {
+            return .mismatch(layer: "ConvGRU", expected: "gates reading hidden + input channels into hidden, alike",
+                             found: shapes)
+        }
+        return nil
     }
 
     /// Gate weights restricted to `channels`, in the layout of the gate algorithm.
@@ -227,10 +246,10 @@ public struct ConvGRU: Sendable {
     ///   - hidden: `[N, hiddenChannels, h, w]`.
     ///   - input: `[N, inputChannels, h, w]`.
     /// - Returns: h', `[N, hiddenChannels, h, w]`.
-    public func callAsFunction(hidden: Tensor, input: Tensor) -> Tensor {
-        precondition(hidden.rank == 4 && hidden.c == hiddenChannels, "ConvGRU hidden must be [N, \(hiddenChannels), h, w], got \(hidden.shape)")
-        precondition(input.rank == 4 && input.c == inputChannels && input.n == hidden.n && input.h == hidden.h
-                     && input.w == hidden.w, "ConvGRU input must be [N, \(inputChannels), h, w], got \(input.shape)")
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:found:)`` for another shape of `hidden` or `input`.
+    public func callAsFunction(hidden: Tensor, input: Tensor) throws(TensorError) -> Tensor {
+        try Tensor.check(hidden, "ConvGRU hidden", [nil, hiddenChannels, nil, nil])
+        try Tensor.check(input, "ConvGRU input", [hidden.n, inputChannels, hidden.h, hidden.w])
         var out = hidden
         let workspace = Workspace()
         let plane = hidden.h * hidden.w

@@ -10,12 +10,31 @@ public struct SeqConvGRU: Sendable {
     /// The gated steps, applied in order.
     public let steps: [ConvGRU]
 
-    /// A sequence of steps that agree on hidden and input channels.
+    /// A sequence of steps that agree on hidden and input channels. No steps, or steps that disagree, are a
+    /// programmer error and trap; ``init(validatingSteps:)`` throws instead.
     public init(steps: [ConvGRU]) {
-        precondition(!steps.isEmpty, "SeqConvGRU needs at least one step")
-        precondition(steps.allSatisfy { $0.hiddenChannels == steps[0].hiddenChannels && $0.inputChannels == steps[0].inputChannels },
-                     "SeqConvGRU steps must share hidden and input channels")
+        if let problem = Self.mismatch(steps) { preconditionFailure("\(problem)") }
         self.steps = steps
+    }
+
+    /// ``init(steps:)`` with its contract checked.
+    /// - Throws: ``LayerError/mismatch(layer:expected:found:)`` for no steps or steps that differ in hidden or
+    ///   input channels.
+    public init(validatingSteps steps: [ConvGRU]) throws(LayerError) {
+        if let problem = Self.mismatch(steps) { throw problem }
+        self.init(steps: steps)
+    }
+
+    static func mismatch(_ steps: [ConvGRU]) -> LayerError? {
+        guard let first = steps.first else {
+            return .mismatch(layer: "SeqConvGRU", expected: "at least one step", found: "none")
+        }
+        for s in steps where s.hiddenChannels != first.hiddenChannels || s.inputChannels != first.inputChannels {
+            return .mismatch(layer: "SeqConvGRU",
+                             expected: "steps of hidden \(first.hiddenChannels), input \(first.inputChannels)",
+                             found: "hidden \(s.hiddenChannels), input \(s.inputChannels)")
+        }
+        return nil
     }
 
     /// A sequence with zero weights for the given geometries (to be replaced, or for shape and cost queries).
@@ -81,9 +100,10 @@ public struct SeqConvGRU: Sendable {
     ///   - hidden: `[N, hiddenChannels, h, w]`.
     ///   - input: `[N, inputChannels, h, w]`.
     /// - Returns: h', `[N, hiddenChannels, h, w]`.
-    public func callAsFunction(hidden: Tensor, input: Tensor) -> Tensor {
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:found:)`` for another shape of `hidden` or `input`.
+    public func callAsFunction(hidden: Tensor, input: Tensor) throws(TensorError) -> Tensor {
         var h = hidden
-        for s in steps { h = s(hidden: h, input: input) }
+        for s in steps { h = try s(hidden: h, input: input) }
         return h
     }
 }

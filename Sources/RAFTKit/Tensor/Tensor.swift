@@ -9,6 +9,9 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     package private(set) var storage: TensorStorage
 
     /// A tensor of the given shape filled with `value`.
+    ///
+    /// A negative dimension is a programmer error and traps, as `Array(repeating:count:)` does for a negative
+    /// count; check shapes from outside the program with ``elementCount(of:)`` or use ``init(shape:values:)``.
     public init(shape: [Int], repeating value: Float = 0) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension")
         self.shape = shape
@@ -17,9 +20,16 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A tensor of the given shape holding `values` in row-major order.
-    public init(shape: [Int], values: [Float]) {
-        precondition(shape.reduce(1, *) == values.count,
-                     "Tensor shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
+    /// - Throws: ``TensorError/invalidShape(_:)`` for a negative dimension, ``TensorError/valueCount(shape:expected:found:)``
+    ///   when `values` does not hold exactly one value per element.
+    public init(shape: [Int], values: [Float]) throws(TensorError) {
+        let count = try Self.elementCount(of: shape)
+        guard count == values.count else { throw .valueCount(shape: shape, expected: count, found: values.count) }
+        self.init(uncheckedShape: shape, values: values)
+    }
+
+    /// ``init(shape:values:)`` for a shape whose element count is `values.count` by construction.
+    package init(uncheckedShape shape: [Int], values: [Float]) {
         self.init(shape: shape)
         values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: values.count) }
     }
@@ -37,7 +47,9 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     public var h: Int { shape[2] }
     public var w: Int { shape[3] }
 
-    /// Element access by full index (bounds are checked by `precondition`).
+    /// Element access by full index.
+    ///
+    /// As with `Array`'s subscript, an index of the wrong length or out of range is a programmer error and traps.
     public subscript(_ index: Int...) -> Float {
         get { storage.pointer[offset(index)] }
         set { makeUnique(); storage.pointer[offset(index)] = newValue }
@@ -81,32 +93,45 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The same elements viewed with another shape of equal element count.
-    public func reshaped(_ newShape: [Int]) -> Tensor {
-        precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
+    /// - Throws: ``TensorError/reshape(from:to:)`` when `newShape` has another element count (or a negative
+    ///   dimension).
+    public func reshaped(_ newShape: [Int]) throws(TensorError) -> Tensor {
+        guard Self.product(newShape) == count else { throw .reshape(from: shape, to: newShape) }
+        var t = self
+        t.shape = newShape
+        return t
+    }
+
+    /// ``reshaped(_:)`` for a shape of the same element count by construction.
+    package func reshaped(unchecked newShape: [Int]) -> Tensor {
         var t = self
         t.shape = newShape
         return t
     }
 
     /// Reallocates only when the element count changes; keeps the buffer otherwise (scratch reuse).
-    /// The contents are unspecified afterwards.
+    /// The contents are unspecified afterwards. A negative dimension traps, as in ``init(shape:repeating:)``.
     public mutating func resize(to newShape: [Int]) {
         let n = newShape.reduce(1, *)
         if n != storage.count || !isKnownUniquelyReferenced(&storage) { storage = TensorStorage(count: n) }
         shape = newShape
     }
 
-    /// Largest absolute element-wise difference to `other` (shapes must match).
+    /// Largest absolute element-wise difference to `other`; infinity when the shapes differ (no element
+    /// corresponds).
     public func maxAbsDifference(_ other: Tensor) -> Float {
-        precondition(shape == other.shape, "shape \(shape) differs from \(other.shape)")
+        guard shape == other.shape else { return .infinity }
         var m: Float = 0
         for i in 0..<count { m = Swift.max(m, abs(storage.pointer[i] - other.storage.pointer[i])) }
         return m
     }
 
     /// Channel slice `[N, c0..<c1, H, W]` of a 4-D tensor, copied.
-    public func channels(_ range: Range<Int>) -> Tensor {
-        precondition(rank == 4 && range.lowerBound >= 0 && range.upperBound <= c, "bad channel range \(range)")
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:found:)`` for a tensor that is not 4-D,
+    ///   ``TensorError/channelRange(_:channels:)`` for a range outside `0..<C`.
+    public func channels(_ range: Range<Int>) throws(TensorError) -> Tensor {
+        try Self.check(self, "tensor", [nil, nil, nil, nil])
+        guard range.lowerBound >= 0 && range.upperBound <= c else { throw .channelRange(range, channels: c) }
         var out = Tensor(shape: [n, range.count, h, w])
         let plane = h * w
         let dst = out.mutablePointer()
@@ -117,10 +142,14 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         return out
     }
 
-    /// Concatenation of 4-D tensors along the channel axis (all must share N, H, W).
-    public static func concatenateChannels(_ parts: [Tensor]) -> Tensor {
-        precondition(!parts.isEmpty)
-        let (n, h, w) = (parts[0].n, parts[0].h, parts[0].w)
+    /// Concatenation of 4-D tensors along the channel axis (torch.cat(…, dim=1)).
+    /// - Throws: ``TensorError/empty(argument:)`` for no parts, ``TensorError/shapeMismatch(argument:expected:found:)``
+    ///   for a part that is not 4-D or differs from the first in N, H or W.
+    public static func concatenateChannels(_ parts: [Tensor]) throws(TensorError) -> Tensor {
+        guard let first = parts.first else { throw .empty(argument: "parts") }
+        try check(first, "parts[0]", [nil, nil, nil, nil])
+        let (n, h, w) = (first.n, first.h, first.w)
+        for (i, p) in parts.enumerated() { try check(p, "parts[\(i)]", [n, nil, h, w]) }
         let totalC = parts.reduce(0) { $0 + $1.c }
         var out = Tensor(shape: [n, totalC, h, w])
         let dst = out.mutablePointer()
@@ -128,7 +157,6 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         for b in 0..<n {
             var c0 = 0
             for p in parts {
-                precondition(p.rank == 4 && p.n == n && p.h == h && p.w == w, "concatenate: shape \(p.shape)")
                 (dst + (b * totalC + c0) * plane).update(from: p.pointer + b * p.c * plane, count: p.c * plane)
                 c0 += p.c
             }

@@ -39,8 +39,9 @@ public enum BilinearUpsampler {
     /// A batch (allocating convenience).
     /// - Parameter flow: `[N, 2, h, w]` in coarse pixels.
     /// - Returns: `[N, 2, 8h, 8w]` in full-resolution pixels.
-    public static func upflow8(_ flow: Tensor) -> Tensor {
-        precondition(flow.rank == 4 && flow.c == 2, "flow must be [N, 2, h, w], got \(flow.shape)")
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:found:)`` for another shape of `flow`.
+    public static func upflow8(_ flow: Tensor) throws(TensorError) -> Tensor {
+        try Tensor.check(flow, "flow", [nil, 2, nil, nil])
         let (n, h, w) = (flow.n, flow.h, flow.w)
         var out = Tensor(shape: [n, 2, 8 * h, 8 * w])
         let dst = out.mutablePointer()

@@ -106,10 +106,10 @@ public enum ConvexUpsampler {
     ///   - flow: `[N, 2, h, w]` in coarse pixels.
     ///   - mask: `[N, 576, h, w]` scaled logits.
     /// - Returns: `[N, 2, 8h, 8w]` in full-resolution pixels.
-    public static func upsample(flow: Tensor, mask: Tensor) -> Tensor {
-        precondition(flow.rank == 4 && flow.c == 2, "flow must be [N, 2, h, w], got \(flow.shape)")
-        precondition(mask.rank == 4 && mask.c == MaskHead.outputChannels && mask.n == flow.n && mask.h == flow.h && mask.w == flow.w,
-                     "mask must be [N, 576, h, w] matching flow \(flow.shape), got \(mask.shape)")
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:found:)`` for another shape of `flow` or `mask`.
+    public static func upsample(flow: Tensor, mask: Tensor) throws(TensorError) -> Tensor {
+        try Tensor.check(flow, "flow", [nil, 2, nil, nil])
+        try Tensor.check(mask, "mask", [flow.n, MaskHead.outputChannels, flow.h, flow.w])
         let (n, h, w) = (flow.n, flow.h, flow.w)
         var out = Tensor(shape: [n, 2, 8 * h, 8 * w])
         let dst = out.mutablePointer()

@@ -9,12 +9,32 @@ public struct FlowHead: Sendable, ConvolutionHead {
 
     static let geometry = ConvGeometry(square: 3)
 
-    /// A head from its two convolutions.
+    /// A head from its two convolutions: 3×3, padding 1, chaining to 2 outputs. Parts that do not fit are a
+    /// programmer error and trap; ``init(validatingConv1:conv2:)`` throws instead.
     public init(conv1: Conv2d, conv2: Conv2d) {
-        precondition(conv1.geometry == Self.geometry && conv2.geometry == Self.geometry, "FlowHead convs are 3×3, padding 1")
-        precondition(conv1.outputChannels == conv2.inputChannels && conv2.outputChannels == 2, "FlowHead shapes must chain to 2 outputs")
+        if let problem = Self.mismatch(conv1, conv2) { preconditionFailure("\(problem)") }
         self.conv1 = conv1
         self.conv2 = conv2
+    }
+
+    /// ``init(conv1:conv2:)`` with its contract checked.
+    /// - Throws: ``LayerError/mismatch(layer:expected:found:)`` for convolutions that are not 3×3 with padding 1
+    ///   or do not chain to 2 outputs.
+    public init(validatingConv1 conv1: Conv2d, conv2: Conv2d) throws(LayerError) {
+        if let problem = Self.mismatch(conv1, conv2) { throw problem }
+        self.init(conv1: conv1, conv2: conv2)
+    }
+
+    static func mismatch(_ conv1: Conv2d, _ conv2: Conv2d) -> LayerError? {
+        if conv1.geometry != geometry || conv2.geometry != geometry {
+            return .mismatch(layer: "FlowHead", expected: "two \(geometry) convolutions",
+                             found: "\(conv1.geometry), \(conv2.geometry)")
+        }
+        if conv1.outputChannels != conv2.inputChannels || conv2.outputChannels != 2 {
+            return .mismatch(layer: "FlowHead", expected: "conv1 → conv2 → 2 channels",
+                             found: "\(conv1.inputChannels) → \(conv1.outputChannels), \(conv2.inputChannels) → \(conv2.outputChannels)")
+        }
+        return nil
     }
 
     /// A head with zero weights.
@@ -43,8 +63,9 @@ public struct FlowHead: Sendable, ConvolutionHead {
     /// A batch (allocating convenience).
     /// - Parameter hidden: `[N, inputChannels, h, w]`.
     /// - Returns: Δflow `[N, 2, h, w]`.
-    public func callAsFunction(_ hidden: Tensor) -> Tensor {
-        precondition(hidden.rank == 4 && hidden.c == inputChannels, "FlowHead expects [N, \(inputChannels), h, w], got \(hidden.shape)")
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:found:)`` for another shape of `hidden`.
+    public func callAsFunction(_ hidden: Tensor) throws(TensorError) -> Tensor {
+        try Tensor.check(hidden, "FlowHead hidden", [nil, inputChannels, nil, nil])
         return conv2(conv1(hidden, activation: .relu))
     }
 }

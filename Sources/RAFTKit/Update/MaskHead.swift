@@ -16,14 +16,33 @@ public struct MaskHead: Sendable, ConvolutionHead {
     static let geometry1 = ConvGeometry(square: 3)
     static let geometry2 = ConvGeometry(square: 1)
 
-    /// A head from its two convolutions.
+    /// A head from its two convolutions: 3×3 with padding 1, then 1×1, chaining to 576 outputs. Parts that do
+    /// not fit are a programmer error and trap; ``init(validatingConv1:conv2:scale:)`` throws instead.
     public init(conv1: Conv2d, conv2: Conv2d, scale: Float = 0.25) {
-        precondition(conv1.geometry == Self.geometry1 && conv2.geometry == Self.geometry2, "MaskHead convs are 3×3 p1 then 1×1")
-        precondition(conv1.outputChannels == conv2.inputChannels && conv2.outputChannels == Self.outputChannels,
-                     "MaskHead shapes must chain to 576 outputs")
+        if let problem = Self.mismatch(conv1, conv2) { preconditionFailure("\(problem)") }
         self.conv1 = conv1
         self.conv2 = conv2
         self.scale = scale
+    }
+
+    /// ``init(conv1:conv2:scale:)`` with its contract checked.
+    /// - Throws: ``LayerError/mismatch(layer:expected:found:)`` for convolutions that are not 3×3 (padding 1) then
+    ///   1×1, or do not chain to 576 outputs.
+    public init(validatingConv1 conv1: Conv2d, conv2: Conv2d, scale: Float = 0.25) throws(LayerError) {
+        if let problem = Self.mismatch(conv1, conv2) { throw problem }
+        self.init(conv1: conv1, conv2: conv2, scale: scale)
+    }
+
+    static func mismatch(_ conv1: Conv2d, _ conv2: Conv2d) -> LayerError? {
+        if conv1.geometry != geometry1 || conv2.geometry != geometry2 {
+            return .mismatch(layer: "MaskHead", expected: "\(geometry1) then \(geometry2)",
+                             found: "\(conv1.geometry), \(conv2.geometry)")
+        }
+        if conv1.outputChannels != conv2.inputChannels || conv2.outputChannels != outputChannels {
+            return .mismatch(layer: "MaskHead", expected: "conv1 → conv2 → \(outputChannels) channels",
+                             found: "\(conv1.inputChannels) → \(conv1.outputChannels), \(conv2.inputChannels) → \(conv2.outputChannels)")
+        }
+        return nil
     }
 
     /// A head with zero weights.
@@ -55,8 +74,9 @@ public struct MaskHead: Sendable, ConvolutionHead {
     /// A batch (allocating convenience).
     /// - Parameter hidden: `[N, inputChannels, h, w]`.
     /// - Returns: scaled mask logits `[N, 576, h, w]`.
-    public func callAsFunction(_ hidden: Tensor) -> Tensor {
-        precondition(hidden.rank == 4 && hidden.c == inputChannels, "MaskHead expects [N, \(inputChannels), h, w], got \(hidden.shape)")
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:found:)`` for another shape of `hidden`.
+    public func callAsFunction(_ hidden: Tensor) throws(TensorError) -> Tensor {
+        try Tensor.check(hidden, "MaskHead hidden", [nil, inputChannels, nil, nil])
         var out = conv2(conv1(hidden, activation: .relu))
         let s = scale
         out.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= s } }

@@ -45,22 +45,49 @@ public struct MotionEncoder: Sendable {
         layout == .basic ? [ConvGeometry(square: 1), ConvGeometry(square: 3)] : [ConvGeometry(square: 1)]
     }
 
-    /// An encoder from its convolutions (shapes must chain as in the table above).
+    /// An encoder from its convolutions (shapes must chain as in the table above). Parts that do not fit are a
+    /// programmer error and trap; ``init(validatingLayout:correlationConvs:flowConvs:conv:)`` throws instead.
     public init(layout: Layout, correlationConvs: [Conv2d], flowConvs: [Conv2d], conv: Conv2d) {
-        precondition(!correlationConvs.isEmpty && flowConvs.count >= 1, "MotionEncoder needs both branches")
-        precondition(flowConvs[0].inputChannels == 2, "the flow branch reads 2 channels")
-        for branch in [correlationConvs, flowConvs] {
-            for (a, b) in zip(branch, branch.dropFirst()) { precondition(a.outputChannels == b.inputChannels, "MotionEncoder branch does not chain") }
-        }
-        precondition(conv.inputChannels == correlationConvs.last!.outputChannels + flowConvs.last!.outputChannels,
-                     "MotionEncoder conv must read [cor, flo]")
-        for c in correlationConvs + flowConvs + [conv] {
-            precondition(c.outputSize(height: 16, width: 16) == (16, 16), "MotionEncoder convs must keep the grid size")
-        }
+        if let problem = Self.mismatch(correlationConvs, flowConvs, conv) { preconditionFailure("\(problem)") }
         self.layout = layout
         self.correlationConvs = correlationConvs
         self.flowConvs = flowConvs
         self.conv = conv
+    }
+
+    /// ``init(layout:correlationConvs:flowConvs:conv:)`` with its contract checked.
+    /// - Throws: ``LayerError/mismatch(layer:expected:found:)`` for an empty branch, a flow branch that does not
+    ///   read 2 channels, a branch that does not chain, a `conv` that does not read both branches, or a
+    ///   convolution that changes the grid size.
+    public init(validatingLayout layout: Layout, correlationConvs: [Conv2d], flowConvs: [Conv2d],
+                conv: Conv2d) throws(LayerError) {
+        if let problem = Self.mismatch(correlationConvs, flowConvs, conv) { throw problem }
+        self.init(layout: layout, correlationConvs: correlationConvs, flowConvs: flowConvs, conv: conv)
+    }
+
+    static func mismatch(_ correlationConvs: [Conv2d], _ flowConvs: [Conv2d], _ conv: Conv2d) -> LayerError? {
+        let layer = "MotionEncoder"
+        guard let lastCorrelation = correlationConvs.last, let firstFlow = flowConvs.first, let lastFlow = flowConvs.last else {
+            return .mismatch(layer: layer, expected: "non-empty correlation and flow branches",
+                             found: "\(correlationConvs.count) and \(flowConvs.count) convolutions")
+        }
+        if firstFlow.inputChannels != 2 {
+            return .mismatch(layer: layer, expected: "a flow branch reading 2 channels", found: "\(firstFlow.inputChannels)")
+        }
+        for branch in [correlationConvs, flowConvs] {
+            for (a, b) in zip(branch, branch.dropFirst()) where a.outputChannels != b.inputChannels {
+                return .mismatch(layer: layer, expected: "a branch whose convolutions chain",
+                                 found: "\(a.outputChannels) outputs into \(b.inputChannels) inputs")
+            }
+        }
+        if conv.inputChannels != lastCorrelation.outputChannels + lastFlow.outputChannels {
+            return .mismatch(layer: layer, expected: "conv reading \(lastCorrelation.outputChannels) + \(lastFlow.outputChannels) channels",
+                             found: "\(conv.inputChannels)")
+        }
+        for c in correlationConvs + flowConvs + [conv] where c.outputSize(height: 16, width: 16) != (16, 16) {
+            return .mismatch(layer: layer, expected: "convolutions that keep the grid size", found: "\(c.geometry)")
+        }
+        return nil
     }
 
     /// An encoder of the given layout with zero weights.
@@ -182,11 +209,10 @@ public struct MotionEncoder: Sendable {
     ///   - flow: `[N, 2, h, w]`.
     ///   - correlation: `[N, correlationChannels, h, w]`.
     /// - Returns: motion features `[N, outputChannels, h, w]` (flow in the last 2 channels).
-    public func callAsFunction(flow: Tensor, correlation: Tensor) -> Tensor {
-        precondition(flow.rank == 4 && flow.c == 2, "flow must be [N, 2, h, w], got \(flow.shape)")
-        precondition(correlation.rank == 4 && correlation.c == correlationChannels && correlation.n == flow.n
-                     && correlation.h == flow.h && correlation.w == flow.w,
-                     "correlation must be [N, \(correlationChannels), h, w], got \(correlation.shape)")
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:found:)`` for another shape of `flow` or `correlation`.
+    public func callAsFunction(flow: Tensor, correlation: Tensor) throws(TensorError) -> Tensor {
+        try Tensor.check(flow, "flow", [nil, 2, nil, nil])
+        try Tensor.check(correlation, "correlation", [flow.n, correlationChannels, flow.h, flow.w])
         let (n, h, w) = (flow.n, flow.h, flow.w)
         var out = Tensor(shape: [n, outputChannels, h, w])
         let workspace = Workspace()

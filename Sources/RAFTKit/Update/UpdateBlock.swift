@@ -63,15 +63,12 @@ public struct UpdateBlock: Sendable {
         try reader.finish(under: prefix.isEmpty ? "" : prefix + ".")
     }
 
-    /// An update block from its parts (channel counts must agree with `configuration`).
+    /// An update block from its parts (channel counts must agree with `configuration`). Parts that disagree
+    /// are a programmer error and trap; ``init(validatingConfiguration:encoder:gru:flowHead:maskHead:)`` throws
+    /// instead.
     public init(configuration: RAFTConfiguration, encoder: MotionEncoder, gru: SeqConvGRU, flowHead: FlowHead,
                 maskHead: MaskHead?) {
-        precondition(encoder.correlationChannels == configuration.correlationChannels, "encoder reads \(encoder.correlationChannels) correlation channels, configuration has \(configuration.correlationChannels)")
-        precondition(gru.hiddenChannels == configuration.hiddenChannels
-                     && gru.inputChannels == configuration.contextChannels + encoder.outputChannels,
-                     "GRU must be hidden \(configuration.hiddenChannels), input context + motion")
-        precondition(flowHead.inputChannels == gru.hiddenChannels && (maskHead?.inputChannels ?? gru.hiddenChannels) == gru.hiddenChannels,
-                     "heads must read the hidden state")
+        if let problem = Self.mismatch(configuration, encoder, gru, flowHead, maskHead) { preconditionFailure("\(problem)") }
         self.configuration = configuration
         self.encoder = encoder
         self.gru = gru.splittingStaticInput(channels: configuration.contextChannels)
@@ -193,19 +190,48 @@ public struct UpdateBlock: Sendable {
     ///   - workspace: scratch to reuse between calls (a new one by default).
     /// - Returns: the new hidden state `[N, hiddenChannels, h, w]`, the mask `[N, 576, h, w]` (basic with
     ///   `computeMask`; nil otherwise) and Δflow `[N, 2, h, w]`.
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:found:)`` for an input of another shape.
     public func callAsFunction(hidden: Tensor, context: Tensor, correlation: Tensor, flow: Tensor,
                                computeMask: Bool = true, workspace: Workspace? = nil)
-        -> (hidden: Tensor, mask: Tensor?, deltaFlow: Tensor) {
+        throws(TensorError) -> (hidden: Tensor, mask: Tensor?, deltaFlow: Tensor) {
         var newHidden = hidden
         var delta = Tensor(shape: [0])
         var mask: Tensor? = maskHead != nil && computeMask ? Tensor(shape: [0]) : nil
-        step(hidden: &newHidden, context: context, correlation: correlation, flow: flow, deltaFlow: &delta,
-             mask: &mask, workspace: workspace ?? Workspace())
+        try step(hidden: &newHidden, context: context, correlation: correlation, flow: flow, deltaFlow: &delta,
+                 mask: &mask, workspace: workspace ?? Workspace())
         return (newHidden, mask, delta)
     }
 }
 
 extension UpdateBlock {
+    /// ``init(configuration:encoder:gru:flowHead:maskHead:)`` with its contract checked.
+    /// - Throws: ``LayerError/mismatch(layer:expected:found:)`` for an encoder that reads another number of
+    ///   correlation channels, a GRU whose hidden or input channels are not the configuration's hidden and
+    ///   context + motion channels, or a head that does not read the hidden state.
+    public init(validatingConfiguration configuration: RAFTConfiguration, encoder: MotionEncoder, gru: SeqConvGRU,
+                flowHead: FlowHead, maskHead: MaskHead?) throws(LayerError) {
+        if let problem = Self.mismatch(configuration, encoder, gru, flowHead, maskHead) { throw problem }
+        self.init(configuration: configuration, encoder: encoder, gru: gru, flowHead: flowHead, maskHead: maskHead)
+    }
+
+    static func mismatch(_ c: RAFTConfiguration, _ encoder: MotionEncoder, _ gru: SeqConvGRU, _ flowHead: FlowHead,
+                         _ maskHead: MaskHead?) -> LayerError? {
+        if encoder.correlationChannels != c.correlationChannels {
+            return .mismatch(layer: "UpdateBlock", expected: "an encoder reading \(c.correlationChannels) correlation channels",
+                             found: "\(encoder.correlationChannels)")
+        }
+        if gru.hiddenChannels != c.hiddenChannels || gru.inputChannels != c.contextChannels + encoder.outputChannels {
+            return .mismatch(layer: "UpdateBlock",
+                             expected: "a GRU of hidden \(c.hiddenChannels), input \(c.contextChannels) + \(encoder.outputChannels)",
+                             found: "hidden \(gru.hiddenChannels), input \(gru.inputChannels)")
+        }
+        if flowHead.inputChannels != gru.hiddenChannels || (maskHead.map { $0.inputChannels != gru.hiddenChannels } ?? false) {
+            return .mismatch(layer: "UpdateBlock", expected: "heads reading \(gru.hiddenChannels) hidden channels",
+                             found: "flow head \(flowHead.inputChannels), mask head \(maskHead.map { "\($0.inputChannels)" } ?? "none")")
+        }
+        return nil
+    }
+
     /// One iteration on a batch into caller-owned tensors: allocation-free once `workspace` and the outputs
     /// have their sizes (for benchmarks and custom loops).
     /// - Parameters:
@@ -215,14 +241,15 @@ extension UpdateBlock {
     ///   - flow: `[N, 2, h, w]`.
     ///   - deltaFlow: resized to `[N, 2, h, w]` and overwritten.
     ///   - mask: when non-nil (basic), resized to `[N, 576, h, w]` and overwritten; nil skips the mask head.
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:found:)`` for an input of another shape (nothing is written then).
     public func step(hidden: inout Tensor, context: Tensor, correlation: Tensor, flow: Tensor,
-                     deltaFlow: inout Tensor, mask: inout Tensor?, workspace: Workspace) {
+                     deltaFlow: inout Tensor, mask: inout Tensor?, workspace: Workspace) throws(TensorError) {
         let c = configuration
+        try Tensor.check(hidden, "hidden", [nil, c.hiddenChannels, nil, nil])
         let (n, h, w) = (hidden.n, hidden.h, hidden.w)
-        for (t, ch, name) in [(hidden, c.hiddenChannels, "hidden"), (context, c.contextChannels, "context"),
-                              (correlation, c.correlationChannels, "correlation"), (flow, 2, "flow")] {
-            precondition(t.rank == 4 && t.n == n && t.c == ch && t.h == h && t.w == w,
-                         "\(name) must be [\(n), \(ch), \(h), \(w)], got \(t.shape)")
+        for (t, ch, name) in [(context, c.contextChannels, "context"), (correlation, c.correlationChannels, "correlation"),
+                              (flow, 2, "flow")] {
+            try Tensor.check(t, name, [n, ch, h, w])
         }
         let pixels = h * w
         deltaFlow.resize(to: [n, 2, h, w])

@@ -34,7 +34,7 @@ package final class ParameterReader {
         else { throw .shapeMismatch(file: source, key: key, expected: shape, found: t.shape) }
         for i in 0..<t.count where !t.pointer[i].isFinite { throw .nonFinite(file: source, key: key) }
         used.insert(key)
-        return t.reshaped(shape)
+        return t.reshaped(unchecked: shape)
     }
 
     /// Whether `key` is present.

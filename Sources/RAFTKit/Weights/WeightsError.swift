@@ -18,6 +18,8 @@ public enum WeightsError: Error, Sendable, Equatable, CustomStringConvertible {
     case forbiddenGlobal(file: String, name: String)
     /// The weights describe a model RAFTKit does not know.
     case unknownModel(file: String, reason: String)
+    /// A parameter's shape has a negative dimension or more elements than `Int` counts.
+    case invalidShape(file: String, key: String, shape: [Int])
 
     public var description: String {
         switch self {
@@ -31,6 +33,7 @@ public enum WeightsError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .nonFinite(f, k): "\(f): parameter '\(k)' contains NaN or infinity"
         case let .forbiddenGlobal(f, n): "\(f): refusing to load: pickle references '\(n)', which is not allowed in a state_dict"
         case let .unknownModel(f, r): "\(f): not a RAFT checkpoint: \(r)"
+        case let .invalidShape(f, k, shape): "\(f): parameter '\(k)' has invalid shape \(shape)"
         }
     }
 }

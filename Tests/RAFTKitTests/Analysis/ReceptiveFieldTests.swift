@@ -117,10 +117,10 @@ struct ReceptiveFieldTests {
         }
     }
 
-    @Test func analyticalSupportMatchesTheClosedForm() {
+    @Test func analyticalSupportMatchesTheClosedForm() throws {
         for v in GRUVariant.defaults {
             for state in PerturbedState.allCases {
-                let masks = ReceptiveField.support(of: v, height: 41, width: 41, source: (20, 20), perturbing: state, iterations: 3)
+                let masks = try ReceptiveField.support(of: v, height: 41, width: 41, source: (20, 20), perturbing: state, iterations: 3)
                 for k in 1...3 {
                     #expect(masks[k - 1].extent(from: (20, 20)) == ReceptiveField.extent(v, iterations: k), "\(v.spec) k=\(k)")
                 }
@@ -128,12 +128,12 @@ struct ReceptiveFieldTests {
         }
         // After one 1×5→5×1 iteration h depends on the full 9×9 window (the 1×5 step reaches ±4 in x, the 5×1
         // step ±4 in y).
-        let sep = ReceptiveField.support(of: .separable5, height: 21, width: 21, source: (10, 10), perturbing: .hidden, iterations: 1)[0]
+        let sep = try ReceptiveField.support(of: .separable5, height: 21, width: 21, source: (10, 10), perturbing: .hidden, iterations: 1)[0]
         #expect(sep.count == 81)
     }
 
-    @Test func dilatedSupportHasHoles() {
-        let masks = ReceptiveField.support(of: .conv3x3Dilated2, height: 41, width: 41, source: (20, 20), perturbing: .input, iterations: 3)
+    @Test func dilatedSupportHasHoles() throws {
+        let masks = try ReceptiveField.support(of: .conv3x3Dilated2, height: 41, width: 41, source: (20, 20), perturbing: .input, iterations: 3)
         for (i, mask) in masks.enumerated() {
             let e = 4 * (i + 1)
             for y in 0..<41 {
@@ -149,16 +149,16 @@ struct ReceptiveFieldTests {
     /// With RAFT-sized channels the gates run by Winograd (F(4×4, 3×3), F(4, 5)), whose transforms spread a NaN
     /// over whole tiles; the probe computes its gates by shifted GEMMs and still measures the exact support.
     @Test(arguments: [GRUVariant.conv3x3, GRUVariant.separable5])
-    func probeIsExactWithWinogradGates(_ variant: GRUVariant) {
+    func probeIsExactWithWinogradGates(_ variant: GRUVariant) throws {
         let channels = GRUChannels(hidden: 64, input: 32)
         var rng = SplitMix64(seed: 1)
         #expect(variant.randomGRU(channels, using: &rng).steps.allSatisfy {
             [.winograd4x4, .winograd1D].contains($0.gateAlgorithm)
         })
         for state in PerturbedState.allCases {
-            let response = ImpulseResponse.measure(variant, channels: channels, height: 24, width: 28, iterations: 2,
+            let response = try ImpulseResponse.measure(variant, channels: channels, height: 24, width: 28, iterations: 2,
                                                    draws: 1, perturbing: state, method: .linearized, seed: 3)
-            let masks = ReceptiveField.support(of: variant, height: 24, width: 28, source: response.source,
+            let masks = try ReceptiveField.support(of: variant, height: 24, width: 28, source: response.source,
                                                perturbing: state, iterations: 2)
             for k in 1...2 { #expect(response.probe[k - 1] == masks[k - 1], "\(variant.spec) \(state) k=\(k)") }
         }
@@ -167,19 +167,19 @@ struct ReceptiveFieldTests {
     /// The NaN probe runs the real `SeqConvGRU.step`: its support must equal the analytical one cell for cell, and
     /// the linearised response must be non-zero exactly there.
     @Test(arguments: GRUVariant.defaults)
-    func measuredSupportEqualsAnalyticalSupport(_ variant: GRUVariant) {
+    func measuredSupportEqualsAnalyticalSupport(_ variant: GRUVariant) throws {
         for state in PerturbedState.allCases {
             let (h, w) = (40, 40)
-            let response = ImpulseResponse.measure(variant, channels: Self.channels, height: h, width: w, iterations: 3,
+            let response = try ImpulseResponse.measure(variant, channels: Self.channels, height: h, width: w, iterations: 3,
                                                    draws: 2, perturbing: state, method: .linearized, seed: 7)
-            let masks = ReceptiveField.support(of: variant, height: h, width: w, source: response.source, perturbing: state,
+            let masks = try ReceptiveField.support(of: variant, height: h, width: w, source: response.source, perturbing: state,
                                                iterations: 3)
             for k in 1...3 {
                 #expect(response.probe[k - 1] == masks[k - 1], "\(variant.spec) \(state) k=\(k)")
                 #expect(response.probe[k - 1].extent(from: response.source) == ReceptiveField.extent(variant, iterations: k))
                 // The derivative is exactly zero outside the support and resolved (non-zero) everywhere inside it.
                 #expect(response.energyOutside(masks[k - 1], iteration: k) == 0)
-                let nonZero = GridMask(height: h, width: w, cells: response.energy[k - 1].map { $0 > 0 })
+                let nonZero = try GridMask(height: h, width: w, cells: response.energy[k - 1].map { $0 > 0 })
                 #expect(nonZero == masks[k - 1], "\(variant.spec) \(state) k=\(k)")
                 let t = response.thresholdExtent(iteration: k, threshold: 1e-6)
                 let s = masks[k - 1].extent(from: response.source)
@@ -193,11 +193,11 @@ struct ReceptiveFieldTests {
                     "\(variant.spec) \(state)")
 
             // Float32 finite differences never leak outside the support either.
-            let difference = ImpulseResponse.measure(variant, channels: Self.channels, height: h, width: w, iterations: 3,
+            let difference = try ImpulseResponse.measure(variant, channels: Self.channels, height: h, width: w, iterations: 3,
                                                      draws: 1, delta: 1, perturbing: state, method: .difference, seed: 7)
             #expect(difference.probe == response.probe)
             for k in 1...3 {
-                let mask = ReceptiveField.support(of: variant, height: h, width: w, source: difference.source, perturbing: state,
+                let mask = try ReceptiveField.support(of: variant, height: h, width: w, source: difference.source, perturbing: state,
                                                   iterations: k)[k - 1]
                 #expect(difference.energyOutside(mask, iteration: k) == 0)
             }
@@ -260,11 +260,11 @@ struct ReceptiveFieldTests {
         }
     }
 
-    @Test func measuredSupportIsClippedByTheGrid() {
+    @Test func measuredSupportIsClippedByTheGrid() throws {
         // 15×21 grid, 1×7→7×1 reaches ±18 after 3 iterations: clipped to ±7/±10 by the borders.
-        let response = ImpulseResponse.measure(.separable7, channels: Self.channels, height: 15, width: 21, iterations: 3,
+        let response = try ImpulseResponse.measure(.separable7, channels: Self.channels, height: 15, width: 21, iterations: 3,
                                                draws: 1, delta: 1, perturbing: .input, seed: 1)
-        let masks = ReceptiveField.support(of: .separable7, height: 15, width: 21, source: response.source, perturbing: .input,
+        let masks = try ReceptiveField.support(of: .separable7, height: 15, width: 21, source: response.source, perturbing: .input,
                                            iterations: 3)
         #expect(response.probe == masks)
         #expect(masks[2].extent(from: response.source) == Extent(y: 7, x: 10))
@@ -295,7 +295,7 @@ struct ReceptiveFieldTests {
     @Test func studyTablesAndHeatMap() throws {
         let options = ReceptiveFieldStudy.Options(variants: [.conv3x3, .separable5, .conv3x3Dilated2], channels: Self.channels,
                                                   height: 24, width: 24, iterations: 3, draws: 2, repeats: 1)
-        let study = ReceptiveFieldStudy.run(options)
+        let study = try ReceptiveFieldStudy.run(options)
         #expect(study.results.map(\.parameters) == options.variants.map { $0.parameterCount(Self.channels) })
         for r in study.results {
             #expect(r.measurements.map(\.perturbed) == [.input, .hidden])
@@ -310,17 +310,17 @@ struct ReceptiveFieldTests {
         let json = try JSONEncoder().encode(study)
         #expect(String(decoding: json, as: UTF8.self).contains("\"radius50\""))
 
-        let difference = ReceptiveFieldStudy.run(ReceptiveFieldStudy.Options(
+        let difference = try ReceptiveFieldStudy.run(ReceptiveFieldStudy.Options(
             variants: [.separable3], channels: Self.channels, height: 24, width: 24, iterations: 2, draws: 1,
             method: .difference, delta: 0.5, perturbations: [.hidden], repeats: 0))
         #expect(difference.results[0].timing == nil && difference.report.contains("finite difference"))
-        #expect(difference.heatMap().width > 0)
+        #expect(try difference.heatMap().width > 0)
 
         // The memory estimate bounds the real buffers: the largest column matrix alone, twice for the derivative.
         let sintel = ReceptiveFieldStudy.Options()
         #expect(sintel.estimatedPeakBytes > 2 * 4 * 384 * 25 * 55 * 128 && sintel.estimatedPeakBytes < 2 << 30)
 
-        let picture = study.heatMap(scale: 2)
+        let picture = try study.heatMap(scale: 2)
         #expect(picture.pixels.count == 3 * picture.width * picture.height)
         #expect(picture.width > 3 * 24 * 2 && picture.height > 3 * 24 * 2)
         #expect(picture.pixels.contains { $0 < 255 })

@@ -128,14 +128,14 @@ let convCases: [ConvCase] = [
     }
 
     @Test("stacked convolutions equal their parts side by side")
-    func stacked() {
+    func stacked() throws {
         var rng = SeededGenerator(seed: 11)
         let g = ConvGeometry(kernel: (1, 5), padding: (0, 2))
         let a = Conv2d(weight: .random([3, 4, 1, 5], using: &rng), bias: .random([3], using: &rng), geometry: g)
         let b = Conv2d(weight: .random([2, 4, 1, 5], using: &rng), bias: .random([2], using: &rng), geometry: g)
         let x = Tensor.random([1, 4, 5, 9], using: &rng)
         let both = Conv2d.stacked([a, b])(x)
-        #expect(both.maxAbsDifference(Tensor.concatenateChannels([a(x), b(x)])) <= 1e-5)
+        #expect(try both.maxAbsDifference(Tensor.concatenateChannels([a(x), b(x)])) <= 1e-5)
     }
 
     @Test("few-output convolutions take the shift-and-add path")

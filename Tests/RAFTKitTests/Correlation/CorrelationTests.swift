@@ -42,7 +42,7 @@ import Testing
     /// both strategies: ≤ 1e-5.
     @Test(arguments: [CorrelationMode.allPairs, .onDemand], [4, 3])
     func lookupMatchesPyTorch(mode: CorrelationMode, radius: Int) throws {
-        let out = Correlation.lookup(fmap1: fmap1, fmap2: fmap2, coords: coords, radius: radius, mode: mode)
+        let out = try Correlation.lookup(fmap1: fmap1, fmap2: fmap2, coords: coords, radius: radius, mode: mode)
         let reference = try fixture.require("lookup_r\(radius)")
         let channels = 4 * (2 * radius + 1) * (2 * radius + 1)
         #expect(out.shape == [1, channels, 16, 20])
@@ -58,15 +58,15 @@ import Testing
     }
 
     /// The on-demand strategy agrees with the stored pyramid at a real feature size (D = 256, 19×26) to 1e-4.
-    @Test func onDemandMatchesAllPairs() {
+    @Test func onDemandMatchesAllPairs() throws {
         var rng = SeededGenerator(seed: 5)
         let (d, h, w) = (256, 19, 26)
         let f1 = Tensor.random([2, d, h, w], in: -1...1, using: &rng)
         let f2 = Tensor.random([2, d, h, w], in: -1...1, using: &rng)
         var c = Tensor.random([2, 2, h, w], in: -6...6, using: &rng)
         for b in 0..<2 { for y in 0..<h { for x in 0..<w { c[b, 0, y, x] += Float(x); c[b, 1, y, x] += Float(y) } } }
-        let a = Correlation.lookup(fmap1: f1, fmap2: f2, coords: c, radius: 4, mode: .allPairs)
-        let o = Correlation.lookup(fmap1: f1, fmap2: f2, coords: c, radius: 4, mode: .onDemand)
+        let a = try Correlation.lookup(fmap1: f1, fmap2: f2, coords: c, radius: 4, mode: .allPairs)
+        let o = try Correlation.lookup(fmap1: f1, fmap2: f2, coords: c, radius: 4, mode: .onDemand)
         #expect(a.maxAbsDifference(o) <= 1e-4, "max |Δ| = \(a.maxAbsDifference(o))")
         #expect(a.maxAbsDifference(Tensor(shape: a.shape)) > 0.1)
     }
@@ -104,13 +104,13 @@ import Testing
 
     /// NaN, infinite and huge centres give zero features instead of trapping.
     @Test(arguments: [CorrelationMode.allPairs, .onDemand])
-    func nonFiniteCoordinatesGiveZeros(mode: CorrelationMode) {
+    func nonFiniteCoordinatesGiveZeros(mode: CorrelationMode) throws {
         var c = coords
         c[0, 0, 0, 0] = .nan
         c[0, 1, 0, 1] = .infinity
         c[0, 0, 0, 2] = -.infinity
         c[0, 0, 0, 3] = 3e38
-        let out = Correlation.lookup(fmap1: fmap1, fmap2: fmap2, coords: c, radius: 4, mode: mode)
+        let out = try Correlation.lookup(fmap1: fmap1, fmap2: fmap2, coords: c, radius: 4, mode: mode)
         for x in 0..<4 { #expect((0..<324).allSatisfy { out[0, $0, 0, x] == 0 }) }
     }
 
@@ -167,13 +167,13 @@ import Testing
     }
 
     /// Naive reference: one pixel's look-up from the definition (Double), radius 2, 3 levels.
-    @Test func lookupMatchesDefinition() {
+    @Test func lookupMatchesDefinition() throws {
         var rng = SeededGenerator(seed: 9)
         let (d, h, w) = (8, 9, 11)
         let f1 = Tensor.random([1, d, h, w], using: &rng), f2 = Tensor.random([1, d, h, w], using: &rng)
         var c = Tensor.random([1, 2, h, w], in: -3...3, using: &rng)
         for y in 0..<h { for x in 0..<w { c[0, 0, y, x] += Float(x); c[0, 1, y, x] += Float(y) } }
-        let out = Correlation.lookup(fmap1: f1, fmap2: f2, coords: c, levels: 3, radius: 2)
+        let out = try Correlation.lookup(fmap1: f1, fmap2: f2, coords: c, levels: 3, radius: 2)
         // Level volumes by definition.
         func volume(_ p: Int, _ ty: Int, _ tx: Int) -> Double {
             var s = 0.0

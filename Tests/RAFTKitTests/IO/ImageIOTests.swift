@@ -101,7 +101,7 @@ struct ImageIOTests {
         #expect(t.shape == [1, 3, 3, 5])
         #expect(t[0, 1, 2, 4] == image[x: 4, y: 2].g)
         #expect(try RGBImage(tensor: t) == image)
-        let batch = Tensor.concatenateChannels([t, t]).reshaped([2, 3, 3, 5])
+        let batch = try Tensor.concatenateChannels([t, t]).reshaped([2, 3, 3, 5])
         #expect(try RGBImage(tensor: batch, batchIndex: 1) == image)
     }
 

@@ -9,7 +9,14 @@ import Testing
         return (try RGBImage(tensor: a), try RGBImage(tensor: b))
     }
 
-    @Test("the backward flow is bit for bit the reversed pair's, with one feature-encoder pass per frame",
+    /// How far the all-pairs backward flow may be from the reversed pair's, in full-resolution pixels. The backward
+    /// volume is the transpose of the forward one (no second GEMM): the same products, but OpenBLAS sums them in
+    /// another order than the reversed pair's own GEMM, so the volumes differ by Float rounding (≤ 1e-6 relative,
+    /// ReversedPyramidTests), which the iterations carry into the flows.
+    static let transposeTolerance: Float = 5e-5
+
+    /// On demand, the backward pass pools its own feature maps, so its flow is bit for bit the reversed pair's.
+    @Test("the backward flow is the reversed pair's (bit for bit on demand, to rounding all-pairs), with one feature-encoder pass per frame",
           arguments: [CorrelationMode.allPairs, .onDemand])
     func backwardMatchesReversedPair(correlation: CorrelationMode) throws {
         let estimator = FlowEstimator(model: try ModelFixtures.model(.small))
@@ -19,10 +26,21 @@ import Testing
         let reversed = try estimator.estimate(from: frame2, to: frame1, iterations: 3, correlation: correlation)
         #expect(both.flow == forward.flow)
         #expect(both.lowResolution == forward.lowResolution)
-        #expect(both.backward == reversed.flow)
-        #expect(both.backwardLowResolution == reversed.lowResolution)
+        let backward = try #require(both.backward), backwardLowResolution = try #require(both.backwardLowResolution)
+        let difference = backward.tensor.maxAbsDifference(reversed.flow.tensor)
+        let lowResolutionDifference = backwardLowResolution.maxAbsDifference(reversed.lowResolution)
+        let magnitude = reversed.flow.tensor.maxAbsDifference(Tensor(shape: reversed.flow.tensor.shape))
+        print("backward vs reversed pair, \(correlation): max |Δ| \(difference) px (flow components up to \(magnitude) px), "
+              + "1/8 resolution \(lowResolutionDifference)")
+        if correlation == .onDemand {
+            #expect(backward == reversed.flow)
+            #expect(backwardLowResolution == reversed.lowResolution)
+        } else {
+            #expect(difference <= Self.transposeTolerance && lowResolutionDifference <= Self.transposeTolerance / 8,
+                    "\(difference), \(lowResolutionDifference)")
+        }
         let occlusion = try #require(both.occlusion)
-        #expect(occlusion == (try FlowOcclusion.forwardBackward(forward: both.flow, backward: reversed.flow)))
+        #expect(occlusion == (try FlowOcclusion.forwardBackward(forward: both.flow, backward: backward)))
         // A plain estimate has none of these.
         #expect(forward.backward == nil && forward.occlusion == nil)
     }
@@ -35,7 +53,9 @@ import Testing
                                                                        workspace: Workspace()))
         #expect(forward.timings.featureEncoder > .zero && forward.timings.contextEncoder > .zero)
         #expect(backward.timings.featureEncoder == .zero && backward.timings.contextEncoder > .zero)
-        #expect(backward.flow == (try model(b, a, options: RAFTOptions(iterations: 2))).flow)
+        let reversed = try model(b, a, options: RAFTOptions(iterations: 2))
+        #expect(backward.flow.maxAbsDifference(reversed.flow) <= Self.transposeTolerance)
+        #expect(backward.correlation == .allPairs)
     }
 
     @Test("a cancelled task stops before its next iteration and throws CancellationError")

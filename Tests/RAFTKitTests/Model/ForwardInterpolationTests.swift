@@ -12,8 +12,8 @@ import Testing
         #expect(out.shape == reference.shape)
         #expect(out.maxAbsDifference(reference) == 0)
         // Batched form gives the same.
-        let batched = try RAFT.forwardInterpolate(flow.reshaped([1] + flow.shape))
-        #expect(batched.reshaped(flow.shape) == out)
+        let batched = try RAFT.forwardInterpolate(try flow.reshaped([1] + flow.shape))
+        #expect(try batched.reshaped(flow.shape) == out)
     }
 
     /// Brute force over all kept points (lowest index on ties) on random flows with many points leaving.

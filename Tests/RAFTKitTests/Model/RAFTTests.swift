@@ -183,7 +183,7 @@ struct FlowDifference: CustomStringConvertible {
         for (k, v) in canonical.tensors {
             raw["module." + k] = v
             if k.hasSuffix(".running_var") {
-                raw["module." + k.replacingOccurrences(of: ".running_var", with: ".num_batches_tracked")] = Tensor(shape: [], values: [1])
+                raw["module." + k.replacingOccurrences(of: ".running_var", with: ".num_batches_tracked")] = try Tensor(shape: [], values: [1])
             }
         }
         for (k, v) in raw where k.contains(".downsample.1.") { raw[k.replacingOccurrences(of: ".downsample.1.", with: ".norm3.")] = v }
@@ -212,6 +212,6 @@ extension Tensor {
     /// Concatenation along the batch axis.
     static func concatenateBatch(_ parts: [Tensor]) -> Tensor {
         let shape = [parts.reduce(0) { $0 + $1.shape[0] }] + parts[0].shape.dropFirst()
-        return Tensor(shape: shape, values: parts.flatMap(\.scalars))
+        return Tensor(uncheckedShape: shape, values: parts.flatMap(\.scalars))
     }
 }

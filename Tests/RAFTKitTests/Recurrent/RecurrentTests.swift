@@ -3,13 +3,13 @@ import Testing
 @testable import RAFTKit
 
 /// The GRU step written from the equations with allocating convolutions and Double scalar math.
-func naiveGRUStep(_ gru: ConvGRU, hidden h: Tensor, input x: Tensor) -> Tensor {
-    let hx = Tensor.concatenateChannels([h, x])
+func naiveGRUStep(_ gru: ConvGRU, hidden h: Tensor, input x: Tensor) throws -> Tensor {
+    let hx = try Tensor.concatenateChannels([h, x])
     let zPre = gru.z(hx), rPre = gru.r(hx)
     func sigmoid(_ v: Float) -> Double { 1 / (1 + Foundation.exp(-Double(v))) }
     var rh = h
     for i in 0..<h.count { rh.withUnsafeMutableBufferPointer { $0[i] = Float(sigmoid(rPre.pointer[i]) * Double(h.pointer[i])) } }
-    let qPre = gru.q(Tensor.concatenateChannels([rh, x]))
+    let qPre = gru.q(try Tensor.concatenateChannels([rh, x]))
     var out = h
     out.withUnsafeMutableBufferPointer { o in
         for i in 0..<h.count {
@@ -41,40 +41,40 @@ struct RecurrentTests {
 
     /// Tolerance: 2e-5 max abs (float32 GEMM vs Double scalar reference, approximated σ/tanh ≤ 5e-7).
     @Test("step matches the naive equations", arguments: geometries)
-    func naiveReference(geometry: ConvGeometry) {
+    func naiveReference(geometry: ConvGeometry) throws {
         var rng = SeededGenerator(seed: 11)
         let gru = Self.randomGRU(hidden: 4, input: 5, geometry: geometry, rng: &rng)
         let h = Tensor.random([2, 4, 7, 9], using: &rng)
         let x = Tensor.random([2, 5, 7, 9], in: 0...2, using: &rng)
-        let out = gru(hidden: h, input: x)
-        let ref = naiveGRUStep(gru, hidden: h, input: x)
+        let out = try gru(hidden: h, input: x)
+        let ref = try naiveGRUStep(gru, hidden: h, input: x)
         #expect(out.maxAbsDifference(ref) <= 2e-5)
         // A sequence applies its steps in order.
         let g2 = Self.randomGRU(hidden: 4, input: 5, geometry: ConvGeometry(square: 3), rng: &rng)
         let seq = SeqConvGRU(steps: [gru, g2])
-        #expect(seq(hidden: h, input: x).maxAbsDifference(naiveGRUStep(g2, hidden: ref, input: x)) <= 4e-5)
+        #expect(try seq(hidden: h, input: x).maxAbsDifference(naiveGRUStep(g2, hidden: ref, input: x)) <= 4e-5)
     }
 
     /// A 3×3 step with enough channels computes its gates by Winograd F(4×4, 3×3): odd grid, batch 2.
     @Test("Winograd gates: step matches the naive equations (≤ 1e-4)")
-    func winogradReference() {
+    func winogradReference() throws {
         var rng = SeededGenerator(seed: 12)
         let gru = Self.randomGRU(hidden: 64, input: 40, geometry: ConvGeometry(square: 3), rng: &rng)
         #expect(gru.gateAlgorithm == .winograd4x4)
         #expect(Self.randomGRU(hidden: 4, input: 5, geometry: ConvGeometry(square: 3), rng: &rng).gateAlgorithm == .shiftedGEMM)
         let h = Tensor.random([2, 64, 7, 9], using: &rng)
         let x = Tensor.random([2, 40, 7, 9], in: 0...2, using: &rng)
-        #expect(gru(hidden: h, input: x).maxAbsDifference(naiveGRUStep(gru, hidden: h, input: x)) <= 1e-4)
+        #expect(try gru(hidden: h, input: x).maxAbsDifference(naiveGRUStep(gru, hidden: h, input: x)) <= 1e-4)
     }
 
     @Test("the raw-buffer step updates hidden in place and does not allocate the second time")
-    func rawStepAllocationFree() {
+    func rawStepAllocationFree() throws {
         var rng = SeededGenerator(seed: 5)
         let seq = SeqConvGRU(steps: [Self.randomGRU(hidden: 6, input: 7, geometry: ConvGeometry(square: 3), rng: &rng),
                                      Self.randomGRU(hidden: 6, input: 7, geometry: ConvGeometry(square: 5, dilation: 2), rng: &rng)])
         var h = Tensor.random([1, 6, 8, 10], using: &rng)
         let x = Tensor.random([1, 7, 8, 10], using: &rng)
-        let expected = seq(hidden: seq(hidden: h, input: x), input: x)
+        let expected = try seq(hidden: seq(hidden: h, input: x), input: x)
         let workspace = Workspace()
         let hp = h.mutablePointer()
         seq.step(hidden: hp, input: x.pointer, height: 8, width: 10, workspace: workspace)
@@ -109,13 +109,13 @@ struct RecurrentTests {
 
         let small = try ConvGRU(parameters: ParameterReader(Synthetic.updateBlock(.small, only: "gru")), prefix: "update_block.gru",
                                 hiddenChannels: 96, inputChannels: 146, geometry: ConvGeometry(square: 3))
-        let outSmall = small(hidden: Synthetic.input(.hidden, [1, 96, h, w]), input: Synthetic.input(.context, [1, 146, h, w]))
+        let outSmall = try small(hidden: Synthetic.input(.hidden, [1, 96, h, w]), input: Synthetic.input(.context, [1, 146, h, w]))
         let refSmall = try fixture.require("small.output")
         #expect(outSmall.maxAbsDifference(refSmall) <= 1e-4)
 
         let basic = try SeqConvGRU(parameters: ParameterReader(Synthetic.updateBlock(.basic, only: "gru")), prefix: "update_block.gru",
                                    hiddenChannels: 128, inputChannels: 256, geometries: SeqConvGRU.separableGeometries)
-        let outBasic = basic(hidden: Synthetic.input(.hidden, [1, 128, h, w]), input: Synthetic.input(.context, [1, 256, h, w]))
+        let outBasic = try basic(hidden: Synthetic.input(.hidden, [1, 128, h, w]), input: Synthetic.input(.context, [1, 256, h, w]))
         let refBasic = try fixture.require("basic.output")
         #expect(outBasic.maxAbsDifference(refBasic) <= 1e-4)
     }
@@ -128,12 +128,12 @@ struct RecurrentTests {
         let h = try f.require("hidden"), x = try f.require("input")
         let conv = try ConvGRU(parameters: reader, prefix: "conv", hiddenChannels: 8, inputChannels: 12,
                                geometry: ConvGeometry(square: 5, padding: 4, dilation: 2))
-        #expect(conv(hidden: h, input: x).maxAbsDifference(try f.require("conv.output")) <= 1e-5)
+        #expect(try conv(hidden: h, input: x).maxAbsDifference(f.require("conv.output")) <= 1e-5)
         let seq = try SeqConvGRU(parameters: reader, prefix: "seq", hiddenChannels: 8, inputChannels: 12, geometries: [
             ConvGeometry(kernel: (3, 3), padding: (1, 2), dilation: (1, 2)),
             ConvGeometry(kernel: (1, 5), padding: (0, 2)), ConvGeometry(kernel: (5, 1), padding: (2, 0)),
         ])
-        #expect(seq(hidden: h, input: x).maxAbsDifference(try f.require("seq.output")) <= 1e-5)
+        #expect(try seq(hidden: h, input: x).maxAbsDifference(f.require("seq.output")) <= 1e-5)
     }
 
     @Test("a missing or misshapen gate names the key")

@@ -12,7 +12,7 @@ import Testing
                       ([ConvGeometry(square: 3)], 64, nil),            // Winograd F(4×4, 3×3) gates
                       ([ConvGeometry(square: 3)], 96, nil),
                       (SeqConvGRU.separableGeometries, 64, nil)] as [([ConvGeometry], Int, ConvolutionAlgorithm?)])
-    func matchesPlainStep(geometries: [ConvGeometry], hid: Int, algorithm: ConvolutionAlgorithm?) {
+    func matchesPlainStep(geometries: [ConvGeometry], hid: Int, algorithm: ConvolutionAlgorithm?) throws {
         var rng = SeededGenerator(seed: 42)
         let (ctx, motion, h, w) = (5, 4, 9, 11)
         let steps = geometries.map { g -> ConvGRU in
@@ -30,7 +30,7 @@ import Testing
         let hidden = Tensor.random([1, hid, h, w], using: &rng)
         let context = Tensor.random([1, ctx, h, w], in: 0...2, using: &rng)
         let dynamic = Tensor.random([1, motion, h, w], in: -2...2, using: &rng)
-        let reference = gru(hidden: hidden, input: Tensor.concatenateChannels([context, dynamic]))
+        let reference = try gru(hidden: hidden, input: Tensor.concatenateChannels([context, dynamic]))
 
         let workspace = Workspace()
         let cacheBuffer = ScratchBuffer()

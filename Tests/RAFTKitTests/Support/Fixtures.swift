@@ -31,7 +31,7 @@ typealias SeededGenerator = SplitMix64
 extension Tensor {
     /// Uniform random values in `range`.
     static func random(_ shape: [Int], in range: ClosedRange<Float> = -1...1, using rng: inout SeededGenerator) -> Tensor {
-        Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float.random(in: range, using: &rng) })
+        Tensor(uncheckedShape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float.random(in: range, using: &rng) })
     }
 
     /// Mean absolute difference to `other`.

@@ -31,15 +31,15 @@ enum Synthetic {
         case .flow: values = uniform("input.flow", count: n, -4, 4)
         case .mask: values = uniform("input.mask", count: n, -5, 5)
         }
-        return Tensor(shape: shape, values: values)
+        return Tensor(uncheckedShape: shape, values: values)
     }
 
     /// Conv weight `[O, I, kh, kw]` and bias `[O]` under `key`, U(±√(6/fan_in)).
     static func conv(_ key: String, _ shape: [Int], into dict: inout StateDict) {
         let fanIn = shape[1] * shape[2] * shape[3]
         let bound = (Float(6) / Float(fanIn)).squareRoot()
-        dict[key + ".weight"] = Tensor(shape: shape, values: uniform(key + ".weight", count: shape.reduce(1, *), -bound, bound))
-        dict[key + ".bias"] = Tensor(shape: [shape[0]], values: uniform(key + ".bias", count: shape[0], -bound, bound))
+        dict[key + ".weight"] = Tensor(uncheckedShape: shape, values: uniform(key + ".weight", count: shape.reduce(1, *), -bound, bound))
+        dict[key + ".bias"] = Tensor(uncheckedShape: [shape[0]], values: uniform(key + ".bias", count: shape[0], -bound, bound))
     }
 
     /// Official update-block conv keys and weight shapes (core/update.py's modules, as in the
