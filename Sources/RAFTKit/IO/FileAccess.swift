@@ -7,8 +7,10 @@ import Darwin
 
 #if canImport(Glibc)
 private let posixWrite = Glibc.write
+private let posixRead = Glibc.read
 #elseif canImport(Darwin)
 private let posixWrite = Darwin.write
+private let posixRead = Darwin.read
 #endif
 
 /// Whole-file reads and atomic writes shared by the image and flow readers and writers.
@@ -32,14 +34,66 @@ package enum FileAccess {
         if stat(url.path, &info) == 0, info.st_mode & S_IFMT == S_IFCHR || info.st_mode & S_IFMT == S_IFBLK {
             throw Failure(reason: "is a device, not a file")
         }
-        if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber,
-           size.int64Value > Int64(maxBytes) {
-            throw Failure(reason: "the file has \(size.int64Value) bytes, more than the \(maxBytes) that any image or flow within the size limits needs")
+        if stat(url.path, &info) == 0, Int64(info.st_size) > Int64(maxBytes) {
+            throw tooLarge(Int64(info.st_size), maxBytes)
         }
         do { return try Data(contentsOf: url) } catch {
             if !FileManager.default.fileExists(atPath: url.path) { throw Failure(reason: "no such file") }
             throw Failure(reason: (error as NSError).localizedDescription)
         }
+    }
+
+    private static func tooLarge(_ size: Int64, _ maxBytes: Int) -> Failure {
+        Failure(reason: "the file has \(size) bytes, more than the \(maxBytes) that any image or flow within the size limits needs")
+    }
+
+    /// The bytes of the file at `url` as an array, read with `read(2)` straight into the array's storage: one copy
+    /// from the page cache, where `[UInt8](read(url))` makes two (model weights are tens of megabytes). Same
+    /// checks and failure reasons as ``read(_:maxBytes:)``; a file that grows while it is read is read to its end.
+    package static func bytes(_ url: URL, maxBytes: Int = .max) throws(Failure) -> [UInt8] {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+            let code = errno
+            throw Failure(reason: code == ENOENT ? "no such file" : String(cString: strerror(code)))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw Failure(reason: String(cString: strerror(errno))) }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: throw Failure(reason: "is a directory")
+        case S_IFCHR, S_IFBLK: throw Failure(reason: "is a device, not a file")
+        default: break
+        }
+        guard Int64(info.st_size) <= Int64(maxBytes) else { throw tooLarge(Int64(info.st_size), maxBytes) }
+        let expected = Int(info.st_size)
+        var failure: Int32 = 0
+        // Up to the size fstat reported (plus one byte, to notice growth), then any rest in chunks.
+        var bytes = [UInt8](unsafeUninitializedCapacity: expected + 1) { buffer, count in
+            count = 0
+            while count < buffer.count {
+                let n = posixRead(fd, buffer.baseAddress! + count, buffer.count - count)
+                if n > 0 { count += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { failure = errno }
+                break
+            }
+        }
+        if failure == 0 && bytes.count == expected + 1 {
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress!, $0.count) }
+                if n > 0 {
+                    bytes.append(contentsOf: chunk[..<n])
+                    if bytes.count > maxBytes { throw tooLarge(Int64(bytes.count), maxBytes) }
+                    continue
+                }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { failure = errno }
+                break
+            }
+        }
+        if failure != 0 { throw Failure(reason: String(cString: strerror(failure))) }
+        return bytes
     }
 
     /// Writes `data` to `url` as one ``WriteSet``: see there for what "atomic" means for regular files, devices

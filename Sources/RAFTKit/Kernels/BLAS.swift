@@ -147,12 +147,14 @@ public enum BLAS {
     public static var configuration: String { String(cString: openblas_get_config()) }
 }
 
-/// The thread count, read once from OpenBLAS (which is then set to one thread) on first use.
+/// The thread count, read once from OpenBLAS (which is then set to one thread, its idle server threads stopped)
+/// on first use.
 private enum ThreadCount {
     /// Set from the main thread before work starts (command-line options, benchmarks); read by every call.
     nonisolated(unsafe) static var value: Int = {
         let count = Int(openblas_get_num_threads())
         openblas_set_num_threads(1)
+        raftkit_openblas_stop_server_threads()
         return max(1, count)
     }()
 }

@@ -5,6 +5,9 @@ extension Array where Element == Range<Int> {
     /// The number of selected channels: the prepared weights' inner dimension.
     var selectedCount: Int { reduce(0) { $0 + $1.count } }
 
+    /// The selected input channels in order: element `k` is the channel ``forEachSelected(_:)`` passes with `k`.
+    var selectedList: [Int] { flatMap { range in Array<Int>(range) } }
+
     /// Calls `body(k, c)` for each selected input channel `c`, `k` its index among the selected ones.
     @inline(__always)
     func forEachSelected(_ body: (_ k: Int, _ c: Int) -> Void) {

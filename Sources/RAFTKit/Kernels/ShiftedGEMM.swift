@@ -148,7 +148,7 @@ package enum ShiftedGEMM {
     package static func tapMajor(_ weight: Tensor, channels: [Range<Int>]) -> Tensor {
         let (o, cin, taps) = (weight.shape[0], weight.shape[1], weight.shape[2] * weight.shape[3])
         let selected = channels.selectedCount
-        var out = Tensor(shape: [taps, o, selected])
+        var out = Tensor(uninitializedShape: [taps, o, selected])
         let dst = out.mutablePointer(), src = weight.pointer
         for t in 0..<taps {
             for oc in 0..<o {

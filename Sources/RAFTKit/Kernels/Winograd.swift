@@ -177,29 +177,54 @@ package enum Winograd {
         let (o, cin) = (weight.shape[0], weight.shape[1])
         precondition(weight.shape[2] == 3 && weight.shape[3] == 3)
         let selected = channels.selectedCount
-        let alpha = tile.inputSize
-        var out = Tensor(shape: [tile.positions, o, selected])
-        let dst = out.mutablePointer(), src = weight.pointer
-        let gm = tile.g
-        // t = G g (α×3) and u = t Gᵀ (α×α), in Double and rounded once. No temporary arrays: this runs for every
-        // (output, input) pair when a model loads.
-        gm.withUnsafeBufferPointer { G in
-            for oc in 0..<o {
-                channels.forEachSelected { k, c in
-                    let g = src + (oc * cin + c) * 9
-                    for i in 0..<alpha {
-                        let t0 = G[3 * i] * Double(g[0]) + G[3 * i + 1] * Double(g[3]) + G[3 * i + 2] * Double(g[6])
-                        let t1 = G[3 * i] * Double(g[1]) + G[3 * i + 1] * Double(g[4]) + G[3 * i + 2] * Double(g[7])
-                        let t2 = G[3 * i] * Double(g[2]) + G[3 * i + 1] * Double(g[5]) + G[3 * i + 2] * Double(g[8])
-                        for j in 0..<alpha {
-                            let u = t0 * G[3 * j] + t1 * G[3 * j + 1] + t2 * G[3 * j + 2]
-                            dst[((i * alpha + j) * o + oc) * selected + k] = Float(u)
+        var out = Tensor(uninitializedShape: [tile.positions, o, selected])
+        let dst = out.mutablePointer()
+        // t = G g (α×3) and u = t Gᵀ (α×α), in Double and rounded once. This runs for every (output, input) pair when
+        // a model loads: the outputs are split over the threads, and 8 consecutive inputs go through the arithmetic
+        // side by side in vectors (lane-wise the same operations, so the same bits as one at a time), which also
+        // writes each position's row 8 floats at a time (the rows lie O·selected floats apart, a page or more).
+        withExtendedLifetime(weight) {
+            tile.g.withUnsafeBufferPointer { G in
+                let context = (src: weight.pointer, dst: dst, G: G.baseAddress!, alpha: tile.inputSize, o: o, cin: cin,
+                               selected: selected, inputs: channels.selectedList)
+                Parallel.forEach(o, minimumChunk: 8, context: context) { c, outputs in
+                    let (G, alpha, o, selected) = (c.G, c.alpha, c.o, c.selected)
+                    // the 9 taps of 8 inputs (lanes past the last input keep stale values and are not stored)
+                    var g = [SIMD8<Double>](repeating: .zero, count: 9)
+                    for oc in outputs {
+                        var k0 = 0
+                        while k0 < selected {
+                            let n = min(8, selected - k0)
+                            for kk in 0..<n {
+                                let taps = c.src + (oc * c.cin + c.inputs[k0 + kk]) * 9
+                                for e in 0..<9 { g[e][kk] = Double(taps[e]) }
+                            }
+                            for i in 0..<alpha {
+                                let t0 = G[3 * i] * g[0] + G[3 * i + 1] * g[3] + G[3 * i + 2] * g[6]
+                                let t1 = G[3 * i] * g[1] + G[3 * i + 1] * g[4] + G[3 * i + 2] * g[7]
+                                let t2 = G[3 * i] * g[2] + G[3 * i + 1] * g[5] + G[3 * i + 2] * g[8]
+                                for j in 0..<alpha {
+                                    let u = SIMD8<Float>(t0 * G[3 * j] + t1 * G[3 * j + 1] + t2 * G[3 * j + 2])
+                                    store(u, count: n, to: c.dst + ((i * alpha + j) * o + oc) * selected + k0)
+                                }
+                            }
+                            k0 += n
                         }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// Writes the first `count` lanes of `v` to `p` (all 8 with one unaligned store).
+    @inline(__always)
+    static func store(_ v: SIMD8<Float>, count: Int, to p: UnsafeMutablePointer<Float>) {
+        if count == 8 {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+        } else {
+            for lane in 0..<count { p[lane] = v[lane] }
+        }
     }
 
     /// Copies `channels` planes into the zero-padded tiling layout (input at `(paddingY, paddingX)`); for F(4×4)

@@ -86,16 +86,30 @@ package enum Winograd1D {
         let (o, cin) = (weight.shape[0], weight.shape[1])
         precondition(weight.shape[2] * weight.shape[3] == 5, "F(4, 5) needs a 1x5 or 5x1 kernel")
         let selected = channels.selectedCount
-        var out = Tensor(shape: [positions, o, selected])
-        let dst = out.mutablePointer(), src = weight.pointer
-        g.withUnsafeBufferPointer { G in
-            for oc in 0..<o {
-                channels.forEachSelected { k, c in
-                    let w = src + (oc * cin + c) * 5
-                    for xi in 0..<positions {
-                        var u = 0.0
-                        for t in 0..<5 { u += G[5 * xi + t] * Double(w[t]) }
-                        dst[(xi * o + oc) * selected + k] = Float(u)
+        var out = Tensor(uninitializedShape: [positions, o, selected])
+        let dst = out.mutablePointer()
+        // Split over the threads by output, 8 inputs side by side, as ``Winograd/transformWeights(_:channels:tile:)``.
+        withExtendedLifetime(weight) {
+            g.withUnsafeBufferPointer { G in
+                let context = (src: weight.pointer, dst: dst, G: G.baseAddress!, o: o, cin: cin, selected: selected,
+                               inputs: channels.selectedList)
+                Parallel.forEach(o, minimumChunk: 8, context: context) { c, outputs in
+                    var w = [SIMD8<Double>](repeating: .zero, count: 5)
+                    for oc in outputs {
+                        var k0 = 0
+                        while k0 < c.selected {
+                            let n = min(8, c.selected - k0)
+                            for kk in 0..<n {
+                                let taps = c.src + (oc * c.cin + c.inputs[k0 + kk]) * 5
+                                for t in 0..<5 { w[t][kk] = Double(taps[t]) }
+                            }
+                            for xi in 0..<positions {
+                                var u = SIMD8<Double>.zero
+                                for t in 0..<5 { u += c.G[5 * xi + t] * w[t] }
+                                Winograd.store(SIMD8<Float>(u), count: n, to: c.dst + (xi * c.o + oc) * c.selected + k0)
+                            }
+                            k0 += n
+                        }
                     }
                 }
             }

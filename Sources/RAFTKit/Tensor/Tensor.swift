@@ -19,6 +19,14 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         if value != 0 { storage.pointer.update(repeating: value, count: storage.count) }
     }
 
+    /// A tensor of the given shape whose elements are unspecified until written. The caller writes every element
+    /// before reading any (see ``TensorStorage/init(uninitializedCount:)``); the dimensions are non-negative.
+    package init(uninitializedShape shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension")
+        self.shape = shape
+        storage = TensorStorage(uninitializedCount: shape.reduce(1, *))
+    }
+
     /// A tensor of the given shape holding `values` in row-major order.
     /// - Throws: ``TensorError/invalidShape(_:)`` for a negative dimension, ``TensorError/valueCount(shape:expected:found:)``
     ///   when `values` does not hold exactly one value per element.

@@ -259,7 +259,7 @@ public enum PyTorchCheckpoint {
             throw corrupt("the tensors add up to more elements than a \(reader.count)-byte file can hold (overlapping or broadcast views)")
         }
         budget -= count
-        var tensor = Tensor(shape: t.size)
+        var tensor = Tensor(uninitializedShape: t.size)
         guard count > 0 else { return tensor }
         let type = view.type, sizes = t.size, strides = t.stride
         let dst = tensor.mutablePointer()

@@ -119,7 +119,7 @@ public enum SafeTensors {
                 throw .corrupt(file: source, reason: "tensors overlap: they add up to more elements than the file can hold")
             }
             budget -= count
-            var t = Tensor(shape: shape)
+            var t = Tensor(uninitializedShape: shape)
             let dst = t.mutablePointer()
             bytes.withUnsafeBytes { (all: UnsafeRawBufferPointer) in
                 let base = all.baseAddress! + dataStart + offsets[0]

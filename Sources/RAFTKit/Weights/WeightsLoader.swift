@@ -183,7 +183,7 @@ public enum WeightsLoader {
 
     /// Reads a whole file, reporting failures as ``WeightsError/unreadable(file:reason:)`` with the path.
     package static func readBytes(_ url: URL) throws(WeightsError) -> [UInt8] {
-        do { return [UInt8](try FileAccess.read(url)) } catch {
+        do { return try FileAccess.bytes(url) } catch {
             throw .unreadable(file: url.path, reason: error.reason)
         }
     }

@@ -29,15 +29,13 @@ import Testing
         let backward = try #require(both.backward), backwardLowResolution = try #require(both.backwardLowResolution)
         let difference = backward.tensor.maxAbsDifference(reversed.flow.tensor)
         let lowResolutionDifference = backwardLowResolution.maxAbsDifference(reversed.lowResolution)
-        let magnitude = reversed.flow.tensor.maxAbsDifference(Tensor(shape: reversed.flow.tensor.shape))
-        print("backward vs reversed pair, \(correlation): max |Δ| \(difference) px (flow components up to \(magnitude) px), "
-              + "1/8 resolution \(lowResolutionDifference)")
         if correlation == .onDemand {
             #expect(backward == reversed.flow)
             #expect(backwardLowResolution == reversed.lowResolution)
         } else {
+            let magnitude = reversed.flow.tensor.maxAbsDifference(Tensor(shape: reversed.flow.tensor.shape))
             #expect(difference <= Self.transposeTolerance && lowResolutionDifference <= Self.transposeTolerance / 8,
-                    "\(difference), \(lowResolutionDifference)")
+                    "backward vs reversed pair: max |Δ| \(difference) px (flow components up to \(magnitude) px), 1/8 resolution \(lowResolutionDifference)")
         }
         let occlusion = try #require(both.occlusion)
         #expect(occlusion == (try FlowOcclusion.forwardBackward(forward: both.flow, backward: backward)))
@@ -56,6 +54,35 @@ import Testing
         let reversed = try model(b, a, options: RAFTOptions(iterations: 2))
         #expect(backward.flow.maxAbsDifference(reversed.flow) <= Self.transposeTolerance)
         #expect(backward.correlation == .allPairs)
+    }
+
+    /// The transposed backward volume on a batch: each sample's volume is transposed on its own (a transpose of
+    /// the whole batch's buffer would mix samples), so every sample's backward flow is its reversed pair's.
+    @Test("on a batch of two pairs, each sample's backward flow is its reversed pair's")
+    func batchedBackwardMatchesReversedPairs() throws {
+        let model = try ModelFixtures.model(.small)
+        let (a, b) = (FlowSequenceTests.frame(0, samples: 2), FlowSequenceTests.frame(3, samples: 2))
+        let (forward, backward) = try #require(try model.bidirectional(a, b, flowInit: nil, options: RAFTOptions(iterations: 2),
+                                                                       workspace: Workspace()))
+        #expect(forward.flow.maxAbsDifference(try model(a, b, options: RAFTOptions(iterations: 2)).flow) == 0)
+        let reversed = try model(b, a, options: RAFTOptions(iterations: 2))
+        #expect(backward.flow.shape == [2, 2, FlowSequenceTests.height, FlowSequenceTests.width])
+        #expect(backward.flow.maxAbsDifference(reversed.flow) <= Self.transposeTolerance)
+        // and per sample: the second sample against a batch of one
+        let single = try model(Self.sample(b, 1), Self.sample(a, 1), options: RAFTOptions(iterations: 2))
+        #expect(Self.sample(backward.flow, 1).maxAbsDifference(single.flow) <= Self.transposeTolerance)
+    }
+
+    /// Sample `k` of an NCHW batch, as a batch of one.
+    static func sample(_ t: Tensor, _ k: Int) -> Tensor {
+        let per = t.count / t.shape[0]
+        var out = Tensor(shape: [1] + t.shape.dropFirst())
+        out.withUnsafeMutableBufferPointer { dst in
+            t.withUnsafeBufferPointer { src in
+                for i in 0..<per { dst[i] = src[k * per + i] }
+            }
+        }
+        return out
     }
 
     @Test("a cancelled task stops before its next iteration and throws CancellationError")

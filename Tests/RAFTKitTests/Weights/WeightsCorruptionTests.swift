@@ -39,6 +39,24 @@ struct WeightsCorruptionTests {
         }
     }
 
+    /// `FileAccess.bytes`, which weight loading reads with: the whole file, empty files, size limits, devices.
+    @Test func wholeFileReads() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("raftkit-bytes-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = SeededGenerator(seed: 11)
+        let content = (0..<200_003).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let file = dir.appendingPathComponent("w.bin"), empty = dir.appendingPathComponent("empty.bin")
+        try Data(content).write(to: file)
+        try Data().write(to: empty)
+        #expect(try FileAccess.bytes(file) == content)
+        #expect(try FileAccess.bytes(empty) == [])
+        #expect(try FileAccess.bytes(file, maxBytes: content.count) == content)
+        #expect(throws: FileAccess.Failure.self) { try FileAccess.bytes(file, maxBytes: content.count - 1) }
+        #expect(throws: FileAccess.Failure.self) { try FileAccess.bytes(URL(fileURLWithPath: "/dev/null")) }
+        #expect(throws: FileAccess.Failure.self) { try FileAccess.bytes(dir.appendingPathComponent("missing")) }
+    }
+
     @Test func emptyAndGarbage() {
         Self.expectCorrupt([], "empty")
         var rng = SeededGenerator(seed: 5)
