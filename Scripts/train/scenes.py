@@ -63,6 +63,7 @@ class SceneConfig:
     static_scene: float = 0.06    # probability: nothing moves
     subpixel_scene: float = 0.08  # probability: every motion scaled to < 1 px
     static_background: float = 0.15
+    identical_scene: float = 0.0  # probability: frame 2 is an exact copy of frame 1 (no noise, no change)
     with_camera: float = 0.5      # foreground layer also moves with the background
     photo_probability: float = 0.5
     bg_photo_probability: float = 0.7
@@ -337,6 +338,12 @@ class SceneFlow(SyntheticFlow):
             img1, img2 = self._camera(img1, img2, gray)
         elif cfg.quantise:
             img1, img2 = (img1 * 255).round() / 255, (img2 * 255).round() / 255
+        if cfg.identical_scene > 0:
+            # exact copies teach stillness without the noise/photometric ambiguity of static scenes
+            same = self._u(batch) < cfg.identical_scene
+            if bool(same.any()):
+                img2 = torch.where(same[:, None, None, None], img1, img2)
+                flow = torch.where(same[:, None, None, None], torch.zeros_like(flow), flow)
         valid = torch.ones(batch, H, W, device=dev)
         if return_info:
             return img1, img2, flow, valid, {"layers": nfg[:, 0]}

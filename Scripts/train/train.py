@@ -113,6 +113,11 @@ def main():
                    help="scenes: probability of a static scene (default: SceneConfig's)")
     p.add_argument("--subpixel-scene", type=float, default=None,
                    help="scenes: probability of a sub-pixel scene (default: SceneConfig's)")
+    p.add_argument("--identical-scene", type=float, default=None,
+                   help="scenes: probability that frame 2 is an exact copy of frame 1 (zero flow; default 0)")
+    p.add_argument("--iters-max", type=int, default=None,
+                   help="unroll a random number of GRU iterations in [--iters, --iters-max] per step, so that the "
+                        "flow stays put past the training count")
     p.add_argument("--init-optimizer", action="store_true",
                    help="with --init: also take the AdamW moments of that checkpoint (no fresh-Adam shock)")
     p.add_argument("--lr", type=float, default=4e-4)
@@ -164,7 +169,8 @@ def main():
             setattr(args, k, saved[k])
         # runs from before scenes.py existed used synthetic.py's layers
         for k, old in (("data", "layers"), ("scene_height", 368), ("scene_width", 496),
-                       ("static_scene", None), ("subpixel_scene", None)):
+                       ("static_scene", None), ("subpixel_scene", None),
+                       ("identical_scene", None), ("iters_max", None)):
             setattr(args, k, saved.get(k, old))
         model, opt, sched = build(args, device)
         model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
@@ -205,6 +211,8 @@ def main():
             cfg.static_scene = args.static_scene
         if args.subpixel_scene is not None:
             cfg.subpixel_scene = args.subpixel_scene
+        if args.identical_scene is not None:
+            cfg.identical_scene = args.identical_scene
         data = SceneFlow(cfg, seed=args.seed, device=device, refresh=args.refresh)
     else:
         cfg = SyntheticConfig(height=args.height, width=args.width)
@@ -216,7 +224,8 @@ def main():
             data.gen.manual_seed(args.seed + step)
             print(f"data RNG state from another device type; reseeded with {args.seed + step}", flush=True)
     print(f"device {device}, threads {torch.get_num_threads()}, batch {args.batch} "
-          f"{args.height}x{args.width}, iters {args.iters}, data {args.data}, photos "
+          f"{args.height}x{args.width}, iters {args.iters}"
+          f"{'' if not args.iters_max else '-' + str(args.iters_max)}, data {args.data}, photos "
           f"{0 if data.photos is None else data.photos.shape[0]}", flush=True)
 
     log_path = os.path.join(args.out, "train-log.csv")
@@ -255,7 +264,7 @@ def main():
             with open(os.path.join(args.out, "training-log.md"), "a") as fh:
                 fh.write(f"- {seg['started']} {seg['device_name']} x{seg['threads']} threads: steps "
                          f"{start_step}->{step} (OneCycle total {sched.total_steps}) in {seg['wall_s']} s, batch {args.batch} "
-                         f"{args.height}x{args.width}, {args.iters} iters, lr {args.lr}, seed {args.seed}, data {args.data} "
+                         f"{args.height}x{args.width}, {args.iters}{'' if not args.iters_max else '-' + str(args.iters_max)} iters, lr {args.lr}, seed {args.seed}, data {args.data} "
                          f"(total {obj['total_steps']} steps)\n")
         print(f"checkpoint step {step} -> {ckpt_path}", flush=True)
 
@@ -269,7 +278,10 @@ def main():
             img1, img2, flow, valid = data.sample(args.batch)
             img1, img2 = img1 * 2 - 1, img2 * 2 - 1
         t1 = time.time()
-        preds = model(img1, img2, num_flow_updates=args.iters)
+        iters = args.iters
+        if args.iters_max is not None and args.iters_max > args.iters:
+            iters = int(torch.randint(args.iters, args.iters_max + 1, (1,)).item())
+        preds = model(img1, img2, num_flow_updates=iters)
         loss, m = sequence_loss(preds, flow, valid, gamma=args.gamma)
         opt.zero_grad(set_to_none=True)
         loss.backward()
