@@ -64,6 +64,7 @@ class SceneConfig:
     subpixel_scene: float = 0.08  # probability: every motion scaled to < 1 px
     static_background: float = 0.15
     identical_scene: float = 0.0  # probability: frame 2 is an exact copy of frame 1 (no noise, no change)
+    saturate_probability: float = 0.0  # probability: contrast x2-4 about a random level, clipping large flat areas
     with_camera: float = 0.5      # foreground layer also moves with the background
     photo_probability: float = 0.5
     bg_photo_probability: float = 0.7
@@ -414,6 +415,12 @@ class SceneFlow(SyntheticFlow):
         d_gamma = torch.exp(ch * u(-0.12, 0.12, 1, 1, 1))
         gray = self._u(B) < cfg.gray_probability
         gray[0] = True                                                   # at least one per batch
+        pivot = None
+        if cfg.saturate_probability > 0:
+            # over- and under-exposure: flat clipped regions with no texture to match, as in real footage
+            sat = (self._u(B) < cfg.saturate_probability).view(B, 1, 1, 1)
+            contrast = torch.where(sat, contrast * u(2.0, 4.0, 1, 1, 1), contrast)
+            pivot = torch.where(sat, u(0.25, 0.75, 1, 1, 1), torch.full_like(contrast, float("nan")))
         if gray_override is not None:
             gray = gray_override.to(dev)
         blur_on = self._u(B) < cfg.blur_probability
@@ -428,6 +435,8 @@ class SceneFlow(SyntheticFlow):
             img = g + (img - g) * saturation
             img = img * gains * brightness * (d_bright if k else 1.0)
             m = img.mean(dim=(1, 2, 3), keepdim=True)
+            if pivot is not None:
+                m = torch.where(torch.isnan(pivot), m, pivot)
             img = (img - m) * contrast * (d_contrast if k else 1.0) + m
             img = img.clamp(0, 1) ** (gamma * (d_gamma if k else 1.0))
             gw = torch.tensor([0.299, 0.587, 0.114], device=dev).view(1, 3, 1, 1)
