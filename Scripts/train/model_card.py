@@ -24,7 +24,7 @@ DATA_SCENES = ("scenes generated on the fly (`Scripts/train/scenes.py`), motions
                "cropped: photographic or procedural background + 0–5 foreground shapes, each moved by a "
                "homography plus a smooth deformation field (exact ground truth by fixed-point inversion), "
                "heavy-tailed translations (56 % of pixels under 20 px, 20 % over 50 px, 4 % over 100 px), the "
-               "background moving as much as the foreground, static and sub-pixel scenes; grayscale pairs in every "
+               "background moving as much as the foreground, static and sub-pixel scenes, exact-copy (identical) pairs and over- or under-exposed pairs with large clipped flat areas (latest stage); grayscale pairs in every "
                "batch, brightness/contrast/gamma changes between frames, blur, noise, JPEG-like compression, 8-bit "
                "frames")
 
@@ -111,6 +111,14 @@ def main():
                f"--height {args['height']} --width {args['width']} --iters {args['iters']} --lr {args['lr']} "
                f"--seed {args['seed']} --threads {args.get('threads', 1)} --data {args.get('data', 'layers')} "
                f"--deadline <HH:MM>" + (" --init <previous checkpoint>" if args.get("init") else ""))
+    for flag, key in (("--init-optimizer", "init_optimizer"), ("--static-scene", "static_scene"),
+                      ("--subpixel-scene", "subpixel_scene"), ("--identical-scene", "identical_scene"),
+                      ("--saturate", "saturate"), ("--iters-max", "iters_max")):
+        value = args.get(key)
+        if value is True:
+            command += f" {flag}"
+        elif value not in (None, False):
+            command += f" {flag} {value}"
     uses_scenes = any(h.get("data") == "scenes" for h in hist)
     rows = [(f"skimage:{n}", "training") for n in PHOTO_NAMES]
     if uses_scenes:
@@ -126,7 +134,8 @@ def main():
     devices = sorted({f"{h['device_name']} ({h['threads']} thread{'s' if h['threads'] > 1 else ''})" for h in hist})
     text = CARD.format(size=len(blob), sha=hashlib.sha256(blob).hexdigest(), seed=args["seed"],
                        steps=ck.get("total_steps", ck["step"]), batch=args["batch"], h=args["height"],
-                       w=args["width"], iters=args["iters"], lr=args["lr"], num_steps=args["num_steps"],
+                       w=args["width"], iters=(f"{args['iters']}–{args['iters_max']} (a random count per step)"
+                                               if args.get("iters_max") else args["iters"]), lr=args["lr"], num_steps=args["num_steps"],
                        wall=sum(h["wall_s"] for h in hist) / 3600, device=", ".join(devices) or "?",
                        tmax=tmax, data=data, validation=validation, command=command,
                        history=history_markdown(hist), licences=lic)
