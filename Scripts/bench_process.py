@@ -38,9 +38,9 @@ def run_once(binary, frames, weights, threads, out_dir):
     err = p.stderr.read().decode()
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
-        sys.exit(f"bench_process: {' '.join(cmd)} failed ({p.returncode}):\n{err}")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"bench_process: {' '.join(cmd)} failed ({code}):\n{err}")
     ph = parse_phases(err)
     if "network total" not in ph:
         sys.exit(f"bench_process: no 'network total' line in -v output of {binary}:\n{err}")

@@ -26,17 +26,8 @@ package enum FileAccess {
     /// while mapped would crash the reader with SIGBUS).
     /// Files larger than `maxBytes` are refused before they are read.
     package static func read(_ url: URL, maxBytes: Int = .max) throws(Failure) -> Data {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw Failure(reason: "is a directory")
-        }
         var info = stat()
-        if stat(url.path, &info) == 0, info.st_mode & S_IFMT == S_IFCHR || info.st_mode & S_IFMT == S_IFBLK {
-            throw Failure(reason: "is a device, not a file")
-        }
-        if stat(url.path, &info) == 0, Int64(info.st_size) > Int64(maxBytes) {
-            throw tooLarge(Int64(info.st_size), maxBytes)
-        }
+        if stat(url.path, &info) == 0 { try check(info, maxBytes: maxBytes) }
         do { return try Data(contentsOf: url) } catch {
             if !FileManager.default.fileExists(atPath: url.path) { throw Failure(reason: "no such file") }
             throw Failure(reason: (error as NSError).localizedDescription)
@@ -45,6 +36,16 @@ package enum FileAccess {
 
     private static func tooLarge(_ size: Int64, _ maxBytes: Int) -> Failure {
         Failure(reason: "the file has \(size) bytes, more than the \(maxBytes) that any image or flow within the size limits needs")
+    }
+
+    /// Refuses directories, devices and files of more than `maxBytes`, from their `stat`.
+    private static func check(_ info: stat, maxBytes: Int) throws(Failure) {
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: throw Failure(reason: "is a directory")
+        case S_IFCHR, S_IFBLK: throw Failure(reason: "is a device, not a file")
+        default: break
+        }
+        guard Int64(info.st_size) <= Int64(maxBytes) else { throw tooLarge(Int64(info.st_size), maxBytes) }
     }
 
     /// The bytes of the file at `url` as an array, read with `read(2)` straight into the array's storage: one copy
@@ -59,12 +60,7 @@ package enum FileAccess {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw Failure(reason: String(cString: strerror(errno))) }
-        switch info.st_mode & S_IFMT {
-        case S_IFDIR: throw Failure(reason: "is a directory")
-        case S_IFCHR, S_IFBLK: throw Failure(reason: "is a device, not a file")
-        default: break
-        }
-        guard Int64(info.st_size) <= Int64(maxBytes) else { throw tooLarge(Int64(info.st_size), maxBytes) }
+        try check(info, maxBytes: maxBytes)
         let expected = Int(info.st_size)
         var failure: Int32 = 0
         // Up to the size fstat reported (plus one byte, to notice growth), then any rest in chunks.

@@ -23,7 +23,7 @@ package final class TensorStorage: @unchecked Sendable {
     }
 
     package func copy() -> TensorStorage {
-        let other = TensorStorage(count: count)
+        let other = TensorStorage(uninitializedCount: count)
         other.pointer.update(from: pointer, count: count)
         return other
     }
