@@ -65,6 +65,7 @@ class SceneConfig:
     static_background: float = 0.15
     identical_scene: float = 0.0  # probability: frame 2 is an exact copy of frame 1 (no noise, no change)
     saturate_probability: float = 0.0  # probability: contrast x2-4 about a random level, clipping large flat areas
+    smooth_texture: float = 0.0   # probability per layer texture: low-passed, lower contrast (walls, sky, skin)
     with_camera: float = 0.5      # foreground layer also moves with the background
     photo_probability: float = 0.5
     bg_photo_probability: float = 0.7
@@ -116,6 +117,31 @@ class SceneFlow(SyntheticFlow):
         else:
             self.photos = None
         self.D = _dct_matrix().to(self.device)
+
+    def _textures(self, n):
+        """SyntheticFlow's textures; with ``smooth_texture`` some become weakly textured: area-averaged by a
+        factor of 4-16 and bicubic back (shading, soft edges), 0-25 % of the fine detail kept, contrast ×0.3-1.
+        Large smooth areas are where the model's flow was least accurate on photographs (RAFT has to fill them
+        from textured surroundings, as DIS's variational refinement does)."""
+        tex = super()._textures(n)
+        p = self.scfg.smooth_texture
+        if p <= 0:
+            return tex
+        on = self._u(n) < p
+        k = int(on.sum())
+        if k == 0:
+            return tex
+        H, W = tex.shape[2:]
+        factor = float(torch.exp(self._u(1, lo=math.log(4.0), hi=math.log(16.0))))  # one per call: one size
+        small = F.interpolate(tex[on], size=(max(2, round(H / factor)), max(2, round(W / factor))), mode="area")
+        smooth = F.interpolate(small, size=(H, W), mode="bicubic", align_corners=False)
+        detail = self._u(k, 1, 1, 1, hi=0.25)
+        smooth = smooth + detail * (tex[on] - smooth)
+        m = smooth.mean(dim=(1, 2, 3), keepdim=True)
+        smooth = m + (smooth - m) * self._u(k, 1, 1, 1, lo=0.3, hi=1.0)
+        tex = tex.clone()
+        tex[on] = smooth.clamp(0, 1)
+        return tex
 
     # -- motion -----------------------------------------------------------------------------------------
     def _heavy(self, shape, r_max, power):
@@ -486,6 +512,7 @@ if __name__ == "__main__":
     p.add_argument("--check", action="store_true",
                    help="photometric off: |frame1 - frame2 warped back by the ground truth| and the inversion residual")
     p.add_argument("--stats", type=int, default=0, help="print motion statistics over this many batches")
+    p.add_argument("--smooth-texture", type=float, default=0.0, help="SceneConfig.smooth_texture (preview)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     import sys, os
@@ -499,7 +526,8 @@ if __name__ == "__main__":
         print(f"|I1 - warp(I2, gt)| on in-frame pixels: median {e.median():.5f}, mean {e.mean():.4f} "
               f"(occlusions), 90% {e.quantile(0.9):.4f};  |I1 - I2|: median {e0.median():.4f}, mean {e0.mean():.4f}")
         raise SystemExit
-    g = SceneFlow(SceneConfig(height=a.height, width=a.width), seed=a.seed, refresh=a.refresh)
+    g = SceneFlow(SceneConfig(height=a.height, width=a.width, smooth_texture=a.smooth_texture), seed=a.seed,
+                  refresh=a.refresh)
     print("photos:", None if g.photos is None else tuple(g.photos.shape))
     if a.stats:
         mags, means = [], []

@@ -117,6 +117,8 @@ def main():
                    help="scenes: probability that frame 2 is an exact copy of frame 1 (zero flow; default 0)")
     p.add_argument("--saturate", type=float, default=None,
                    help="scenes: probability of a pair whose contrast clips large flat areas (default 0)")
+    p.add_argument("--smooth-texture", type=float, default=None,
+                   help="scenes: probability that a layer's texture is low-passed and of lower contrast (default 0)")
     p.add_argument("--iters-max", type=int, default=None,
                    help="unroll a random number of GRU iterations in [--iters, --iters-max] per step, so that the "
                         "flow stays put past the training count")
@@ -172,7 +174,8 @@ def main():
         # runs from before scenes.py existed used synthetic.py's layers
         for k, old in (("data", "layers"), ("scene_height", 368), ("scene_width", 496),
                        ("static_scene", None), ("subpixel_scene", None),
-                       ("identical_scene", None), ("iters_max", None), ("saturate", None)):
+                       ("identical_scene", None), ("iters_max", None), ("saturate", None),
+                       ("smooth_texture", None)):
             setattr(args, k, saved.get(k, old))
         model, opt, sched = build(args, device)
         model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
@@ -217,6 +220,8 @@ def main():
             cfg.identical_scene = args.identical_scene
         if args.saturate is not None:
             cfg.saturate_probability = args.saturate
+        if args.smooth_texture is not None:
+            cfg.smooth_texture = args.smooth_texture
         data = SceneFlow(cfg, seed=args.seed, device=device, refresh=args.refresh)
     else:
         cfg = SyntheticConfig(height=args.height, width=args.width)
