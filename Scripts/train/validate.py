@@ -20,6 +20,11 @@ non-rigid / layered, 1px and Fl-all (share of pixels with EPE > 3 px and > 5 % o
 RAFT models run once with 24 iterations; the 12th and 24th predictions are scored. Sizes that are not
 multiples of 8 are replicate-padded (RAFT's InputPadder) and cropped back.
 
+A second table says where the error is: EPE over the pixels of all pairs, split into four disjoint classes
+(``regions``): pixels whose ground-truth target leaves the frame; pixels within 4 px of a motion boundary
+(neighbours' ground truth differs by > 1 px); weakly textured pixels (frame-1 gradient, Gaussian-averaged
+with σ = 3 px, below 1 grey level per px: sky, walls, shading); the rest, textured.
+
 ``--legacy`` gives the first model's set instead (256×320, synthetic.py, seeds 424242 / 525252, the
 scikit-image photographs that training also used).
 
@@ -46,6 +51,7 @@ NONRIGID_SEED, LAYERED_SEED = 615001, 615002   # photographic 640x480 set
 MAG_RANGES = [(0.0, 8.0), (8.0, 22.0), (22.0, 45.0), (45.0, 100.0)]
 BINS = [(0, 10), (10, 25), (25, 50), (50, float("inf"))]
 BIN_NAMES = ["0–10 px", "10–25 px", "25–50 px", "> 50 px"]
+REGION_NAMES = ["textured", "weakly textured", "near motion boundaries", "leaves the frame"]
 
 
 def make_photo_set(n_nonrigid, n_layered, n_identical, height=480, width=640):
@@ -78,6 +84,23 @@ def make_photo_set(n_nonrigid, n_layered, n_identical, height=480, width=640):
     for name, u1, _, gt in firsts[:n_identical]:
         out.append(("identical", u1, u1.copy(), np.zeros_like(gt)))
     return out
+
+
+def regions(u1, gt):
+    """Class index [H, W] (0..3, REGION_NAMES) of every pixel of a pair; later classes take precedence."""
+    H, W = gt.shape[:2]
+    ys, xs = np.mgrid[0:H, 0:W]
+    tx, ty = xs + gt[..., 0], ys + gt[..., 1]
+    leaves = (tx < 0) | (tx > W - 1) | (ty < 0) | (ty > H - 1)
+    jump = np.zeros((H, W), bool)
+    jump[:, :-1] |= np.linalg.norm(gt[:, 1:] - gt[:, :-1], axis=-1) > 1
+    jump[:-1] |= np.linalg.norm(gt[1:] - gt[:-1], axis=-1) > 1
+    boundary = cv2.dilate(jump.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    gy, gx = np.gradient(cv2.cvtColor(u1, cv2.COLOR_RGB2GRAY).astype(np.float32))
+    weak = cv2.GaussianBlur(np.hypot(gx, gy), (0, 0), 3) < 1.0
+    cls = np.zeros((H, W), np.int64)
+    cls[weak], cls[boundary], cls[leaves] = 1, 2, 3
+    return cls
 
 
 def make_set(n, seed, height, width, photo_probability, batch=5):
@@ -152,14 +175,23 @@ def photo_main(a, models):
           f"({time.time() - t0:.1f} s); pairs per bin {counts}; mean |gt| per pair "
           f"{' '.join(f'{m:.1f}' for m in mags)}", flush=True)
 
-    results = {}  # method -> {"pairs": [metrics], "identical": [mean |flow|], "s": seconds per pair}
+    classes = [regions(u1, gt) for _, u1, _, gt in pairs]
+    class_px = np.bincount(np.concatenate([c.ravel() for c in classes]), minlength=len(REGION_NAMES))
+
+    # method -> {"pairs": [metrics], "identical": [mean |flow|], "s": seconds per pair, "regions": EPE sums}
+    results = {}
     def score(name, outputs, seconds):
-        r = results.setdefault(name, {"pairs": [], "identical": [], "s": seconds})
+        r = results.setdefault(name, {"pairs": [], "identical": [], "s": seconds,
+                                      "regions": np.zeros(len(REGION_NAMES))})
+        k = 0
         for (kind, _, _, gt), f in zip(data, outputs):
             if kind == "identical":
                 r["identical"].append(float(np.linalg.norm(f, axis=-1).mean()))
             else:
                 r["pairs"].append(metrics(f, gt))
+                r["regions"] += np.bincount(classes[k].ravel(), weights=np.linalg.norm(f - gt, axis=-1).ravel(),
+                                            minlength=len(REGION_NAMES))
+                k += 1
 
     if not a.no_baselines:
         for name, fn in baselines().items():
@@ -206,6 +238,14 @@ def photo_main(a, models):
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {allv:.2f} | {nr:.2f} | {ly:.2f} | "
                      f"{100 * np.mean([m['1px'] for m in ps]):.1f} | {100 * np.mean([m['fl'] for m in ps]):.1f} | "
                      f"{ident} | {tstr} |")
+    share = 100 * class_px / class_px.sum()
+    lines += ["", f"Where the error is: EPE (px) over all pixels of the {len(pairs)} pairs in each class (share of the pixels in "
+              "brackets); classes as in `validate.py`'s docstring.", "",
+              "| method | " + " | ".join(f"{n} ({v:.0f} %)" for n, v in zip(REGION_NAMES, share)) + " |",
+              "|---" * (len(REGION_NAMES) + 1) + "|"]
+    for name, r in results.items():
+        if name != "zero flow":
+            lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in r["regions"] / class_px) + " |")
     return "\n".join(lines)
 
 
