@@ -21,6 +21,8 @@ layered rendering idea, with a different motion model and photometric pipeline:
   4 % over 100 px, 21 % under 1 px. Foreground shapes move with the camera
   (probability 0.5) plus their own heavy-tailed motion. Some scenes are static (zero flow, only noise and
   photometric changes differ), some have sub-pixel motion (< 1 px), some a static background.
+* **Weak texture** (``smooth_texture``, off by default): some layer textures low-passed and of lower
+  contrast, as walls, sky and skin, where the flow must be filled in from the textured surroundings.
 * **Camera effects.** Grayscale pairs in every batch (≥ 1 sample, 25 % on average), colour jitter shared by
   both frames, brightness / contrast / gamma changes between the frames, Gaussian blur, sensor noise,
   JPEG-like 8×8 DCT quantisation, 8-bit rounding.
