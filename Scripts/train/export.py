@@ -142,9 +142,11 @@ def main():
         assert d == 0.0
     if a.train_checkpoint:
         import os
-        same_dir = a.weights and os.path.dirname(os.path.abspath(a.weights)) == \
-            os.path.dirname(os.path.abspath(a.train_checkpoint))
-        wf = os.path.basename(a.weights) if same_dir else None
+        # the weights are stored once when the checkpoint's folder reaches them by name (a file or, as with
+        # Models/raft-small-default.safetensors, a link to the bundled resource)
+        beside = a.weights and os.path.join(os.path.dirname(os.path.abspath(a.train_checkpoint)),
+                                            os.path.basename(a.weights))
+        wf = os.path.basename(a.weights) if beside and os.path.realpath(beside) == os.path.realpath(a.weights) else None
         torch.save(compact_checkpoint(ck, wf), a.train_checkpoint)
         what = f"model in {wf}" if wf else "model fp32"
         print(f"wrote {a.train_checkpoint} ({what} + bf16 AdamW moments, step {ck['step']})")
