@@ -41,8 +41,10 @@ struct CLIInputFormatTests {
     }
 
     /// --scale 0.5 on 320×256 frames runs the network at 160×128 and returns a 320×256 flow in full-resolution
-    /// pixels. The frames are the 160×128 test texture, shifted by 2 px, upsampled ×2: so the network sees about
-    /// that texture shifted by 2 px, and the flow must come back as about 4 px.
+    /// pixels: the library's flow of the frames resized to 160×128, resized back (vectors ×2). The frames are the
+    /// 160×128 test texture, shifted by 2 px, upsampled ×2, so the flow must also come back as about 4 px (the
+    /// bundled model underestimates this smooth texture's shift by 10–20 %; flow left in network pixels would
+    /// be about 1.7 px).
     @Test func scale() throws {
         let scratch = try CLIScratch()
         let a = scratch.path("a.png"), b = scratch.path("b.png")
@@ -56,7 +58,13 @@ struct CLIInputFormatTests {
         // The interior, away from the border.
         var u: Float = 0, v: Float = 0, n: Float = 0
         for y in 48..<208 { for x in 48..<272 { u += flow[x: x, y: y].u; v += flow[x: x, y: y].v; n += 1 } }
-        #expect(abs(u / n - 4) < 0.6 && abs(v / n) < 0.6, "mean flow (\(u / n), \(v / n))")
+        #expect(abs(u / n - 4) < 1 && abs(v / n) < 0.6, "mean flow (\(u / n), \(v / n))")
+        let expected = try FlowEstimator.bundled().estimate(
+            from: RGBImage(contentsOf: URL(fileURLWithPath: a)).resized(width: 160, height: 128),
+            to: RGBImage(contentsOf: URL(fileURLWithPath: b)).resized(width: 160, height: 128), iterations: 12)
+            .flow.resized(width: 320, height: 256)
+        let worst = zip(flow.uv, expected.uv).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-3, "CLI against library: max \(worst) px")   // thread counts round differently
         let bad = try RAFTFlowCLI.run(["flow", a, b, "--scale", "0", "--output", scratch.path("g.flo")])
         #expect(bad.status == 64 && bad.stderr.contains("--scale"), "\(bad.stderr)")
     }

@@ -114,7 +114,8 @@ struct BFloat16Tests {
 
     /// The bundled model on a 64×96 crop of the sample pair, 4 iterations: the emulated bf16 arithmetic changes
     /// the flow (so the convolutions really ran in bf16) by little; the correlation, look-ups and upsampling stay
-    /// float32.
+    /// float32. bf16 keeps 8 significant bits, so the flow moves by hundredths of a pixel on average; how many
+    /// depends on the weights, hence the margin.
     @Test func modelInBFloat16StaysCloseToFloat32() throws {
         let estimator = try FlowEstimator.bundled()
         let (image1, image2) = try Self.crop(width: 96, height: 64)
@@ -125,7 +126,7 @@ struct BFloat16Tests {
         let differences = zip(f32.flow.scalars, bf16.flow.scalars).map { abs($0 - $1) }
         let mean = differences.reduce(0, +) / Float(differences.count), worst = differences.max() ?? 0
         #expect(worst > 0, "bf16 arithmetic left the flow bit-identical: the GEMMs did not run in bf16")
-        #expect(mean < 0.05 && worst < 0.5, "mean \(mean) px, max \(worst) px from float32")
+        #expect(mean < 0.1 && worst < 0.5, "mean \(mean) px, max \(worst) px from float32")
     }
 
     /// On a CPU without AVX512_BF16 a bf16 request runs float32, bit for bit.
