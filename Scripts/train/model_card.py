@@ -41,7 +41,7 @@ from the official RAFT repository), so it can be redistributed with the package.
 | file | float32 safetensors, official RAFT key names (`fnet.*`, `cnet.*`, `update_block.encoder.*`, `update_block.gru.conv{{z,r,q}}`, `update_block.flow_head.*`; no `module.` prefix), {size} bytes, SHA-256 `{sha}` |
 | input | two RGB frames, normalised `2·(x/255) − 1`, padded to a multiple of 8 |
 | training data | {data} |
-| training | {steps} optimizer steps, batch {batch}, {h}×{w} crops, {iters} unrolled iterations, AdamW lr {lr} OneCycle (linear, pct_start 0.05) over {num_steps} steps, weight decay 1e-4, grad clip 1.0, sequence loss γ = 0.8; {wall:.2f} h wall time on {device} |
+| training | {steps} optimizer steps, batch {batch}, {h}×{w} crops, {iters} unrolled iterations, AdamW lr {lr} OneCycle (linear, pct_start 0.05) over {num_steps} steps, weight decay 1e-4, grad clip 1.0, sequence loss γ = 0.8; {wall:.2f} h wall time on {device}{soup} |
 | resumable checkpoint | `raft-small-train.pt` (AdamW moments bfloat16, scheduler, step, RNG states, history; the model weights are read from `raft-small-default.safetensors` next to it): `train.py --resume` or `--init` (see `Scripts/train/README.md`) |
 
 **What to expect.** This is a small model trained briefly ({steps} steps on a shared 2-core CPU) on
@@ -119,6 +119,13 @@ def main():
             command += f" {flag}"
         elif value not in (None, False):
             command += f" {flag} {value}"
+    # soup.py: the last stage is the mean of the weights of arms trained side by side from the same start
+    soup_note = ""
+    if last.get("soup"):
+        arms = [h for h in hist if h.get("run") in last.get("arms", [])]
+        soup_note = (f"; the last stage is a uniform model soup: {len(last['arms'])} arms trained side by side from "
+                     f"the same weights and data seed (lr {' and '.join(sorted({str(h['lr']) for h in arms}))}), "
+                     f"their weights averaged (`Scripts/train/soup.py`), so the step count includes every arm's")
     uses_scenes = any(h.get("data") == "scenes" for h in hist)
     rows = [(f"skimage:{n}", "training") for n in PHOTO_NAMES]
     if uses_scenes:
@@ -138,7 +145,7 @@ def main():
                                                if args.get("iters_max") else args["iters"]), lr=args["lr"], num_steps=args["num_steps"],
                        wall=sum(h["wall_s"] for h in hist) / 3600, device=", ".join(devices) or "?",
                        tmax=tmax, data=data, validation=validation, command=command,
-                       history=history_markdown(hist), licences=lic)
+                       history=history_markdown(hist), licences=lic, soup=soup_note)
     with open(a.out, "w") as fh:
         fh.write(text)
     print(f"wrote {a.out}")
