@@ -304,7 +304,7 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--markdown", default=None, help="also write the table to this file")
     p.add_argument("--no-baselines", action="store_true")
-    a = p.parse_args()
+    a = p.parse_intermixed_args()  # models may also follow options (finalize CKPT [MODEL …] --names …)
     torch.set_num_threads(a.threads)
     cv2.setNumThreads(a.threads)
     models = []
