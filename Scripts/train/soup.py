@@ -16,10 +16,9 @@ import datetime
 import os
 import sys
 
-import torch
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export import load_checkpoint  # noqa: E402
+from train import atomic_save  # noqa: E402
 
 
 def mean_tensors(tensors):
@@ -73,9 +72,7 @@ def main():
         raise SystemExit("give at least two arms")
     result = soup([load_checkpoint(c) for c in a.checkpoints])
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    tmp = a.out + ".tmp"
-    torch.save(result, tmp)
-    os.replace(tmp, a.out)
+    atomic_save(result, a.out)
     print(f"{a.out}: mean of {len(a.checkpoints)} arms, {result['total_steps']} optimizer steps in all")
 
 
