@@ -123,12 +123,13 @@ def main():
     soup_note = ""
     if last.get("soup"):
         arms = [h for h in hist if h.get("run") in last.get("arms", [])]
-        lrs = " and ".join(sorted({str(h["lr"]) for h in arms}))
-        seeds = sorted({h["seed"] for h in arms})
-        data = (f"data seed {seeds[0]}" if len(seeds) == 1 else f"data seeds {' and '.join(map(str, seeds))}")
-        soup_note = (f"; the last stage is a uniform model soup: {len(last['arms'])} arms trained side by side from "
-                     f"the same weights (lr {lrs}; {data}), their weights averaged (`Scripts/train/soup.py`), so the "
-                     f"step count and the wall time include every arm's")
+        def distinct(key):
+            return sorted({h[key] for h in arms})
+        seeds = distinct("seed")
+        soup_note = (f"; the last stage is a uniform model soup: {len(arms)} arms trained side by side from "
+                     f"the same weights (lr {' and '.join(map(str, distinct('lr')))}; "
+                     f"data seed{'s' if len(seeds) > 1 else ''} {' and '.join(map(str, seeds))}), their weights "
+                     f"averaged (`Scripts/train/soup.py`), so the step count and the wall time include every arm's")
     uses_scenes = any(h.get("data") == "scenes" for h in hist)
     rows = [(f"skimage:{n}", "training") for n in PHOTO_NAMES]
     if uses_scenes:
