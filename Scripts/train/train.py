@@ -119,6 +119,9 @@ def main():
                    help="scenes: probability of a pair whose contrast clips large flat areas (default 0)")
     p.add_argument("--smooth-texture", type=float, default=None,
                    help="scenes: probability that a layer's texture is low-passed and of lower contrast (default 0)")
+    p.add_argument("--tail-power", type=float, default=None,
+                   help="scenes: exponent of the translation tail r = r_max * u**p; smaller = more large motions "
+                        "(default: SceneConfig's 3.5)")
     p.add_argument("--iters-max", type=int, default=None,
                    help="unroll a random number of GRU iterations in [--iters, --iters-max] per step, so that the "
                         "flow stays put past the training count")
@@ -175,7 +178,7 @@ def main():
         for k, old in (("data", "layers"), ("scene_height", 368), ("scene_width", 496),
                        ("static_scene", None), ("subpixel_scene", None),
                        ("identical_scene", None), ("iters_max", None), ("saturate", None),
-                       ("smooth_texture", None)):
+                       ("smooth_texture", None), ("tail_power", None)):
             setattr(args, k, saved.get(k, old))
         model, opt, sched = build(args, device)
         model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
@@ -222,6 +225,8 @@ def main():
             cfg.saturate_probability = args.saturate
         if args.smooth_texture is not None:
             cfg.smooth_texture = args.smooth_texture
+        if args.tail_power is not None:
+            cfg.tail_power = args.tail_power
         data = SceneFlow(cfg, seed=args.seed, device=device, refresh=args.refresh)
     else:
         cfg = SyntheticConfig(height=args.height, width=args.width)
