@@ -113,19 +113,22 @@ def main():
                f"--deadline <HH:MM>" + (" --init <previous checkpoint>" if args.get("init") else ""))
     for flag, key in (("--init-optimizer", "init_optimizer"), ("--static-scene", "static_scene"),
                       ("--subpixel-scene", "subpixel_scene"), ("--identical-scene", "identical_scene"),
-                      ("--saturate", "saturate"), ("--iters-max", "iters_max")):
+                      ("--saturate", "saturate"), ("--smooth-texture", "smooth_texture"),
+                      ("--tail-power", "tail_power"), ("--iters-max", "iters_max")):
         value = args.get(key)
         if value is True:
             command += f" {flag}"
         elif value not in (None, False):
             command += f" {flag} {value}"
     # soup.py: the last stage is the mean of the weights of arms trained side by side from the same start
-    soup_note = ""
+    soup_note, lr = "", args["lr"]
     if last.get("soup"):
         arms = [h for h in hist if h.get("run") in last.get("arms", [])]
         def distinct(key):
             return sorted({h[key] for h in arms})
         seeds = distinct("seed")
+        lrs = distinct("lr")  # the arms' peak rates, not only the first arm's
+        lr = " and ".join(map(str, lrs)) + (" (one per arm)" if len(lrs) > 1 else "")
         soup_note = (f"; the last stage is a uniform model soup: {len(arms)} arms trained side by side from "
                      f"the same weights (lr {' and '.join(map(str, distinct('lr')))}; "
                      f"data seed{'s' if len(seeds) > 1 else ''} {' and '.join(map(str, seeds))}), their weights "
@@ -146,7 +149,7 @@ def main():
     text = CARD.format(size=len(blob), sha=hashlib.sha256(blob).hexdigest(), seed=args["seed"],
                        steps=ck.get("total_steps", ck["step"]), batch=args["batch"], h=args["height"],
                        w=args["width"], iters=(f"{args['iters']}–{args['iters_max']} (a random count per step)"
-                                               if args.get("iters_max") else args["iters"]), lr=args["lr"], num_steps=args["num_steps"],
+                                               if args.get("iters_max") else args["iters"]), lr=lr, num_steps=args["num_steps"],
                        wall=sum(h["wall_s"] for h in hist) / 3600, device=", ".join(devices) or "?",
                        tmax=tmax, data=data, validation=validation, command=command,
                        history=history_markdown(hist), licences=lic, soup=soup_note)
