@@ -130,7 +130,7 @@ def main():
         lrs = distinct("lr")  # the arms' peak rates, not only the first arm's
         lr = " and ".join(map(str, lrs)) + (" (one per arm)" if len(lrs) > 1 else "")
         soup_note = (f"; the last stage is a uniform model soup: {len(arms)} arms trained side by side from "
-                     f"the same weights (lr {' and '.join(map(str, distinct('lr')))}; "
+                     f"the same weights (lr {' and '.join(map(str, lrs))}; "
                      f"data seed{'s' if len(seeds) > 1 else ''} {' and '.join(map(str, seeds))}), their weights "
                      f"averaged (`Scripts/train/soup.py`), so the step count and the wall time include every arm's")
     uses_scenes = any(h.get("data") == "scenes" for h in hist)

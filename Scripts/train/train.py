@@ -144,6 +144,8 @@ def main():
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--device", default=None)
     args = p.parse_args()
+    if args.tail_power is not None and args.tail_power <= 0:
+        p.error(f"--tail-power must be > 0 (got {args.tail_power})")
 
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if device.type == "cpu":
