@@ -125,13 +125,13 @@ def main():
     if last.get("soup"):
         arms = [h for h in hist if h.get("run") in last.get("arms", [])]
         def distinct(key):
-            return sorted({h[key] for h in arms})
-        seeds = distinct("seed")
-        lrs = distinct("lr")  # the arms' peak rates, not only the first arm's
-        lr = " and ".join(map(str, lrs)) + (" (one per arm)" if len(lrs) > 1 else "")
+            values = sorted({h[key] for h in arms})
+            return " and ".join(map(str, values)), len(values)
+        (seeds, n_seeds), (lrs, n_lrs) = distinct("seed"), distinct("lr")
+        lr = lrs + (" (one per arm)" if n_lrs > 1 else "")  # the arms' peak rates, not only the first arm's
         soup_note = (f"; the last stage is a uniform model soup: {len(arms)} arms trained side by side from "
-                     f"the same weights (lr {' and '.join(map(str, lrs))}; "
-                     f"data seed{'s' if len(seeds) > 1 else ''} {' and '.join(map(str, seeds))}), their weights "
+                     f"the same weights (lr {lrs}; "
+                     f"data seed{'s' if n_seeds > 1 else ''} {seeds}), their weights "
                      f"averaged (`Scripts/train/soup.py`), so the step count and the wall time include every arm's")
     uses_scenes = any(h.get("data") == "scenes" for h in hist)
     rows = [(f"skimage:{n}", "training") for n in PHOTO_NAMES]

@@ -217,18 +217,11 @@ def main():
     if args.data == "scenes":
         cfg = SceneConfig(height=args.height, width=args.width, scene_height=args.scene_height,
                           scene_width=args.scene_width)
-        if args.static_scene is not None:
-            cfg.static_scene = args.static_scene
-        if args.subpixel_scene is not None:
-            cfg.subpixel_scene = args.subpixel_scene
-        if args.identical_scene is not None:
-            cfg.identical_scene = args.identical_scene
-        if args.saturate is not None:
-            cfg.saturate_probability = args.saturate
-        if args.smooth_texture is not None:
-            cfg.smooth_texture = args.smooth_texture
-        if args.tail_power is not None:
-            cfg.tail_power = args.tail_power
+        for arg, field in (("static_scene", "static_scene"), ("subpixel_scene", "subpixel_scene"),
+                           ("identical_scene", "identical_scene"), ("saturate", "saturate_probability"),
+                           ("smooth_texture", "smooth_texture"), ("tail_power", "tail_power")):
+            if getattr(args, arg) is not None:  # None: keep SceneConfig's default
+                setattr(cfg, field, getattr(args, arg))
         data = SceneFlow(cfg, seed=args.seed, device=device, refresh=args.refresh)
     else:
         cfg = SyntheticConfig(height=args.height, width=args.width)
