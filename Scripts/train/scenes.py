@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from synthetic import SyntheticConfig, SyntheticFlow
+from synthetic import SyntheticConfig, SyntheticFlow, warp_check, write_preview
 
 
 @dataclass
@@ -486,19 +486,6 @@ class SceneFlow(SyntheticFlow):
         return out[0], out[1]
 
 
-def warp_check(i1, i2, fl):
-    """|I1 - I2(p + flow)| on pixels whose target is inside the frame (median, mean, 90 %), and unwarped."""
-    B, _, H, W = i1.shape
-    ys, xs = torch.meshgrid(torch.arange(H).float(), torch.arange(W).float(), indexing="ij")
-    x2, y2 = xs + fl[:, 0], ys + fl[:, 1]
-    grid = torch.stack([(2 * x2 + 1) / W - 1, (2 * y2 + 1) / H - 1], -1)
-    warped = F.grid_sample(i2, grid, align_corners=False, padding_mode="border")
-    inside = (x2 >= 0) & (x2 <= W - 1) & (y2 >= 0) & (y2 <= H - 1)
-    e = (warped - i1).abs().mean(1)[inside]
-    e0 = (i2 - i1).abs().mean(1)[inside]
-    return e, e0, warped
-
-
 if __name__ == "__main__":
     import argparse
     import time
@@ -552,12 +539,4 @@ if __name__ == "__main__":
         print(f"batch {a.batch} {a.height}x{a.width}: {time.time() - t0:.3f}s  |flow| max {fl.norm(dim=1).max():.1f} "
               f"mean {fl.norm(dim=1).mean():.1f}")
     if a.out:
-        import cv2
-        import numpy as np
-        from torchvision.utils import flow_to_image
-        _, _, warped = warp_check(i1, i2, fl)
-        rows = [torch.cat([i1[b], i2[b], warped[b], flow_to_image(fl[b]).float() / 255], 2)
-                for b in range(min(a.batch, 6))]
-        grid = torch.cat(rows, 1).permute(1, 2, 0).numpy()[..., ::-1] * 255
-        cv2.imwrite(a.out, grid.astype(np.uint8))
-        print("wrote", a.out)
+        write_preview(a.out, i1, i2, fl)

@@ -362,6 +362,31 @@ class SyntheticFlow:
         return out[0], out[1]
 
 
+def warp_check(i1, i2, fl):
+    """|I1 - I2(p + flow)| on pixels whose target is inside the frame (median, mean, 90 %), and unwarped."""
+    B, _, H, W = i1.shape
+    ys, xs = torch.meshgrid(torch.arange(H).float(), torch.arange(W).float(), indexing="ij")
+    x2, y2 = xs + fl[:, 0], ys + fl[:, 1]
+    grid = torch.stack([(2 * x2 + 1) / W - 1, (2 * y2 + 1) / H - 1], -1)
+    warped = F.grid_sample(i2, grid, align_corners=False, padding_mode="border")
+    inside = (x2 >= 0) & (x2 <= W - 1) & (y2 >= 0) & (y2 <= H - 1)
+    e = (warped - i1).abs().mean(1)[inside]
+    e0 = (i2 - i1).abs().mean(1)[inside]
+    return e, e0, warped
+
+
+def write_preview(path, i1, i2, fl, rows=6):
+    """A PNG grid, one row per sample: frame 1, frame 2, frame 2 warped back by the flow, the flow's colours."""
+    import cv2
+    import numpy as np
+    from torchvision.utils import flow_to_image
+    _, _, warped = warp_check(i1, i2, fl)
+    grid = torch.cat([torch.cat([i1[b], i2[b], warped[b], flow_to_image(fl[b]).float() / 255], 2)
+                      for b in range(min(len(i1), rows))], 1)
+    cv2.imwrite(path, (grid.permute(1, 2, 0).numpy()[..., ::-1] * 255).astype(np.uint8))
+    print("wrote", path)
+
+
 def write_flo(path, flow_hw2):
     """Middlebury .flo: float32 202021.25, int32 w, int32 h, then (u, v) interleaved, little-endian."""
     import numpy as np
@@ -397,16 +422,9 @@ if __name__ == "__main__":
     a = p.parse_args()
     if a.check:
         torch.set_num_threads(a.threads)
-        H, W = a.height, a.width
-        g = SyntheticFlow(SyntheticConfig(height=H, width=W, photometric=False), seed=a.seed)
+        g = SyntheticFlow(SyntheticConfig(height=a.height, width=a.width, photometric=False), seed=a.seed)
         i1, i2, fl, _ = g.sample(a.batch)
-        ys, xs = torch.meshgrid(torch.arange(H).float(), torch.arange(W).float(), indexing="ij")
-        x2, y2 = xs + fl[:, 0], ys + fl[:, 1]
-        grid = torch.stack([(2 * x2 + 1) / W - 1, (2 * y2 + 1) / H - 1], -1)
-        warped = F.grid_sample(i2, grid, align_corners=False, padding_mode="border")
-        inside = (x2 >= 0) & (x2 <= W - 1) & (y2 >= 0) & (y2 <= H - 1)
-        e = (warped - i1).abs().mean(1)[inside]
-        e0 = (i2 - i1).abs().mean(1)[inside]
+        e, e0, _ = warp_check(i1, i2, fl)
         print(f"|I1 - warp(I2, gt)| on in-frame pixels: median {e.median():.5f}, mean {e.mean():.4f} "
               f"(occlusions), 90% {e.quantile(0.9):.4f};  |I1 - I2|: median {e0.median():.4f}, mean {e0.mean():.4f}")
         raise SystemExit
@@ -419,18 +437,4 @@ if __name__ == "__main__":
         print(f"batch {a.batch} {a.height}x{a.width}: {time.time() - t0:.3f}s  |flow| max {fl.norm(dim=1).max():.1f} "
               f"mean {fl.norm(dim=1).mean():.1f}")
     if a.out:
-        import cv2, numpy as np
-        from torchvision.utils import flow_to_image
-        rows = []
-        for b in range(min(a.batch, 6)):
-            fi = flow_to_image(fl[b]).float() / 255
-            # warp check: sample frame 2 at p + flow; should match frame 1 where unoccluded
-            H, W = a.height, a.width
-            ys, xs = torch.meshgrid(torch.arange(H).float(), torch.arange(W).float(), indexing="ij")
-            gx = (2 * (xs + fl[b, 0]) + 1) / W - 1
-            gy = (2 * (ys + fl[b, 1]) + 1) / H - 1
-            warped = F.grid_sample(i2[b:b + 1], torch.stack([gx, gy], -1)[None], align_corners=False)[0]
-            rows.append(torch.cat([i1[b], i2[b], warped, fi], 2))
-        grid = torch.cat(rows, 1).permute(1, 2, 0).numpy()[..., ::-1] * 255
-        cv2.imwrite(a.out, grid.astype(np.uint8))
-        print("wrote", a.out)
+        write_preview(a.out, i1, i2, fl)
