@@ -25,6 +25,10 @@ A second table says where the error is: EPE over the pixels of all pairs, split 
 (neighbours' ground truth differs by > 1 px); weakly textured pixels (frame-1 gradient, Gaussian-averaged
 with σ = 3 px, below 1 grey level per px: sky, walls, shading); the rest, textured.
 
+With two or more models, a third table compares every other model (24 iterations) and DIS with the last
+model given, pair by pair: mean EPE difference ± standard error and pairs won, per bin and overall (pass
+the bundled model last; ``finalize`` passes the new model first and the previous one after it).
+
 ``--legacy`` gives the first model's set instead (256×320, synthetic.py, seeds 424242 / 525252, the
 scikit-image photographs that training also used).
 
@@ -246,7 +250,35 @@ def photo_main(a, models):
     for name, r in results.items():
         if name != "zero flow":
             lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in r["regions"] / class_px) + " |")
+    if len(models) >= 2:
+        lines += paired_table(results, f"{models[-1][0]}, 24 iters", bin_of, counts)
     return "\n".join(lines)
+
+
+def paired_table(results, reference, bin_of, counts):
+    """Markdown lines: each other RAFT model at 24 iterations and DIS, pair by pair against ``reference``.
+
+    With 8 pairs per bin a few pairs decide a bin's mean; the paired view says whether a difference is
+    carried by most pairs or by one: mean of (row EPE − reference EPE) over the pairs, its standard error
+    (sample s.d. / √n), and on how many pairs the row is lower.
+    """
+    ref = np.array([m["epe"] for m in results[reference]["pairs"]])
+    rows = [n for n in results if n.endswith(", 24 iters") and n != reference] + \
+        [n for n in results if n == "OpenCV DIS (medium)"]
+    lines = ["", f"Pair by pair against {reference}: mean EPE difference (row − reference, px; negative: the row "
+             "is better) ± its standard error, and the pairs where the row's EPE is lower.", "",
+             "| method | " + " | ".join(f"{b} ({c})" for b, c in zip(BIN_NAMES, counts)) + f" | all ({len(ref)}) |",
+             "|---" * (len(BINS) + 2) + "|"]
+    bins = np.array(bin_of)
+    for name in rows:
+        d = np.array([m["epe"] for m in results[name]["pairs"]]) - ref
+        cells = []
+        for sel in [bins == k for k in range(len(BINS))] + [np.ones(len(d), bool)]:
+            v = d[sel]
+            se = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
+            cells.append(f"{v.mean():+.2f} ± {se:.2f} ({int((v < 0).sum())}/{len(v)})" if len(v) else "–")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def legacy_main(a, models):
