@@ -364,7 +364,7 @@ class SyntheticFlow:
 
 def warp_check(i1, i2, fl):
     """|I1 - I2(p + flow)| on pixels whose target is inside the frame (median, mean, 90 %), and unwarped."""
-    B, _, H, W = i1.shape
+    H, W = i1.shape[-2:]
     ys, xs = torch.meshgrid(torch.arange(H).float(), torch.arange(W).float(), indexing="ij")
     x2, y2 = xs + fl[:, 0], ys + fl[:, 1]
     grid = torch.stack([(2 * x2 + 1) / W - 1, (2 * y2 + 1) / H - 1], -1)
