@@ -9,7 +9,10 @@ matplotlib's grace_hopper, PyWavelets' ascent; training uses ``photos.TRAIN_PHOT
 * ``--layered`` pairs (seed 615002): a photographic background and 2–5 photographic foreground shapes,
   each with its own homography + deformation, occlusions;
 * the translation magnitude of pair i is drawn from range i mod 4 of (0–8, 8–22, 22–45, 45–100 px) so
-  that every motion bin is populated; every 4th pair (i mod 4 = 1) is grayscale;
+  that every motion bin is populated; every 4th pair (i mod 4 = 1) is grayscale, so grayscale pairs move
+  8–22 px and make up most of the 10–25 px bin (the grayscale/colour table shows both);
+* 64 + 64 pairs by default (about 32 per bin; the eleventh stage on). Pairs come from sequential generators,
+  so ``--nonrigid 16 --layered 16 --identical 4`` gives exactly the 32-pair set of the earlier stages;
 * ``--identical`` pairs: frame 1 of the first non-rigid / layered pairs given as both frames (ground
   truth zero): mean |flow| is reported (a still camera must give still flow).
 
@@ -25,7 +28,8 @@ A second table says where the error is: EPE over the pixels of all pairs, split 
 (neighbours' ground truth differs by > 1 px); weakly textured pixels (frame-1 gradient, Gaussian-averaged
 with σ = 3 px, below 1 grey level per px: sky, walls, shading); the rest, textured.
 
-With two or more models, a third table compares every other model (24 iterations) and DIS with the last
+A third table splits each bin into its grayscale and its colour pairs (the two are not independent of the
+motion: see ``colour_table``). With two or more models, a fourth table compares every other model (24 iterations) and DIS with the last
 model given, pair by pair: mean EPE difference ± standard error and pairs won, per bin and overall (pass
 the bundled model last; ``finalize`` passes the new model first and the previous one after it).
 
@@ -251,9 +255,32 @@ def photo_main(a, models):
     for name, r in results.items():
         if name != "zero flow":
             lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in r["regions"] / class_px) + " |")
+    lines += colour_table(results, ["gray" in k for k in kinds], bin_of)
     if len(models) >= 2:
         lines += paired_table(results, f"{models[-1][0]}, 24 iters", bin_of, counts)
     return "\n".join(lines)
+
+
+def colour_table(results, gray, bin_of):
+    """Markdown lines: EPE of the grayscale and the colour pairs of each bin, for DIS and the RAFT rows.
+
+    Every 4th pair is grayscale and draws its translation from the 8–22 px range, so the 10–25 px bin is
+    mostly grayscale pairs and the other bins mostly colour: this table keeps a colour effect from being
+    read as a motion effect. DIS and Farneback always run on grayscale; RAFT sees three equal channels.
+    """
+    gray, bins = np.array(gray), np.array(bin_of)
+    sels = [(bins == k) & (gray == g) for k in range(len(BINS)) for g in (True, False)] + [gray, ~gray]
+    heads = [f"{b} {'gray' if g else 'colour'} ({int(((bins == k) & (gray == g)).sum())})"
+             for k, b in enumerate(BIN_NAMES) for g in (True, False)] + \
+        [f"all gray ({int(gray.sum())})", f"all colour ({int((~gray).sum())})"]
+    lines = ["", "Grayscale and colour pairs: EPE (px) averaged over the pairs of each bin that are grayscale or colour "
+             "(pairs in brackets).", "", "| method | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
+    for name, r in results.items():
+        if name == "zero flow" or name.endswith(", 12 iters"):
+            continue
+        epe = np.array([m["epe"] for m in r["pairs"]])
+        lines.append(f"| {name} | " + " | ".join(f"{epe[s].mean():.2f}" if s.any() else "–" for s in sels) + " |")
+    return lines
 
 
 def paired_table(results, reference, bin_of, counts):
@@ -326,9 +353,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="*", help="train.py checkpoints or official-key safetensors")
     p.add_argument("--names", nargs="*", default=None, help="row labels of the models (default: RAFT-small (N steps))")
-    p.add_argument("--nonrigid", type=int, default=16)
-    p.add_argument("--layered", type=int, default=16)
-    p.add_argument("--identical", type=int, default=4)
+    p.add_argument("--nonrigid", type=int, default=64, help="the first 16 are the 32-pair set of the tenth stage and before")
+    p.add_argument("--layered", type=int, default=64, help="the first 16 are the 32-pair set of the tenth stage and before")
+    p.add_argument("--identical", type=int, default=8)
     p.add_argument("--legacy", action="store_true", help="the first model's 256x320 synthetic set instead")
     p.add_argument("--pairs", type=int, default=50, help="legacy set")
     p.add_argument("--photo-pairs", type=int, default=10, help="legacy set")
