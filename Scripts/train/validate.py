@@ -322,7 +322,7 @@ def colour_table(results, gray, bin_of):
 def paired_table(results, reference, bin_of, counts):
     """Markdown lines: each other RAFT model at 24 iterations and DIS, pair by pair against ``reference``.
 
-    With 8 pairs per bin a few pairs decide a bin's mean; the paired view says whether a difference is
+    When a bin has few pairs, one or two decide its mean; the paired view says whether a difference is
     carried by most pairs or by one: mean of (row EPE − reference EPE) over the pairs, its standard error
     (sample s.d. / √n), and on how many pairs the row is lower.
     """
