@@ -305,10 +305,10 @@ def colour_table(results, gray, bin_of):
     read as a motion effect. DIS and Farneback always run on grayscale; RAFT sees three equal channels.
     """
     gray, bins = np.array(gray), np.array(bin_of)
-    sels = [(bins == k) & (gray == g) for k in range(len(BINS)) for g in (True, False)] + [gray, ~gray]
-    heads = [f"{b} {'gray' if g else 'colour'} ({int(((bins == k) & (gray == g)).sum())})"
-             for k, b in enumerate(BIN_NAMES) for g in (True, False)] + \
-        [f"all gray ({int(gray.sum())})", f"all colour ({int((~gray).sum())})"]
+    columns = [(f"{b} {'gray' if g else 'colour'}", (bins == k) & (gray == g))
+               for k, b in enumerate(BIN_NAMES) for g in (True, False)] + [("all gray", gray), ("all colour", ~gray)]
+    sels = [sel for _, sel in columns]
+    heads = [f"{label} ({int(sel.sum())})" for label, sel in columns]
     lines = ["", "Grayscale and colour pairs: EPE (px) averaged over the pairs of each bin that are grayscale or colour "
              "(pairs in brackets).", "", "| method | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
     for name, r in results.items():
