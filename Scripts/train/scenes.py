@@ -64,6 +64,7 @@ class SceneConfig:
     deform_strength: float = 0.10  # amplitude / control-point spacing (keeps |grad d| < ~0.4)
     static_scene: float = 0.06    # probability: nothing moves
     subpixel_scene: float = 0.08  # probability: every motion scaled to < 1 px
+    small_scene: float = 0.0      # probability: every motion (translation, rotation, zoom, deformation) x0.02-0.15
     static_background: float = 0.15
     identical_scene: float = 0.0  # probability: frame 2 is an exact copy of frame 1 (no noise, no change)
     saturate_probability: float = 0.0  # probability: contrast x2-4 about a random level, clipping large flat areas
@@ -187,9 +188,13 @@ class SceneFlow(SyntheticFlow):
         """Per-layer homography Hm [B, L, 3, 3] (window px -> window px) and field amplitude scale."""
         cfg, H, W, dev = self.scfg, self.scfg.height, self.scfg.width, self.device
         ref = cfg.scene_width / 496.0
-        # per-sample motion regime: static / sub-pixel / normal
+        # per-sample motion regime: static / sub-pixel / small / normal
         u = self._u(B)
         scale = torch.ones(B, device=dev)
+        # small regime: smooth motion of a few px (translations mostly < 5 px, rarely 16), like a slow camera
+        lo_small = cfg.static_scene + cfg.subpixel_scene
+        if cfg.small_scene > 0:
+            scale = torch.where(u < lo_small + cfg.small_scene, self._u(B, lo=0.02, hi=0.15), scale)
         # sub-pixel regime: every motion scaled by 0.001-0.012 (translations < ~1 px)
         scale = torch.where(u < cfg.static_scene + cfg.subpixel_scene, self._u(B, lo=0.001, hi=0.012), scale)
         scale = torch.where(u < cfg.static_scene, torch.zeros_like(scale), scale)

@@ -113,6 +113,8 @@ def main():
                    help="scenes: probability of a static scene (default: SceneConfig's)")
     p.add_argument("--subpixel-scene", type=float, default=None,
                    help="scenes: probability of a sub-pixel scene (default: SceneConfig's)")
+    p.add_argument("--small-scene", type=float, default=None,
+                   help="scenes: probability of a small-motion scene, every motion scaled by 0.02-0.15 (default 0)")
     p.add_argument("--identical-scene", type=float, default=None,
                    help="scenes: probability that frame 2 is an exact copy of frame 1 (zero flow; default 0)")
     p.add_argument("--saturate", type=float, default=None,
@@ -218,6 +220,7 @@ def main():
         cfg = SceneConfig(height=args.height, width=args.width, scene_height=args.scene_height,
                           scene_width=args.scene_width)
         for arg, field in (("static_scene", "static_scene"), ("subpixel_scene", "subpixel_scene"),
+                           ("small_scene", "small_scene"),
                            ("identical_scene", "identical_scene"), ("saturate", "saturate_probability"),
                            ("smooth_texture", "smooth_texture"), ("tail_power", "tail_power")):
             if getattr(args, arg) is not None:  # None: keep SceneConfig's default
