@@ -508,6 +508,7 @@ if __name__ == "__main__":
     p.add_argument("--stats", type=int, default=0, help="print motion statistics over this many batches")
     p.add_argument("--smooth-texture", type=float, default=0.0, help="SceneConfig.smooth_texture (preview)")
     p.add_argument("--tail-power", type=float, default=SceneConfig.tail_power, help="SceneConfig.tail_power")
+    p.add_argument("--small-scene", type=float, default=0.0, help="SceneConfig.small_scene")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     import sys, os
@@ -522,7 +523,7 @@ if __name__ == "__main__":
               f"(occlusions), 90% {e.quantile(0.9):.4f};  |I1 - I2|: median {e0.median():.4f}, mean {e0.mean():.4f}")
         raise SystemExit
     g = SceneFlow(SceneConfig(height=a.height, width=a.width, smooth_texture=a.smooth_texture,
-                              tail_power=a.tail_power), seed=a.seed,
+                              tail_power=a.tail_power, small_scene=a.small_scene), seed=a.seed,
                   refresh=a.refresh)
     print("photos:", None if g.photos is None else tuple(g.photos.shape))
     if a.stats:

@@ -106,6 +106,17 @@ def cached_photo_set(n_nonrigid, n_layered, n_identical, cache_dir):
     photographs themselves are read on a miss only, so a changed package under the same versions would
     go unnoticed (delete the cache after upgrading lomiri-wallpapers or the wheels).
     """
+    # torch's rounding depends on its thread count (1 vs 2 threads: ~100 of 125 M samples differ by one 8-bit
+    # level), so the set is always made at 2 threads, as every published table's was
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        return _cached_photo_set(n_nonrigid, n_layered, n_identical, cache_dir)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _cached_photo_set(n_nonrigid, n_layered, n_identical, cache_dir):
     if cache_dir is None:
         return make_photo_set(n_nonrigid, n_layered, n_identical)
     import hashlib
