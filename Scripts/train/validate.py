@@ -304,7 +304,8 @@ def photo_main(a, models):
             lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in r["regions"] / class_px) + " |")
     lines += colour_table(results, ["gray" in k for k in kinds], bin_of)
     if len(models) >= 2:
-        lines += paired_table(results, f"{models[-1][0]}, 24 iters", bin_of, counts)
+        for ref in [models[-1][0]] + [n for n in (a.paired or []) if n != models[-1][0]]:
+            lines += paired_table(results, f"{ref}, 24 iters", bin_of, counts)
     return "\n".join(lines)
 
 
@@ -414,10 +415,14 @@ def main():
     p.add_argument("--no-cache", action="store_true", help="always generate the held-out set")
     p.add_argument("--markdown", default=None, help="also write the table to this file")
     p.add_argument("--no-baselines", action="store_true")
+    p.add_argument("--paired", nargs="*", default=None, metavar="NAME",
+                   help="also pair every model against each of these models (their --names); the last model always")
     a = p.parse_intermixed_args()  # models may also follow options (finalize CKPT [MODEL …] --names …)
     torch.set_num_threads(a.threads)
     cv2.setNumThreads(a.threads)
     models = []
+    if a.paired and not set(a.paired) <= set(a.names or []):
+        p.error(f"--paired names no model of --names: {sorted(set(a.paired) - set(a.names or []))}")
     for i, path in enumerate(a.models):
         model, steps = load_model(path)
         label = a.names[i] if a.names and i < len(a.names) else f"RAFT-small ({steps} steps)"
