@@ -23,9 +23,12 @@ DATA_LAYERS = ("synthetic layered scenes generated on the fly (`Scripts/train/sy
 DATA_SCENES = ("scenes generated on the fly (`Scripts/train/scenes.py`), motions drawn for a 368×496 scene and "
                "cropped: photographic or procedural background + 0–5 foreground shapes, each moved by a "
                "homography plus a smooth deformation field (exact ground truth by fixed-point inversion), "
-               "heavy-tailed translations (tail exponent 3.5, from the ninth stage 2.5: about half of the pixels under 20 px, a fifth to a quarter over 50 px, 4 % over 100 px), the "
-               "background moving as much as the foreground, static, sub-pixel and (one arm of the latest stage) small-motion scenes whose every motion is scaled to a few px, exact-copy (identical) pairs and over- or under-exposed pairs with large clipped flat areas (later stages); grayscale pairs in every "
-               "batch, brightness/contrast/gamma changes between frames, blur, noise, JPEG-like compression, 8-bit "
+               "heavy-tailed translations (tail exponent 3.5, from the ninth stage 2.5: about half of the pixels "
+               "under 20 px, a fifth to a quarter over 50 px, 4 % over 100 px), the background moving as much as "
+               "the foreground, static, sub-pixel and (one arm of the latest stage) small-motion scenes whose "
+               "every motion is scaled to a few px, exact-copy (identical) pairs and over- or under-exposed pairs "
+               "with large clipped flat areas (later stages); grayscale pairs in every batch, "
+               "brightness/contrast/gamma changes between frames, blur, noise, JPEG-like compression, 8-bit "
                "frames")
 
 CARD = """# Default model: RAFT-small trained on synthetic data

@@ -191,12 +191,13 @@ class SceneFlow(SyntheticFlow):
         # per-sample motion regime: static / sub-pixel / small / normal
         u = self._u(B)
         scale = torch.ones(B, device=dev)
-        # small regime: smooth motion of a few px (translations mostly < 5 px, rarely 16), like a slow camera
-        lo_small = cfg.static_scene + cfg.subpixel_scene
+        below_small = cfg.static_scene + cfg.subpixel_scene
+        # small regime: smooth motion of a few px (translations mostly < 5 px, rarely 16), like a slow camera;
+        # draws nothing from the generator when off, so the other regimes' streams are unchanged
         if cfg.small_scene > 0:
-            scale = torch.where(u < lo_small + cfg.small_scene, self._u(B, lo=0.02, hi=0.15), scale)
+            scale = torch.where(u < below_small + cfg.small_scene, self._u(B, lo=0.02, hi=0.15), scale)
         # sub-pixel regime: every motion scaled by 0.001-0.012 (translations < ~1 px)
-        scale = torch.where(u < cfg.static_scene + cfg.subpixel_scene, self._u(B, lo=0.001, hi=0.012), scale)
+        scale = torch.where(u < below_small, self._u(B, lo=0.001, hi=0.012), scale)
         scale = torch.where(u < cfg.static_scene, torch.zeros_like(scale), scale)
         bg_still = self._u(B) < cfg.static_background
 
