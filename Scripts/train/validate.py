@@ -106,19 +106,8 @@ def cached_photo_set(n_nonrigid, n_layered, n_identical, cache_dir):
     photographs themselves are read on a miss only, so a changed package under the same versions would
     go unnoticed (delete the cache after upgrading lomiri-wallpapers or the wheels).
     """
-    # torch's rounding depends on its thread count (1 vs 2 threads: ~100 of 125 M samples differ by one 8-bit
-    # level), so the set is always made at 2 threads, as every published table's was
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        return _cached_photo_set(n_nonrigid, n_layered, n_identical, cache_dir)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _cached_photo_set(n_nonrigid, n_layered, n_identical, cache_dir):
     if cache_dir is None:
-        return make_photo_set(n_nonrigid, n_layered, n_identical)
+        return _generate_photo_set(n_nonrigid, n_layered, n_identical)
     import hashlib
     import inspect
     here = os.path.dirname(os.path.abspath(__file__))
@@ -133,13 +122,24 @@ def _cached_photo_set(n_nonrigid, n_layered, n_identical, cache_dir):
     if os.path.exists(path):
         with np.load(path) as z:
             return [(str(k), u1, u2, gt) for k, u1, u2, gt in zip(z["kinds"], z["u1"], z["u2"], z["gt"])]
-    data = make_photo_set(n_nonrigid, n_layered, n_identical)
+    data = _generate_photo_set(n_nonrigid, n_layered, n_identical)
     os.makedirs(cache_dir, exist_ok=True)
     tmp = path + ".tmp.npz"
     np.savez(tmp, kinds=np.array([d[0] for d in data]), u1=np.stack([d[1] for d in data]),
              u2=np.stack([d[2] for d in data]), gt=np.stack([d[3] for d in data]))
     os.replace(tmp, path)
     return data
+
+
+def _generate_photo_set(n_nonrigid, n_layered, n_identical):
+    """make_photo_set at 2 torch threads, whatever --threads says: torch's rounding depends on its thread count
+    (1 vs 2 threads: ~100 of 125 M samples differ by one 8-bit level), and every published table used 2."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        return make_photo_set(n_nonrigid, n_layered, n_identical)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def regions(u1, gt):
@@ -304,7 +304,7 @@ def photo_main(a, models):
             lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in r["regions"] / class_px) + " |")
     lines += colour_table(results, ["gray" in k for k in kinds], bin_of)
     if len(models) >= 2:
-        for ref in [models[-1][0]] + [n for n in (a.paired or []) if n != models[-1][0]]:
+        for ref in dict.fromkeys([models[-1][0]] + (a.paired or [])):  # in order, each once
             lines += paired_table(results, f"{ref}, 24 iters", bin_of, counts)
     return "\n".join(lines)
 
